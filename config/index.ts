@@ -1,0 +1,131 @@
+// Loads the process configuration once: defaults, then a JSON file (PHOTONS_CONFIG or --config),
+// then PHOTONS_* env vars, then flags. Strictly validated, then frozen.
+import convict from 'convict';
+import { ErrorCodes, PhotonsError } from '../errors';
+import type { Mode } from '../photon-worker/types';
+import { schema } from './schema';
+
+export interface PhotonsConfig {
+  redis: { url: string; autostart: boolean; prefix: string };
+  functionsDir: string;
+  mode: Mode;
+  runtime: {
+    photonsPerRuntime: number;
+    maxRuntimes: number;
+    memoryMb: number;
+    keepAliveMs: number;
+    watchdogMs: number;
+    eluHigh: number;
+  };
+  job: { timeoutMs: number };
+  batch: { size: number; lingerMs: number };
+  dispatcher: {
+    concurrency: number;
+    lockDurationMs: number;
+    stalledIntervalMs: number;
+    shutdownGraceMs: number;
+    heartbeatMs: number;
+  };
+  log: { level: string };
+}
+
+/** Config keys by dotted path, e.g. `{ 'runtime.watchdogMs': 1000 }`. */
+export type ConfigOverrides = Record<string, unknown>;
+
+/** Env vars arrive as strings; one that is no number stays as it is, so the message can show it. */
+function numberOrAsIs(value: string): number | string {
+  return value.trim() !== '' && Number.isFinite(Number(value)) ? Number(value) : value;
+}
+
+convict.addFormat({
+  name: 'positive-int',
+  validate(value: unknown) {
+    if (!Number.isInteger(value) || (value as number) < 1) {
+      throw new Error(`must be a positive integer, got ${JSON.stringify(value)}`);
+    }
+  },
+  coerce: numberOrAsIs,
+});
+convict.addFormat({
+  name: 'fraction',
+  validate(value: unknown) {
+    if (typeof value !== 'number' || !(value > 0 && value <= 1)) {
+      throw new Error(`must be a number above 0 and at most 1, got ${JSON.stringify(value)}`);
+    }
+  },
+  coerce: numberOrAsIs,
+});
+convict.addFormat({
+  name: 'redis-url',
+  validate(value: unknown) {
+    let url: URL | undefined;
+    try {
+      url = new URL(String(value));
+    } catch {
+      url = undefined;
+    }
+    if (!url || (url.protocol !== 'redis:' && url.protocol !== 'rediss:')) {
+      throw new Error('must be a URL like redis://host:6379 or rediss://user:password@host:6380');
+    }
+  },
+});
+convict.addFormat({
+  name: 'key-prefix',
+  validate(value: unknown) {
+    if (typeof value !== 'string' || !/^[A-Za-z0-9_.-]{1,32}$/.test(value)) {
+      throw new Error('must be 1 to 32 letters, digits, ".", "_" or "-"');
+    }
+  },
+});
+
+export function loadConfig(overrides: ConfigOverrides = {}, file = process.env.PHOTONS_CONFIG): Readonly<PhotonsConfig> {
+  const config = convict<PhotonsConfig>(schema as unknown as convict.Schema<PhotonsConfig>);
+  try {
+    if (file) config.loadFile(file);
+    for (const [key, value] of Object.entries(overrides)) {
+      if (value !== undefined) config.set(key as never, value as never);
+    }
+    config.validate({ allowed: 'strict' });
+  } catch (err) {
+    throw new PhotonsError(ErrorCodes.CONFIG, describeConfigError(err, file), { cause: err });
+  }
+  return deepFreeze(config.getProperties());
+}
+
+/** Every key with its env var, default and doc, for `photons config` and the README. */
+export function describeConfig(): Array<{ key: string; env: string; default: unknown; doc: string }> {
+  const rows: Array<{ key: string; env: string; default: unknown; doc: string }> = [];
+  const walk = (node: Record<string, unknown>, prefix: string): void => {
+    for (const [name, value] of Object.entries(node)) {
+      const entry = value as { doc?: string; env?: string; default?: unknown };
+      if (typeof entry.doc === 'string') {
+        rows.push({ key: prefix + name, env: entry.env ?? '', default: entry.default, doc: entry.doc });
+      } else walk(value as Record<string, unknown>, `${prefix}${name}.`);
+    }
+  };
+  walk(schema as unknown as Record<string, unknown>, '');
+  return rows;
+}
+
+function describeConfigError(err: unknown, file: string | undefined): string {
+  const raw = err instanceof Error ? err.message : String(err);
+  const envOf = new Map(describeConfig().map((row) => [row.key, row.env]));
+  // convict reports "key: what is wrong: value was "x"", one line per bad key.
+  const lines = raw.split('\n').filter(Boolean).map((line) => {
+    const match = /^([\w.]+): (.*)$/.exec(line);
+    if (!match) return line;
+    const [, key, rest] = match;
+    const env = envOf.get(key!);
+    return env ? `${key} (${env}): ${rest}` : `${key}: ${rest}`;
+  });
+  const where = file ? ` (config file ${file})` : '';
+  return `Invalid configuration${where}: ${lines.join('; ')}`;
+}
+
+function deepFreeze<T>(value: T): Readonly<T> {
+  if (value && typeof value === 'object') {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,140 @@
+// The one configuration schema. Every key has a doc, a format, a default and a PHOTONS_* env var;
+// `photons config` prints them all.
+import { availableParallelism } from 'node:os';
+import { MODES } from '../photon-worker/types';
+
+export const schema = {
+  redis: {
+    url: {
+      doc: 'Redis URL of the job queues (redis:// or rediss://, with user and password if any).',
+      format: 'redis-url',
+      default: 'redis://127.0.0.1:6379',
+      env: 'PHOTONS_REDIS_URL',
+      sensitive: true,
+    },
+    autostart: {
+      doc: '`photons start`: when no Redis answers at redis.url, start a private redis-server (if on the PATH) on a free port.',
+      format: Boolean,
+      default: true,
+      env: 'PHOTONS_REDIS_AUTOSTART',
+    },
+    prefix: {
+      doc: 'Prefix of every Redis key (BullMQ queues, results, heartbeats).',
+      format: 'key-prefix',
+      default: 'photons',
+      env: 'PHOTONS_REDIS_PREFIX',
+    },
+  },
+  functionsDir: {
+    doc: 'Folder of the function files (one .ts or .js file per function; the file name is the function name).',
+    format: String,
+    default: './functions',
+    env: 'PHOTONS_FUNCTIONS_DIR',
+  },
+  mode: {
+    doc: 'photon: many isolated jobs per runtime; shared: many jobs share one module instance; lambda: one job per runtime at a time.',
+    format: [...MODES],
+    default: 'photon',
+    env: 'PHOTONS_MODE',
+  },
+  runtime: {
+    photonsPerRuntime: {
+      doc: 'Jobs one runtime runs at once, unless the function config says otherwise.',
+      format: 'positive-int',
+      default: 64,
+      env: 'PHOTONS_PHOTONS_PER_RUNTIME',
+    },
+    maxRuntimes: {
+      doc: 'Most runtimes per function (photon and shared modes spread CPU-bound functions up to this; lambda mode runs one job per runtime up to this).',
+      format: 'positive-int',
+      default: availableParallelism(),
+      env: 'PHOTONS_MAX_RUNTIMES',
+    },
+    memoryMb: {
+      doc: 'Heap limit of one runtime in MB, unless the function config says otherwise.',
+      format: 'positive-int',
+      default: 512,
+      env: 'PHOTONS_RUNTIME_MEMORY_MB',
+    },
+    keepAliveMs: {
+      doc: 'An idle runtime is kept this long for the next job, then retired.',
+      format: 'nat',
+      default: 600_000,
+      env: 'PHOTONS_KEEP_ALIVE_MS',
+    },
+    watchdogMs: {
+      doc: 'A runtime whose event loop stays blocked this long is replaced.',
+      format: 'positive-int',
+      default: 10_000,
+      env: 'PHOTONS_WATCHDOG_MS',
+    },
+    eluHigh: {
+      doc: 'Event-loop utilisation (0..1) above which a function is CPU-bound and gets another runtime.',
+      format: 'fraction',
+      default: 0.9,
+      env: 'PHOTONS_ELU_HIGH',
+    },
+  },
+  job: {
+    timeoutMs: {
+      doc: 'Timeout of a job, unless the function config says otherwise.',
+      format: 'positive-int',
+      default: 60_000,
+      env: 'PHOTONS_JOB_TIMEOUT_MS',
+    },
+  },
+  batch: {
+    size: {
+      doc: 'Most jobs sent to a runtime in one message.',
+      format: 'positive-int',
+      default: 64,
+      env: 'PHOTONS_BATCH_SIZE',
+    },
+    lingerMs: {
+      doc: 'How long a job waits for others to share its batch (0: only those fetched in the same turn of the event loop).',
+      format: 'nat',
+      default: 0,
+      env: 'PHOTONS_BATCH_LINGER_MS',
+    },
+  },
+  dispatcher: {
+    concurrency: {
+      doc: 'Jobs of one function a dispatcher holds at once (running or waiting for a runtime).',
+      format: 'positive-int',
+      default: 256,
+      env: 'PHOTONS_CONCURRENCY',
+    },
+    lockDurationMs: {
+      doc: 'BullMQ lock of an active job; a dispatcher that dies loses its jobs to others after about this long.',
+      format: 'positive-int',
+      default: 10_000,
+      env: 'PHOTONS_LOCK_DURATION_MS',
+    },
+    stalledIntervalMs: {
+      doc: 'How often dispatchers look for jobs whose lock expired (a dead dispatcher\'s) and take them back.',
+      format: 'positive-int',
+      default: 5_000,
+      env: 'PHOTONS_STALLED_INTERVAL_MS',
+    },
+    shutdownGraceMs: {
+      doc: 'On SIGTERM/SIGINT, how long running jobs may finish before the rest are handed back to the queue.',
+      format: 'nat',
+      default: 30_000,
+      env: 'PHOTONS_SHUTDOWN_GRACE_MS',
+    },
+    heartbeatMs: {
+      doc: 'How often a dispatcher publishes its stats to Redis (they expire after three periods).',
+      format: 'positive-int',
+      default: 2_000,
+      env: 'PHOTONS_HEARTBEAT_MS',
+    },
+  },
+  log: {
+    level: {
+      doc: 'Log level.',
+      format: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+      default: 'info',
+      env: 'PHOTONS_LOG_LEVEL',
+    },
+  },
+};

@@ -1,0 +1,376 @@
+// The runtimes of one function and the policy that places jobs on them (DESIGN.md, "Scheduling"):
+// pack into a warm runtime with free photon slots and heap headroom before starting a new one,
+// spread when the busy runtimes' event loops stay saturated, retire runtimes idle past keep-alive.
+//
+// Why not piscina: its pool hands a task to the least busy thread and starts a new thread as soon
+// as that one is busy (spreading before packing), admits by a fixed task count rather than measured
+// heap, answers one task with one reply, and on a thread's death rejects its tasks without saying
+// which jobs were inside. Packing, heap admission, per-job answers from one batch message and
+// hand-back of a dead runtime's jobs are the core of this project, so the pool is our own, built on
+// node:worker_threads directly (photon-worker/protocol.ts is the whole interface).
+import type { Logger } from 'pino';
+import { ErrorCodes, type SerializedError } from '../errors';
+import type { FunctionBundle } from '../photon-worker/bundle';
+import type { JobRequest } from '../photon-worker/protocol';
+import type { FunctionConfig, Mode } from '../photon-worker/types';
+import { Runtime, type JobOutcome } from './runtime';
+
+export interface PoolOptions {
+  bundle: FunctionBundle;
+  mode: Mode;
+  /** Most runtimes of this function at once (lambda mode: its concurrency). */
+  maxRuntimes: number;
+  /** Photon slots per runtime unless the function's config says otherwise (lambda mode: 1). */
+  photonsPerRuntime: number;
+  /** Heap limit per runtime unless the function's config says otherwise. */
+  memoryMb: number;
+  keepAliveMs: number;
+  watchdogMs: number;
+  defaultTimeoutMs: number;
+  /** Most jobs in one batch message. */
+  batchSize: number;
+  /** How long the first job of a batch waits for company, in ms (0: the same turn of the event loop). */
+  batchLingerMs: number;
+  /** Event-loop utilisation above which a function counts as CPU-bound and gets another runtime. */
+  eluHigh: number;
+  logLevel: string;
+  logger: Logger;
+  onProgress?: (jobId: string, value: number | Record<string, unknown>) => void;
+}
+
+interface Waiting {
+  job: JobRequest;
+  resolve: (outcome: JobOutcome) => void;
+}
+
+export interface RuntimeStats {
+  id: number;
+  threadId: number;
+  state: string;
+  photons: number;
+  heapUsed: number;
+  heapPerPhoton: number;
+  baseHeap: number;
+  elu: number;
+  ageMs: number;
+}
+
+export interface PoolStats {
+  fn: string;
+  mode: Mode;
+  runtimes: RuntimeStats[];
+  photonsInFlight: number;
+  queued: number;
+  coldStarts: number;
+  runtimeDeaths: number;
+  completed: number;
+  failed: number;
+}
+
+const TICK_MS = 250;
+/** A runtime takes new photons while its heap stays under this share of its limit. */
+const HEAP_HEADROOM = 0.8;
+/** How long a failed function load is remembered before the next job tries again. */
+const INIT_RETRY_MS = 5_000;
+
+export class RuntimePool {
+  private readonly runtimes = new Set<Runtime>();
+  /** Runtimes each holding one suspect job (one present at an earlier runtime death). */
+  private readonly soloRuntimes = new Set<Runtime>();
+  private queue: Waiting[] = [];
+  private soloQueue: Waiting[] = [];
+  private nextRuntimeId = 1;
+  private flushTimer: NodeJS.Timeout | NodeJS.Immediate | undefined;
+  private readonly tick: NodeJS.Timeout;
+  private config: FunctionConfig | undefined;
+  private initFailure: { error: SerializedError; at: number } | undefined;
+  private closed = false;
+  private counts = { coldStarts: 0, runtimeDeaths: 0, completed: 0, failed: 0 };
+
+  constructor(private readonly options: PoolOptions) {
+    this.tick = setInterval(() => this.onTick(), TICK_MS);
+    this.tick.unref();
+  }
+
+  get functionName(): string {
+    return this.options.bundle.name;
+  }
+
+  /** The function's own config, once a runtime has loaded it. */
+  get functionConfig(): FunctionConfig | undefined {
+    return this.config;
+  }
+
+  /**
+   * Runs one job. `solo` jobs (present at an earlier runtime death) run alone in a fresh runtime,
+   * so that a job that kills its runtime takes no innocent neighbour with it a second time.
+   */
+  submit(job: JobRequest, solo = false): Promise<JobOutcome> {
+    return new Promise<JobOutcome>((resolve) => {
+      const failure = this.initFailure;
+      if (failure && Date.now() - failure.at < INIT_RETRY_MS) {
+        resolve({ kind: 'failed', error: failure.error, unrecoverable: true });
+        return;
+      }
+      if (this.closed) {
+        resolve({ kind: 'runtime-died', error: this.closedError() });
+        return;
+      }
+      const waiting = { job, resolve: (outcome: JobOutcome) => this.count(outcome, resolve) };
+      if (solo) {
+        this.soloQueue.push(waiting);
+        this.placeSolo();
+        return;
+      }
+      this.queue.push(waiting);
+      this.scheduleFlush();
+    });
+  }
+
+  cancel(jobId: string, reason: string): boolean {
+    for (const list of [this.queue, this.soloQueue]) {
+      const index = list.findIndex((w) => w.job.jobId === jobId);
+      if (index >= 0) {
+        const [waiting] = list.splice(index, 1);
+        waiting!.resolve({ kind: 'failed', error: { code: ErrorCodes.CANCELLED, message: reason }, unrecoverable: true });
+        return true;
+      }
+    }
+    for (const runtime of [...this.runtimes, ...this.soloRuntimes]) {
+      if (runtime.cancel(jobId, reason)) return true;
+    }
+    return false;
+  }
+
+  stats(): PoolStats {
+    const runtimes = [...this.runtimes, ...this.soloRuntimes];
+    return {
+      fn: this.functionName,
+      mode: this.options.mode,
+      runtimes: runtimes.map((r) => ({
+        id: r.id,
+        threadId: r.threadId,
+        state: r.state,
+        photons: r.inFlight,
+        heapUsed: r.heapUsed,
+        heapPerPhoton: Math.round(r.heapPerPhoton),
+        baseHeap: r.baseHeap,
+        elu: Number(r.elu.toFixed(3)),
+        ageMs: Date.now() - r.startedAt,
+      })),
+      photonsInFlight: runtimes.reduce((sum, r) => sum + r.inFlight, 0),
+      queued: this.queue.length + this.soloQueue.length,
+      ...this.counts,
+    };
+  }
+
+  /** Retires every runtime; jobs still queued or running are answered `runtime-died`. */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.tick);
+    this.clearFlush();
+    const error = this.closedError();
+    for (const waiting of [...this.queue, ...this.soloQueue]) waiting.resolve({ kind: 'runtime-died', error });
+    this.queue = [];
+    this.soloQueue = [];
+    await Promise.all([...this.runtimes, ...this.soloRuntimes].map((r) => r.kill(error.message)));
+  }
+
+  private count(outcome: JobOutcome, resolve: (outcome: JobOutcome) => void): void {
+    if (outcome.kind === 'done') this.counts.completed++;
+    else if (outcome.kind === 'failed') this.counts.failed++;
+    resolve(outcome);
+  }
+
+  private closedError(): SerializedError {
+    return { code: ErrorCodes.RUNTIME_DIED, message: `The runtimes of "${this.functionName}" are shutting down.` };
+  }
+
+  private scheduleFlush(): void {
+    if (this.queue.length >= this.options.batchSize) {
+      this.clearFlush();
+      this.flush();
+      return;
+    }
+    if (this.flushTimer) return;
+    this.flushTimer =
+      this.options.batchLingerMs > 0
+        ? setTimeout(() => this.flush(), this.options.batchLingerMs)
+        : setImmediate(() => this.flush());
+  }
+
+  private clearFlush(): void {
+    if (!this.flushTimer) return;
+    clearTimeout(this.flushTimer as NodeJS.Timeout);
+    clearImmediate(this.flushTimer as NodeJS.Immediate);
+    this.flushTimer = undefined;
+  }
+
+  /** Places queued jobs on runtimes with room, one batch message per runtime. */
+  private flush(): void {
+    this.flushTimer = undefined;
+    if (this.closed) return;
+    let head = 0;
+    while (head < this.queue.length) {
+      const runtime = this.pickRuntime();
+      if (!runtime) break;
+      const take = Math.min(this.room(runtime), this.options.batchSize, this.queue.length - head);
+      const batch = this.queue.slice(head, head + take);
+      head += take;
+      const outcomes = runtime.run(batch.map((w) => w.job));
+      batch.forEach((waiting, i) => void outcomes[i]!.then(waiting.resolve));
+    }
+    if (head > 0) this.queue = this.queue.slice(head);
+    if (this.queue.length > 0) this.startRuntimesFor(this.queue.length);
+  }
+
+  private slots(): number {
+    if (this.options.mode === 'lambda') return 1;
+    return this.config?.photonsPerRuntime ?? this.options.photonsPerRuntime;
+  }
+
+  /** Free photon slots, limited by heap headroom as measured (the paper's increment per photon). */
+  private room(runtime: Runtime): number {
+    const free = this.slots() - runtime.inFlight;
+    if (free <= 0 || runtime.heapPerPhoton <= 0 || runtime.heapLimit <= 0) return Math.max(0, free);
+    const byHeap = Math.floor((HEAP_HEADROOM * runtime.heapLimit - runtime.heapUsed) / runtime.heapPerPhoton);
+    // An idle runtime always takes one job: its heap is as small as it gets.
+    return Math.max(runtime.inFlight === 0 ? 1 : 0, Math.min(free, byHeap));
+  }
+
+  private pickRuntime(): Runtime | undefined {
+    let best: Runtime | undefined;
+    const cpuBound = this.isCpuBound();
+    for (const runtime of this.runtimes) {
+      if (runtime.state !== 'ready' || this.room(runtime) <= 0) continue;
+      if (!best) best = runtime;
+      // Pack (fullest first) so spare runtimes idle out; but spread CPU-bound work (emptiest first).
+      else if (cpuBound ? runtime.inFlight < best.inFlight : runtime.inFlight > best.inFlight) best = runtime;
+    }
+    return best;
+  }
+
+  private isCpuBound(): boolean {
+    let ready = 0;
+    for (const runtime of this.runtimes) {
+      if (runtime.state !== 'ready') continue;
+      ready++;
+      if (runtime.elu < this.options.eluHigh) return false;
+    }
+    return ready > 0;
+  }
+
+  /** Starts runtimes until those starting can take `waiting` jobs, up to the maximum. */
+  private startRuntimesFor(waiting: number): void {
+    let starting = 0;
+    for (const runtime of this.runtimes) if (runtime.state === 'starting') starting++;
+    while (starting * this.slots() < waiting && this.runtimes.size < this.options.maxRuntimes) {
+      this.startRuntime(this.runtimes);
+      starting++;
+    }
+  }
+
+  private startRuntime(into: Set<Runtime>): Runtime {
+    this.counts.coldStarts++;
+    const runtime = new Runtime({
+      id: this.nextRuntimeId++,
+      bundle: this.options.bundle,
+      mode: this.options.mode,
+      memoryMb: this.config?.memoryMb ?? this.options.memoryMb,
+      watchdogMs: this.options.watchdogMs,
+      defaultTimeoutMs: this.options.defaultTimeoutMs,
+      logLevel: this.options.logLevel,
+      logger: this.options.logger,
+      onProgress: (jobId, value) => this.options.onProgress?.(jobId, value),
+      onReady: (r) => this.onRuntimeReady(r, into),
+      onAnswers: (r) => this.onRuntimeAnswers(r, into),
+      onExit: (r, reason) => this.onRuntimeExit(r, into, reason),
+    });
+    into.add(runtime);
+    return runtime;
+  }
+
+  private onRuntimeReady(runtime: Runtime, into: Set<Runtime>): void {
+    const first = this.config === undefined;
+    this.config = runtime.config;
+    this.initFailure = undefined;
+    this.options.logger.debug({ runtimeId: runtime.id, initMs: Math.round(runtime.initMs) }, 'runtime ready');
+    const memoryMb = runtime.config.memoryMb;
+    if (first && memoryMb !== undefined && memoryMb !== this.options.memoryMb) {
+      // The heap limit is fixed when a thread starts, and the function's own limit is only known
+      // once it has loaded: the first runtime makes way for one of the right size.
+      void runtime.retire();
+      if (into === this.soloRuntimes) this.placeSolo();
+      else this.startRuntimesFor(Math.max(1, this.queue.length));
+      return;
+    }
+    if (into === this.soloRuntimes) this.placeSolo();
+    else this.flush();
+  }
+
+  private onRuntimeAnswers(runtime: Runtime, into: Set<Runtime>): void {
+    if (into === this.soloRuntimes) {
+      if (runtime.inFlight === 0) void runtime.retire();
+      return;
+    }
+    if (this.queue.length > 0) this.flush();
+  }
+
+  private onRuntimeExit(runtime: Runtime, into: Set<Runtime>, reason: SerializedError | null): void {
+    into.delete(runtime);
+    if (reason) {
+      if (runtime.initError) {
+        // The function does not load: every queued job would fail the same way.
+        this.initFailure = { error: runtime.initError, at: Date.now() };
+        for (const waiting of [...this.queue, ...this.soloQueue]) {
+          waiting.resolve({ kind: 'failed', error: runtime.initError, unrecoverable: true });
+        }
+        this.queue = [];
+        this.soloQueue = [];
+        this.options.logger.error({ err: runtime.initError }, 'function failed to load');
+        return;
+      }
+      this.counts.runtimeDeaths++;
+      this.options.logger.warn({ runtimeId: runtime.id, reason: reason.message }, 'runtime died');
+    }
+    if (this.closed) return;
+    if (into === this.soloRuntimes) this.placeSolo();
+    else if (this.queue.length > 0) this.flush();
+  }
+
+  private placeSolo(): void {
+    if (this.closed) return;
+    for (const runtime of this.soloRuntimes) {
+      if (runtime.state === 'ready' && runtime.inFlight === 0 && this.soloQueue.length > 0) {
+        const waiting = this.soloQueue.shift()!;
+        void runtime.run([waiting.job])[0]!.then(waiting.resolve);
+      }
+    }
+    let idleOrStarting = 0;
+    for (const runtime of this.soloRuntimes) if (runtime.state === 'starting') idleOrStarting++;
+    while (
+      this.soloQueue.length > idleOrStarting &&
+      this.soloRuntimes.size < Math.max(1, this.options.maxRuntimes)
+    ) {
+      this.startRuntime(this.soloRuntimes);
+      idleOrStarting++;
+    }
+  }
+
+  private onTick(): void {
+    const now = Date.now();
+    for (const runtime of this.runtimes) {
+      runtime.sampleElu();
+      if (runtime.state === 'ready' && runtime.inFlight === 0 && now - runtime.idleSince > this.options.keepAliveMs) {
+        void runtime.retire();
+      }
+    }
+    // Saturated event loops with more jobs than runtimes: another runtime of the same function
+    // gets a core of its own (a runtime is one event loop, so photons alone cannot use it).
+    const jobs = this.queue.length + [...this.runtimes].reduce((sum, r) => sum + r.inFlight, 0);
+    if (jobs > this.runtimes.size && this.isCpuBound()) {
+      const starting = [...this.runtimes].some((r) => r.state === 'starting');
+      if (!starting && this.runtimes.size < this.options.maxRuntimes) this.startRuntime(this.runtimes);
+    }
+  }
+}

@@ -1,0 +1,227 @@
+// The dispatcher's handle on one runtime: a worker thread running photons of one function.
+// It sends batches, matches answers to jobs, watches the thread's event loop and heap, and when
+// the thread dies answers every job it held with `runtime-died`, so nothing waits forever.
+import { Worker } from 'node:worker_threads';
+import * as path from 'node:path';
+import type { EventLoopUtilization } from 'node:perf_hooks';
+import type { Logger } from 'pino';
+import { ErrorCodes, type SerializedError } from '../errors';
+import type { FunctionBundle } from '../photon-worker/bundle';
+import type { HeapReading, HostMessage, JobRequest, RuntimeMessage } from '../photon-worker/protocol';
+import type { FunctionConfig, Mode } from '../photon-worker/types';
+
+const THREAD_ENTRY = path.join(__dirname, '..', 'photon-worker', 'runtime-thread.js');
+
+export type JobOutcome =
+  | { kind: 'done'; valueJson: string }
+  | { kind: 'failed'; error: SerializedError; unrecoverable: boolean }
+  /** The runtime died under the job: not the job's fault unless it keeps happening. */
+  | { kind: 'runtime-died'; error: SerializedError };
+
+export interface RuntimeOptions {
+  id: number;
+  bundle: FunctionBundle;
+  mode: Mode;
+  memoryMb: number;
+  watchdogMs: number;
+  defaultTimeoutMs: number;
+  logLevel: string;
+  logger: Logger;
+  onProgress: (jobId: string, value: number | Record<string, unknown>) => void;
+  onReady: (runtime: Runtime) => void;
+  onAnswers: (runtime: Runtime) => void;
+  onExit: (runtime: Runtime, reason: SerializedError | null) => void;
+}
+
+type State = 'starting' | 'ready' | 'closing' | 'dead';
+
+export class Runtime {
+  readonly id: number;
+  readonly startedAt = Date.now();
+  state: State = 'starting';
+  config: FunctionConfig = {};
+  /** Heap right after the function loaded: the runtime's own size. */
+  baseHeap = 0;
+  heapUsed = 0;
+  heapLimit = 0;
+  /** Measured heap per photon in flight (moving average), 0 until measured. */
+  heapPerPhoton = 0;
+  /** Event-loop utilisation over the last sampling interval, 0..1. */
+  elu = 0;
+  idleSince = Date.now();
+  initMs = 0;
+  private readonly worker: Worker;
+  private readonly pending = new Map<string, (outcome: JobOutcome) => void>();
+  private lastElu: EventLoopUtilization | undefined;
+  private lastPong = Date.now();
+  private pingSeq = 0;
+  private readonly watchdog: NodeJS.Timeout;
+  private exitReason: SerializedError | null = null;
+  private retiring = false;
+  /** Set when the function failed to load: its jobs fail, nothing retries. */
+  initError: SerializedError | undefined;
+
+  constructor(private readonly options: RuntimeOptions) {
+    this.id = options.id;
+    const { bundle } = options;
+    this.worker = new Worker(THREAD_ENTRY, {
+      workerData: {
+        runtimeId: options.id,
+        functionName: bundle.name,
+        file: bundle.file,
+        code: bundle.code,
+        sourceMap: bundle.sourceMap,
+        mode: options.mode,
+        logLevel: options.logLevel,
+        defaultTimeoutMs: options.defaultTimeoutMs,
+      },
+      resourceLimits: { maxOldGenerationSizeMb: options.memoryMb },
+      name: `photons:${bundle.name}#${options.id}`,
+    });
+    this.worker.on('message', (message: RuntimeMessage) => this.onMessage(message));
+    this.worker.on('error', (err: Error & { code?: string }) => {
+      const oom = err.code === 'ERR_WORKER_OUT_OF_MEMORY';
+      this.exitReason ??= {
+        code: ErrorCodes.RUNTIME_DIED,
+        message: oom
+          ? `The runtime of "${bundle.name}" ran out of heap (limit ${options.memoryMb} MB). Raise config.memoryMb or lower photonsPerRuntime.`
+          : `The runtime of "${bundle.name}" crashed: ${err.message}`,
+      };
+    });
+    this.worker.on('exit', () => this.onExit());
+    // A ping the thread cannot answer means its event loop is blocked: one job's endless loop
+    // would otherwise hold every photon of the runtime hostage.
+    this.watchdog = setInterval(() => this.checkAlive(), Math.max(10, Math.floor(options.watchdogMs / 4)));
+    this.watchdog.unref();
+  }
+
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  get threadId(): number {
+    return this.worker.threadId;
+  }
+
+  /** Sends jobs in one message; each promise settles with that job's outcome. */
+  run(jobs: JobRequest[]): Promise<JobOutcome>[] {
+    const outcomes = jobs.map(
+      (job) => new Promise<JobOutcome>((resolve) => this.pending.set(job.jobId, resolve)),
+    );
+    this.post({ type: 'batch', jobs });
+    return outcomes;
+  }
+
+  cancel(jobId: string, reason: string): boolean {
+    if (!this.pending.has(jobId)) return false;
+    this.post({ type: 'cancel', jobId, reason });
+    return true;
+  }
+
+  has(jobId: string): boolean {
+    return this.pending.has(jobId);
+  }
+
+  /** Samples event-loop utilisation since the last call. */
+  sampleElu(): number {
+    if (this.state !== 'ready') return this.elu;
+    const now = this.worker.performance.eventLoopUtilization();
+    this.elu = this.lastElu ? this.worker.performance.eventLoopUtilization(now, this.lastElu).utilization : 0;
+    this.lastElu = now;
+    return this.elu;
+  }
+
+  /** Stops the thread as a fault. Jobs still in it are answered `runtime-died` with the reason. */
+  async kill(reason: string): Promise<void> {
+    if (this.state === 'dead') return;
+    this.state = 'closing';
+    this.exitReason ??= { code: ErrorCodes.RUNTIME_DIED, message: reason };
+    await this.worker.terminate();
+  }
+
+  /** Stops the thread on purpose (idle past keep-alive, shutdown). */
+  async retire(): Promise<void> {
+    this.retiring = true;
+    await this.kill(`The runtime of "${this.options.bundle.name}" was retired.`);
+  }
+
+  private post(message: HostMessage): void {
+    if (this.state === 'dead') return;
+    this.worker.postMessage(message);
+  }
+
+  private onMessage(message: RuntimeMessage): void {
+    switch (message.type) {
+      case 'ready':
+        this.state = 'ready';
+        this.config = message.config;
+        this.initMs = message.initMs;
+        this.baseHeap = message.heapUsed;
+        this.readHeap(message);
+        this.options.onReady(this);
+        break;
+      case 'init-failed':
+        this.initError = message.error;
+        this.exitReason = message.error;
+        void this.worker.terminate();
+        break;
+      case 'results':
+        for (const result of message.results) {
+          const resolve = this.pending.get(result.jobId);
+          if (!resolve) continue;
+          this.pending.delete(result.jobId);
+          resolve(
+            result.ok
+              ? { kind: 'done', valueJson: result.valueJson }
+              : { kind: 'failed', error: result.error, unrecoverable: result.unrecoverable },
+          );
+        }
+        this.readHeap(message);
+        if (this.pending.size === 0) this.idleSince = Date.now();
+        this.options.onAnswers(this);
+        break;
+      case 'progress':
+        if (this.pending.has(message.jobId)) this.options.onProgress(message.jobId, message.value);
+        break;
+      case 'pong':
+        this.lastPong = Date.now();
+        this.readHeap(message);
+        break;
+    }
+  }
+
+  private readHeap(reading: HeapReading): void {
+    this.heapUsed = reading.heapUsed;
+    this.heapLimit = reading.heapLimit;
+    if (reading.inFlight > 0 && this.baseHeap > 0) {
+      const perPhoton = Math.max(0, reading.heapUsed - this.baseHeap) / reading.inFlight;
+      this.heapPerPhoton = this.heapPerPhoton === 0 ? perPhoton : 0.8 * this.heapPerPhoton + 0.2 * perPhoton;
+    }
+  }
+
+  private checkAlive(): void {
+    if (this.state === 'dead' || this.state === 'closing') return;
+    const silentMs = Date.now() - this.lastPong;
+    if (silentMs > this.options.watchdogMs) {
+      const what = this.state === 'starting' ? 'while loading the function' : 'while running jobs';
+      this.options.logger.warn({ runtimeId: this.id, silentMs }, 'runtime event loop blocked: replacing the runtime');
+      void this.kill(
+        `The runtime of "${this.options.bundle.name}" stopped answering ${what}: its event loop was blocked for more than ${this.options.watchdogMs} ms (watchdogMs). A job probably loops without awaiting.`,
+      );
+      return;
+    }
+    this.post({ type: 'ping', seq: ++this.pingSeq });
+  }
+
+  private onExit(): void {
+    this.state = 'dead';
+    clearInterval(this.watchdog);
+    const reason = this.exitReason ?? {
+      code: ErrorCodes.RUNTIME_DIED,
+      message: `The runtime of "${this.options.bundle.name}" exited unexpectedly.`,
+    };
+    for (const resolve of this.pending.values()) resolve({ kind: 'runtime-died', error: reason });
+    this.pending.clear();
+    this.options.onExit(this, this.retiring ? null : reason);
+  }
+}

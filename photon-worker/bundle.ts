@@ -1,0 +1,85 @@
+// Turns a function's source (TypeScript or JavaScript, with its local files and JSON) into one
+// CommonJS module with node_modules kept external: the code every photon of a runtime shares.
+import { createHash } from 'node:crypto';
+import { stat } from 'node:fs/promises';
+import * as path from 'node:path';
+import { build, type Message } from 'esbuild';
+import { ErrorCodes, PhotonsError } from '../errors';
+
+export interface FunctionBundle {
+  /** The function's name: its file name without the extension. */
+  name: string;
+  /** Absolute path of the source file. */
+  file: string;
+  code: string;
+  sourceMap: string;
+  /** sha256 of the code: which version of the function ran a job. */
+  hash: string;
+}
+
+const EXTENSIONS = ['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs'];
+
+/** A function's name as used for its queue: letters, digits, '-' and '_', starting with a letter. */
+export const FUNCTION_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
+
+export function functionNameOf(file: string): string {
+  return path.basename(file).replace(/\.[^.]+$/, '');
+}
+
+export async function bundleFunction(file: string): Promise<FunctionBundle> {
+  const absolute = path.resolve(file);
+  const name = functionNameOf(absolute);
+  const info = await stat(absolute).catch(() => null);
+  if (!info?.isFile()) {
+    throw new PhotonsError(
+      ErrorCodes.FUNCTION_NOT_FOUND,
+      `Function file ${absolute} does not exist. Check the path (a function is one .ts or .js file).`,
+    );
+  }
+  if (!EXTENSIONS.includes(path.extname(absolute))) {
+    throw new PhotonsError(
+      ErrorCodes.BUNDLE,
+      `Function file ${absolute} must end in ${EXTENSIONS.join(', ')}.`,
+    );
+  }
+  if (!FUNCTION_NAME.test(name)) {
+    throw new PhotonsError(
+      ErrorCodes.BUNDLE,
+      `Function file name "${name}" is not a valid function name: use letters, digits, '-' and '_', starting with a letter (at most 64).`,
+    );
+  }
+  let result;
+  try {
+    result = await build({
+      entryPoints: [absolute],
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      target: 'node20',
+      packages: 'external',
+      sourcemap: 'external',
+      sourcesContent: false,
+      // Not written: the name only anchors the source map's relative paths.
+      outfile: bundlePath(absolute),
+      write: false,
+      logLevel: 'silent',
+    });
+  } catch (err) {
+    const errors = (err as { errors?: Message[] }).errors ?? [];
+    const first = errors[0];
+    const where = first?.location ? `${first.location.file}:${first.location.line}:${first.location.column}` : absolute;
+    throw new PhotonsError(
+      ErrorCodes.BUNDLE,
+      `Function "${name}" (${absolute}) does not bundle: ${first?.text ?? String(err)} at ${where}. Fix the source and deploy again.`,
+      { cause: err },
+    );
+  }
+  const code = result.outputFiles.find((f) => f.path.endsWith('.js'))?.text ?? '';
+  const sourceMap = result.outputFiles.find((f) => f.path.endsWith('.map'))?.text ?? '{}';
+  return { name, file: absolute, code, sourceMap, hash: createHash('sha256').update(code).digest('hex') };
+}
+
+/** The file name stack frames of the bundled code carry before they are mapped back. */
+export function bundlePath(file: string): string {
+  return `${file}.bundle.js`;
+}

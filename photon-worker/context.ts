@@ -1,0 +1,113 @@
+// The `ctx` a handler receives. Kept lean: a photon in flight should cost about a kilobyte, so the
+// signal, the logger and the temporary folder are only created when a handler asks for them.
+import { mkdtempSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import type { Logger } from 'pino';
+import type { PhotonContext } from './types';
+
+/** What the photons of one runtime share: the store behind `ctx.shared` and `ctx.exclusive`. */
+export class RuntimeServices {
+  private readonly sharedValues = new Map<string, Promise<unknown>>();
+  private readonly locks = new Map<string, Promise<void>>();
+
+  constructor(
+    readonly functionName: string,
+    readonly rootLogger: () => Logger,
+    readonly reportProgress: (jobId: string, value: number | Record<string, unknown>) => void,
+  ) {}
+
+  shared<T>(key: string, init: () => T | Promise<T>): Promise<T> {
+    let value = this.sharedValues.get(key) as Promise<T> | undefined;
+    if (!value) {
+      value = Promise.resolve().then(init);
+      this.sharedValues.set(key, value);
+      // A failed init is not cached: the callers waiting now see the error, the next one retries.
+      value.catch(() => {
+        if (this.sharedValues.get(key) === value) this.sharedValues.delete(key);
+      });
+    }
+    return value;
+  }
+
+  async exclusive<T>(key: string, fn: () => T | Promise<T>): Promise<T> {
+    const previous = this.locks.get(key) ?? Promise.resolve();
+    let release!: () => void;
+    const mine = new Promise<void>((resolve) => (release = resolve));
+    const tail = previous.then(() => mine);
+    this.locks.set(key, tail);
+    await previous;
+    try {
+      return await fn();
+    } finally {
+      release();
+      if (this.locks.get(key) === tail) this.locks.delete(key);
+    }
+  }
+}
+
+export class JobContext implements PhotonContext {
+  private controller: AbortController | undefined;
+  private logger: Logger | undefined;
+  private folder: string | undefined;
+  /** Set once the job has an answer; a late abort then changes nothing. */
+  abortReason: Error | undefined;
+  /** The job's timeout. */
+  timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly services: RuntimeServices,
+    readonly jobId: string,
+    readonly photonId: number,
+    readonly attempt: number,
+  ) {}
+
+  get functionName(): string {
+    return this.services.functionName;
+  }
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.abortReason) this.controller.abort(this.abortReason);
+    }
+    return this.controller.signal;
+  }
+
+  get log(): Logger {
+    this.logger ??= this.services.rootLogger().child({ jobId: this.jobId, photonId: this.photonId });
+    return this.logger;
+  }
+
+  get tmpdir(): string {
+    this.folder ??= mkdtempSync(path.join(tmpdir(), `photons-${this.services.functionName}-${this.photonId}-`));
+    return this.folder;
+  }
+
+  progress(value: number | Record<string, unknown>): void {
+    this.services.reportProgress(this.jobId, value);
+  }
+
+  shared<T>(key: string, init: () => T | Promise<T>): Promise<T> {
+    return this.services.shared(key, init);
+  }
+
+  exclusive<T>(key: string, fn: () => T | Promise<T>): Promise<T> {
+    return this.services.exclusive(key, fn);
+  }
+
+  abort(reason: Error): void {
+    this.abortReason ??= reason;
+    this.controller?.abort(reason);
+  }
+
+  /** Removes the job's temporary folder, if it made one. */
+  release(): void {
+    if (this.folder) {
+      rm(this.folder, { recursive: true, force: true }).catch((err: unknown) =>
+        this.services.rootLogger().warn({ err, jobId: this.jobId }, 'could not remove the job temporary folder'),
+      );
+    }
+  }
+}

@@ -1,0 +1,37 @@
+// Checks a function's `export const config`: a typo here should stop the deploy, not be ignored.
+import { ErrorCodes, PhotonsError } from '../errors';
+import type { FunctionConfig } from './types';
+
+const LIMITS: Record<keyof FunctionConfig, { min: number; max: number }> = {
+  timeoutMs: { min: 1, max: 24 * 3600_000 },
+  photonsPerRuntime: { min: 1, max: 100_000 },
+  memoryMb: { min: 16, max: 64 * 1024 },
+  attempts: { min: 1, max: 1000 },
+  backoffMs: { min: 0, max: 24 * 3600_000 },
+};
+
+export function validateFunctionConfig(value: unknown, functionName: string, file: string): FunctionConfig {
+  if (value === undefined) return {};
+  const where = `Function "${functionName}" (${file}): export const config`;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new PhotonsError(ErrorCodes.FUNCTION_CONFIG, `${where} must be an object, got ${typeof value}.`);
+  }
+  const config: FunctionConfig = {};
+  for (const [key, raw] of Object.entries(value)) {
+    const limit = LIMITS[key as keyof FunctionConfig];
+    if (!limit) {
+      throw new PhotonsError(
+        ErrorCodes.FUNCTION_CONFIG,
+        `${where} has an unknown key "${key}"; the keys are ${Object.keys(LIMITS).join(', ')}.`,
+      );
+    }
+    if (!Number.isInteger(raw) || (raw as number) < limit.min || (raw as number) > limit.max) {
+      throw new PhotonsError(
+        ErrorCodes.FUNCTION_CONFIG,
+        `${where}.${key} must be an integer from ${limit.min} to ${limit.max}, got ${JSON.stringify(raw)}.`,
+      );
+    }
+    config[key as keyof FunctionConfig] = raw as number;
+  }
+  return Object.freeze(config);
+}

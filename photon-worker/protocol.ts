@@ -1,0 +1,50 @@
+// The messages between a runtime's host (dispatcher/runtime.ts) and its worker thread
+// (photon-worker/runtime-thread.ts). The only thing the two sides share about their messages.
+import type { SerializedError } from '../errors';
+import type { FunctionConfig, Mode } from './types';
+
+/** `workerData` of a runtime thread. */
+export interface RuntimeStartup {
+  runtimeId: number;
+  functionName: string;
+  /** The function's source file, for messages and `__filename`. */
+  file: string;
+  /** The bundled CommonJS code, compiled once by the thread. */
+  code: string;
+  /** The bundle's source map (JSON), to point stack traces at the author's files. */
+  sourceMap: string;
+  mode: Mode;
+  logLevel: string;
+  /** Timeout of a job whose function config and request name none. */
+  defaultTimeoutMs: number;
+}
+
+export interface JobRequest {
+  jobId: string;
+  input: unknown;
+  attempt: number;
+  /** Overrides the function's `config.timeoutMs`. */
+  timeoutMs?: number;
+}
+
+export type HostMessage =
+  | { type: 'batch'; jobs: JobRequest[] }
+  | { type: 'cancel'; jobId: string; reason: string }
+  | { type: 'ping'; seq: number };
+
+export type JobResult =
+  | { jobId: string; ok: true; valueJson: string }
+  | { jobId: string; ok: false; error: SerializedError; unrecoverable: boolean };
+
+export interface HeapReading {
+  heapUsed: number;
+  heapLimit: number;
+  inFlight: number;
+}
+
+export type RuntimeMessage =
+  | ({ type: 'ready'; config: FunctionConfig; initMs: number } & HeapReading)
+  | { type: 'init-failed'; error: SerializedError }
+  | ({ type: 'results'; results: JobResult[] } & HeapReading)
+  | { type: 'progress'; jobId: string; value: number | Record<string, unknown> }
+  | ({ type: 'pong'; seq: number } & HeapReading);

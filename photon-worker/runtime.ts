@@ -1,0 +1,165 @@
+// Inside a runtime thread: compiles the function once, then runs each job of a batch as a photon
+// and answers per job. Answers finished in the same turn of the event loop travel in one message.
+import { getHeapStatistics } from 'node:v8';
+import pino, { type Logger } from 'pino';
+import { ErrorCodes, PhotonsError } from '../errors';
+import { JobContext, RuntimeServices } from './context';
+import { createGlobalView, FunctionCode, PhotonConsole, type ModuleInstance } from './photon';
+import type { HeapReading, HostMessage, JobRequest, JobResult, RuntimeMessage, RuntimeStartup } from './protocol';
+import { StackMapper } from './stack';
+import { bundlePath } from './bundle';
+
+export class PhotonRuntime {
+  private readonly services: RuntimeServices;
+  private readonly stack: StackMapper;
+  private code: FunctionCode | undefined;
+  /** The one module instance of `shared` and `lambda` modes; a probe in `photon` mode. */
+  private instance: ModuleInstance | undefined;
+  private logger: Logger | undefined;
+  private nextPhotonId = 1;
+  private readonly inFlight = new Map<string, JobContext>();
+  private outbox: JobResult[] = [];
+  private flushScheduled = false;
+
+  constructor(
+    private readonly startup: RuntimeStartup,
+    private readonly post: (message: RuntimeMessage) => void,
+  ) {
+    this.services = new RuntimeServices(
+      startup.functionName,
+      () => this.log,
+      (jobId, value) => this.post({ type: 'progress', jobId, value }),
+    );
+    this.stack = new StackMapper(bundlePath(startup.file), startup.sourceMap);
+  }
+
+  private get log(): Logger {
+    // pino costs a few milliseconds to load: only runtimes that log pay for it.
+    this.logger ??= pino({ level: this.startup.logLevel }).child({
+      component: 'photon',
+      fn: this.startup.functionName,
+      runtimeId: this.startup.runtimeId,
+    });
+    return this.logger;
+  }
+
+  start(): void {
+    const started = performance.now();
+    try {
+      this.code = new FunctionCode(this.startup.functionName, this.startup.file, this.startup.code);
+      // Every mode loads the module once at start: it checks the default export and the config
+      // before any job is taken, and in `shared` and `lambda` modes it is the instance jobs use.
+      this.instance = this.code.instantiate(globalThis, console);
+    } catch (err) {
+      this.post({ type: 'init-failed', error: this.stack.serialize(err, this.startup.functionName, ErrorCodes.FUNCTION_INIT) });
+      return;
+    }
+    this.post({ type: 'ready', config: this.instance.config, initMs: performance.now() - started, ...this.heap() });
+  }
+
+  handle(message: HostMessage): void {
+    switch (message.type) {
+      case 'batch':
+        for (const job of message.jobs) void this.run(job);
+        break;
+      case 'cancel':
+        this.settleEarly(message.jobId, new PhotonsError(ErrorCodes.CANCELLED, message.reason));
+        break;
+      case 'ping':
+        this.post({ type: 'pong', seq: message.seq, ...this.heap() });
+        break;
+    }
+  }
+
+  /** Logs what a photon let escape (a throw in a timer, an unawaited rejection): one job's bug must not end the others. */
+  onEscapedError(err: unknown, origin: string): void {
+    this.log.error({ err, origin }, 'a photon let an error escape its job; the runtime keeps serving');
+  }
+
+  private async run(job: JobRequest): Promise<void> {
+    const ctx = new JobContext(this.services, job.jobId, this.nextPhotonId++, job.attempt);
+    this.inFlight.set(job.jobId, ctx);
+    const timeoutMs = job.timeoutMs ?? this.instance?.config.timeoutMs ?? this.startup.defaultTimeoutMs;
+    ctx.timer = setTimeout(() => {
+      this.settleEarly(
+        job.jobId,
+        new PhotonsError(
+          ErrorCodes.TIMEOUT,
+          `Function "${this.startup.functionName}" ran past its timeout of ${timeoutMs} ms (job ${job.jobId}). Raise config.timeoutMs or make the handler honour ctx.signal.`,
+        ),
+      );
+    }, timeoutMs);
+    let result: JobResult;
+    try {
+      const instance =
+        this.startup.mode === 'photon'
+          ? this.code!.instantiate(createGlobalView(), new PhotonConsole(() => ctx.log) as unknown as Console)
+          : this.instance!;
+      const value = await instance.handler(job.input, ctx);
+      result = this.encode(job.jobId, value);
+    } catch (err) {
+      result = this.failure(job.jobId, err);
+    }
+    this.settle(ctx, result);
+  }
+
+  private encode(jobId: string, value: unknown): JobResult {
+    let valueJson: string | undefined;
+    try {
+      // A handler that returns nothing has the result null, as in JSON.
+      valueJson = value === undefined ? 'null' : JSON.stringify(value);
+    } catch (err) {
+      return this.failure(jobId, notJson(this.startup.functionName, jobId, err instanceof Error ? err.message : String(err)));
+    }
+    if (valueJson === undefined) {
+      return this.failure(jobId, notJson(this.startup.functionName, jobId, `a ${typeof value} has no JSON form`));
+    }
+    return { jobId, ok: true, valueJson };
+  }
+
+  private failure(jobId: string, err: unknown): JobResult {
+    const error = this.stack.serialize(err, this.startup.functionName);
+    // BullMQ's own error class for bad input, matched by name so the function may use any copy of BullMQ.
+    const unrecoverable = err instanceof Error && err.name === 'UnrecoverableError';
+    return { jobId, ok: false, error, unrecoverable };
+  }
+
+  /** Answers a job before its handler returns (timeout, cancel); the handler's late answer is dropped. */
+  private settleEarly(jobId: string, reason: PhotonsError): void {
+    const ctx = this.inFlight.get(jobId);
+    if (!ctx) return;
+    ctx.abort(reason);
+    this.settle(ctx, { jobId, ok: false, error: this.stack.serialize(reason, this.startup.functionName), unrecoverable: false });
+  }
+
+  private settle(ctx: JobContext, result: JobResult): void {
+    if (this.inFlight.get(ctx.jobId) !== ctx) return;
+    this.inFlight.delete(ctx.jobId);
+    clearTimeout(ctx.timer);
+    ctx.release();
+    this.outbox.push(result);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const results = this.outbox;
+    this.outbox = [];
+    this.post({ type: 'results', results, ...this.heap() });
+  }
+
+  private heap(): HeapReading {
+    const stats = getHeapStatistics();
+    return { heapUsed: stats.used_heap_size, heapLimit: stats.heap_size_limit, inFlight: this.inFlight.size };
+  }
+}
+
+function notJson(functionName: string, jobId: string, why: string): PhotonsError {
+  return new PhotonsError(
+    ErrorCodes.RESULT_NOT_JSON,
+    `Function "${functionName}" returned a value that is not JSON (job ${jobId}): ${why}. Return plain objects, arrays, strings, numbers, booleans or null.`,
+  );
+}

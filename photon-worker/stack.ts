@@ -1,0 +1,78 @@
+// Errors leave a runtime as JSON. Their stack frames are mapped from the bundle back to the
+// author's own files and lines, so a trace points at `functions/hash.ts:12:7`, not at the bundle.
+import { SourceMap, type SourceMapPayload } from 'node:module';
+import * as path from 'node:path';
+import { ErrorCodes, type SerializedError } from '../errors';
+
+export class StackMapper {
+  private readonly map: SourceMap | null;
+  private readonly frame: RegExp;
+
+  constructor(
+    private readonly bundleFile: string,
+    sourceMapJson: string,
+  ) {
+    let map: SourceMap | null = null;
+    try {
+      map = new SourceMap(JSON.parse(sourceMapJson) as SourceMapPayload);
+    } catch {
+      map = null; // a stack trace with bundle positions is still better than none
+    }
+    this.map = map;
+    this.frame = new RegExp(`${escapeRegExp(bundleFile)}:(\\d+):(\\d+)`, 'g');
+  }
+
+  mapStack(stack: string): string {
+    const map = this.map;
+    if (!map) return stack;
+    return stack.replace(this.frame, (whole, line: string, column: string) => {
+      const entry = map.findEntry(Number(line) - 1, Number(column) - 1) as Partial<{
+        originalSource: string;
+        originalLine: number;
+        originalColumn: number;
+      }>;
+      if (entry.originalSource === undefined || entry.originalLine === undefined) return whole;
+      const source = entry.originalSource.startsWith('file://')
+        ? new URL(entry.originalSource).pathname
+        : path.resolve(path.dirname(this.bundleFile), entry.originalSource);
+      return `${source}:${entry.originalLine + 1}:${(entry.originalColumn ?? 0) + 1}`;
+    });
+  }
+
+  /** The JSON form of anything a handler threw. */
+  serialize(thrown: unknown, functionName: string, fallbackCode: string = ErrorCodes.HANDLER): SerializedError {
+    if (thrown instanceof Error) {
+      const code = (thrown as { code?: unknown }).code;
+      // Our own wrapper errors (e.g. a throw at module top level) point at the author's line.
+      const origin = thrown.cause instanceof Error && thrown.name === 'PhotonsError' ? thrown.cause : thrown;
+      return {
+        code: typeof code === 'string' && code.startsWith('PHOTONS_ERR_') ? code : fallbackCode,
+        name: thrown.name,
+        message: thrown.message,
+        stack: origin.stack ? this.mapStack(origin.stack) : undefined,
+      };
+    }
+    return {
+      code: ErrorCodes.NON_ERROR_THROWN,
+      name: 'Error',
+      message: `Function "${functionName}" threw a non-Error value (${describe(thrown)}). Throw an Error so the failure carries a message and a stack trace.`,
+    };
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  if (typeof value === 'string') return `the string ${JSON.stringify(value.slice(0, 200))}`;
+  if (typeof value === 'object') {
+    try {
+      return `${value.constructor?.name ?? 'object'} ${JSON.stringify(value)?.slice(0, 200)}`;
+    } catch {
+      return 'an object';
+    }
+  }
+  return `${typeof value} ${String(value)}`;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

@@ -1,0 +1,48 @@
+// What a function author sees: the handler signature, its `ctx` and its optional config.
+import type { Logger } from 'pino';
+
+/** How jobs of one function share a runtime. See DESIGN.md, "Modes". */
+export type Mode = 'photon' | 'shared' | 'lambda';
+export const MODES: readonly Mode[] = ['photon', 'shared', 'lambda'];
+
+export interface PhotonContext {
+  /** The BullMQ job id (or the input index in a local run). */
+  readonly jobId: string;
+  /** Unique within the runtime: use it to name private resources. */
+  readonly photonId: number;
+  /** 1 on the first attempt, 2 on the first retry, … */
+  readonly attempt: number;
+  /** The function's name (its file name without extension). */
+  readonly functionName: string;
+  /** Fires on timeout or cancel: pass it to fetch, streams and timers. */
+  readonly signal: AbortSignal;
+  /** A pino logger bound with the function and the job. The photon's `console` writes here too. */
+  readonly log: Logger;
+  /** A private folder for this job, created on first use and removed after the job. */
+  readonly tmpdir: string;
+  /** Reports progress (a number or a JSON object) on the job. */
+  progress(value: number | Record<string, unknown>): void;
+  /**
+   * One value per runtime, shared by every photon: initialised once even when many photons ask
+   * at the same moment. A rejected init is not cached: the next caller tries again.
+   */
+  shared<T>(key: string, init: () => T | Promise<T>): Promise<T>;
+  /** Runs `fn` under a runtime-wide async mutex named `key`. */
+  exclusive<T>(key: string, fn: () => T | Promise<T>): Promise<T>;
+}
+
+export type PhotonHandler<I = unknown, O = unknown> = (input: I, ctx: PhotonContext) => O | Promise<O>;
+
+/** `export const config = { … }` in a function module. Every key is optional. */
+export interface FunctionConfig {
+  /** A job running longer fails with PHOTONS_ERR_TIMEOUT and its `ctx.signal` fires. */
+  timeoutMs?: number;
+  /** Jobs of this function that one runtime runs at once. */
+  photonsPerRuntime?: number;
+  /** Heap limit of one runtime, in MB. */
+  memoryMb?: number;
+  /** Attempts for jobs enqueued without their own `attempts` option. */
+  attempts?: number;
+  /** Base delay of the exponential backoff between attempts, in ms. */
+  backoffMs?: number;
+}
