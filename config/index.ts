@@ -114,7 +114,9 @@ function describeConfigError(err: unknown, file: string | undefined): string {
   const lines = raw.split('\n').filter(Boolean).map((line) => {
     const match = /^([\w.]+): (.*)$/.exec(line);
     if (!match) return line;
-    const [, key, rest] = match;
+    const [, key, detail] = match;
+    // Our formats name the bad value themselves; convict's own suffix would repeat it.
+    const rest = detail!.includes(', got ') ? detail!.replace(/: value was .*$/, '') : detail;
     const env = envOf.get(key!);
     return env ? `${key} (${env}): ${rest}` : `${key}: ${rest}`;
   });

@@ -173,7 +173,7 @@ export class RuntimePool {
     for (const waiting of [...this.queue, ...this.soloQueue]) waiting.resolve({ kind: 'runtime-died', error });
     this.queue = [];
     this.soloQueue = [];
-    await Promise.all([...this.runtimes, ...this.soloRuntimes].map((r) => r.kill(error.message)));
+    await Promise.all([...this.runtimes, ...this.soloRuntimes].map((r) => r.retire()));
   }
 
   private count(outcome: JobOutcome, resolve: (outcome: JobOutcome) => void): void {
