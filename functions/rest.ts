@@ -30,7 +30,7 @@ export interface FieldStats {
 /**
  * What the function returns:
  * - `status`: the HTTP status (always 2xx: other answers fail the job);
- * - `count`: how many records the answer held;
+ * - `count`: how many records (JSON objects) the array held; other elements are ignored;
  * - `stats`: for every field that holds a number in at least one record, the count, sum, min, max
  *   and mean of its numeric values over all records (fields in alphabetical order);
  * - `items`: the first `limit` records, reduced to `fields` when given (missing fields are left out).
@@ -51,7 +51,9 @@ function isRecord(value: unknown): value is Record<string, Json> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function parseInput(input: unknown): Required<Omit<RestInput, 'fields' | 'itemsPath'>> & Pick<RestInput, 'fields' | 'itemsPath'> {
+type ParsedInput = Required<Pick<RestInput, 'url' | 'limit'>> & Pick<RestInput, 'itemsPath' | 'fields'>;
+
+function parseInput(input: unknown): ParsedInput {
   if (!isRecord(input)) {
     throw new UnrecoverableError('rest: input must be an object like { "url": "https://api.example.com/items" }');
   }
