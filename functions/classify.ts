@@ -1,6 +1,5 @@
-// Workload "Classify" (paper, Table 1): image classification with a convolutional network. The model
-// (NSFWJS MobileNetV2, or the paper's Inception v3) is loaded once per runtime through ctx.shared and
-// used by every job; each job only holds its own image and activations.
+// Workload "Classify" (paper, Table 1): a CNN (NSFWJS MobileNetV2, or the paper's Inception v3) loaded
+// once per runtime through ctx.shared; each job holds only its own image and activations.
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 // Registers the WebAssembly backend: its .wasm ships inside the npm package, and it runs the

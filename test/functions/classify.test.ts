@@ -1,6 +1,5 @@
-// The Classify workload: a real CNN (NSFWJS MobileNetV2, and the paper's Inception v3) loaded once
-// per runtime. Its outputs are deterministic, so known pictures must get known predictions, also
-// when 8 jobs share the model at once.
+// The Classify workload: the CNN's outputs are deterministic, so known pictures must get known
+// predictions, also when 8 jobs share the model at once, and with the paper's Inception v3.
 import { strict as assert } from 'node:assert';
 import { Jimp } from 'jimp';
 import { runLocal } from '../../dispatcher/local-run';
