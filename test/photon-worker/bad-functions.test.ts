@@ -183,6 +183,18 @@ describe('bad functions', function () {
     });
   });
 
+  it('an error that escapes its job (timer throw, unhandled rejection) harms no job of the runtime', async function () {
+    const kinds = ['ok', 'timer-throw', 'ok', 'unhandled-rejection', 'ok'];
+    const outcomes = await runLocal(fixture('escapes.ts'), kinds.map((kind, n) => ({ kind, n })), {
+      concurrency: kinds.length,
+      config,
+    });
+    assert.deepStrictEqual(
+      outcomes,
+      kinds.map((_, n) => ({ index: n, ok: true, value: { n } })),
+    );
+  });
+
   // Fails: shows a defect (see the report). The watchdog replaces the runtime, but runLocal answers
   // every job that was in it with PHOTONS_ERR_RUNTIME_DIED: innocent jobs are not run again.
   it('a handler that blocks the event loop: the watchdog fails that job, the other jobs still get their values', async function () {
