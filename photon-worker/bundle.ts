@@ -59,6 +59,9 @@ export async function bundleFunction(file: string): Promise<FunctionBundle> {
       packages: 'external',
       sourcemap: 'external',
       sourcesContent: false,
+      // ES modules are strict; esbuild says so for TypeScript only when a tsconfig asks. Without
+      // it, `x = 1` in a function would create a real global that every photon shares.
+      banner: { js: '"use strict";' },
       // Not written: the name only anchors the source map's relative paths.
       outfile: bundlePath(absolute),
       write: false,

@@ -1,7 +1,6 @@
 // The `ctx` a handler receives. Kept lean: a photon in flight should cost about a kilobyte, so the
 // signal, the logger and the temporary folder are only created when a handler asks for them.
-import { mkdtempSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { Logger } from 'pino';
@@ -104,10 +103,7 @@ export class JobContext implements PhotonContext {
 
   /** Removes the job's temporary folder, if it made one. */
   release(): void {
-    if (this.folder) {
-      rm(this.folder, { recursive: true, force: true }).catch((err: unknown) =>
-        this.services.rootLogger().warn({ err, jobId: this.jobId }, 'could not remove the job temporary folder'),
-      );
-    }
+    // Synchronous: an asynchronous removal would be lost when the runtime is retired right after.
+    if (this.folder) rmSync(this.folder, { recursive: true, force: true });
   }
 }

@@ -23,6 +23,7 @@ export class FunctionCode {
   private readonly wrapper: (...args: unknown[]) => void;
   private readonly require: NodeJS.Require;
   private readonly dirname: string;
+  private readonly globalBase = createGlobalBase();
 
   constructor(
     readonly functionName: string,
@@ -34,6 +35,11 @@ export class FunctionCode {
     ) => void;
     this.require = createRequire(file);
     this.dirname = path.dirname(file);
+  }
+
+  /** A fresh `globalThis` for one photon. */
+  globalView(): typeof globalThis {
+    return Object.create(this.globalBase) as typeof globalThis;
   }
 
   /**
@@ -78,36 +84,75 @@ export class FunctionCode {
 }
 
 /**
- * A photon's `globalThis`/`global`: writes land on this object, reads fall through to the real
- * global. Bare reads of globals created at run time are not redirected (DESIGN.md, "Contract").
+ * The prototype of every photon's `globalThis`/`global` in a runtime. Writes land on the photon's
+ * own view; reads fall through to the real global. Accessors of the real global (`crypto`,
+ * `navigator`, …) are re-exposed here because Node's getters refuse any receiver but the real
+ * global, and the self references return the view itself so `globalThis.globalThis.x = 1` stays
+ * private. Bare reads of globals created at run time are not redirected (DESIGN.md, "Contract").
  */
-export function createGlobalView(): typeof globalThis {
-  return Object.create(globalThis) as typeof globalThis;
+export function createGlobalBase(): object {
+  const base = Object.create(globalThis) as Record<string, unknown>;
+  for (const name of Object.getOwnPropertyNames(globalThis)) {
+    const descriptor = Object.getOwnPropertyDescriptor(globalThis, name);
+    if (!descriptor?.get) continue;
+    Object.defineProperty(base, name, {
+      configurable: true,
+      enumerable: descriptor.enumerable,
+      get: () => Reflect.get(globalThis, name) as unknown,
+      set(this: object, value: unknown) {
+        Object.defineProperty(this, name, { value, writable: true, enumerable: true, configurable: true });
+      },
+    });
+  }
+  for (const self of ['globalThis', 'global']) {
+    Object.defineProperty(base, self, {
+      configurable: true,
+      enumerable: false,
+      get(this: object) {
+        return this;
+      },
+      set(this: object, value: unknown) {
+        Object.defineProperty(this, self, { value, writable: true, enumerable: false, configurable: true });
+      },
+    });
+  }
+  return base;
 }
 
-/** A photon's `console`: the printing methods go to the job's logger, the rest to the real console. */
+/**
+ * A photon's `console`: the printing methods go to the job's logger, the rest (`time`, `count`,
+ * `table`, …) to the real console. Methods are bound on first use, so `.catch(console.error)` works
+ * and a photon that never logs pays nothing for it.
+ */
 export class PhotonConsole {
+  private bound: Partial<Record<Level, (...args: unknown[]) => void>> | undefined;
   constructor(private readonly logger: () => Logger) {}
-  log(...args: unknown[]): void {
-    this.logger().info(format(...args));
+  get log() {
+    return this.method('info');
   }
-  info(...args: unknown[]): void {
-    this.logger().info(format(...args));
+  get info() {
+    return this.method('info');
   }
-  debug(...args: unknown[]): void {
-    this.logger().debug(format(...args));
+  get debug() {
+    return this.method('debug');
   }
-  trace(...args: unknown[]): void {
-    this.logger().trace(format(...args));
+  get trace() {
+    return this.method('trace');
   }
-  warn(...args: unknown[]): void {
-    this.logger().warn(format(...args));
+  get warn() {
+    return this.method('warn');
   }
-  error(...args: unknown[]): void {
-    this.logger().error(format(...args));
+  get error() {
+    return this.method('error');
+  }
+  private method(level: Level): (...args: unknown[]) => void {
+    this.bound ??= {};
+    return (this.bound[level] ??= (...args: unknown[]) => this.logger()[level](format(...args)));
   }
 }
 Object.setPrototypeOf(PhotonConsole.prototype, console);
+
+type Level = 'info' | 'debug' | 'trace' | 'warn' | 'error';
 
 function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);

@@ -4,7 +4,7 @@ import { getHeapStatistics } from 'node:v8';
 import pino, { type Logger } from 'pino';
 import { ErrorCodes, PhotonsError } from '../errors';
 import { JobContext, RuntimeServices } from './context';
-import { createGlobalView, FunctionCode, PhotonConsole, type ModuleInstance } from './photon';
+import { FunctionCode, PhotonConsole, type ModuleInstance } from './photon';
 import type { HeapReading, HostMessage, JobRequest, JobResult, RuntimeMessage, RuntimeStartup } from './protocol';
 import { StackMapper } from './stack';
 import { bundlePath } from './bundle';
@@ -33,9 +33,16 @@ export class PhotonRuntime {
     this.stack = new StackMapper(bundlePath(startup.file), startup.sourceMap);
   }
 
+  /** How messages name the function: `"hash" (/srv/functions/hash.ts)`. */
+  private get where(): string {
+    return `"${this.startup.functionName}" (${this.startup.file})`;
+  }
+
   private get log(): Logger {
     // pino costs a few milliseconds to load: only runtimes that log pay for it.
-    this.logger ??= pino({ level: this.startup.logLevel }).child({
+    // Synchronous writes: a runtime can be terminated at any moment (retired, replaced), and
+    // pino's asynchronous stream is not flushed in a worker thread, so lines would be lost.
+    this.logger ??= pino({ level: this.startup.logLevel }, pino.destination({ fd: 1, sync: true })).child({
       component: 'photon',
       fn: this.startup.functionName,
       runtimeId: this.startup.runtimeId,
@@ -49,9 +56,14 @@ export class PhotonRuntime {
       this.code = new FunctionCode(this.startup.functionName, this.startup.file, this.startup.code);
       // Every mode loads the module once at start: it checks the default export and the config
       // before any job is taken, and in `shared` and `lambda` modes it is the instance jobs use.
-      this.instance = this.code.instantiate(globalThis, console);
+      // In `photon` mode that first load gets a view of its own too, so nothing it writes at top
+      // level reaches the real global that every photon reads through.
+      this.instance =
+        this.startup.mode === 'photon'
+          ? this.code.instantiate(this.code.globalView(), new PhotonConsole(() => this.log) as unknown as Console)
+          : this.code.instantiate(globalThis, console);
     } catch (err) {
-      this.post({ type: 'init-failed', error: this.stack.serialize(err, this.startup.functionName, ErrorCodes.FUNCTION_INIT) });
+      this.post({ type: 'init-failed', error: this.stack.serialize(err, this.where, ErrorCodes.FUNCTION_INIT) });
       return;
     }
     this.post({ type: 'ready', config: this.instance.config, initMs: performance.now() - started, ...this.heap() });
@@ -85,7 +97,7 @@ export class PhotonRuntime {
         job.jobId,
         new PhotonsError(
           ErrorCodes.TIMEOUT,
-          `Function "${this.startup.functionName}" ran past its timeout of ${timeoutMs} ms (job ${job.jobId}). Raise config.timeoutMs or make the handler honour ctx.signal.`,
+          `Function "${this.startup.functionName}" (${this.startup.file}) ran past its timeout of ${timeoutMs} ms (job ${job.jobId}). Raise config.timeoutMs or make the handler honour ctx.signal.`,
         ),
       );
     }, timeoutMs);
@@ -93,7 +105,7 @@ export class PhotonRuntime {
     try {
       const instance =
         this.startup.mode === 'photon'
-          ? this.code!.instantiate(createGlobalView(), new PhotonConsole(() => ctx.log) as unknown as Console)
+          ? this.code!.instantiate(this.code!.globalView(), new PhotonConsole(() => ctx.log) as unknown as Console)
           : this.instance!;
       const value = await instance.handler(job.input, ctx);
       result = this.encode(job.jobId, value);
@@ -109,16 +121,16 @@ export class PhotonRuntime {
       // A handler that returns nothing has the result null, as in JSON.
       valueJson = value === undefined ? 'null' : JSON.stringify(value);
     } catch (err) {
-      return this.failure(jobId, notJson(this.startup.functionName, jobId, err instanceof Error ? err.message : String(err)));
+      return this.failure(jobId, this.notJson(jobId, err instanceof Error ? err.message : String(err)));
     }
     if (valueJson === undefined) {
-      return this.failure(jobId, notJson(this.startup.functionName, jobId, `a ${typeof value} has no JSON form`));
+      return this.failure(jobId, this.notJson(jobId, `a ${typeof value} has no JSON form`));
     }
     return { jobId, ok: true, valueJson };
   }
 
   private failure(jobId: string, err: unknown): JobResult {
-    const error = this.stack.serialize(err, this.startup.functionName);
+    const error = this.stack.serialize(err, this.where);
     // BullMQ's own error class for bad input, matched by name so the function may use any copy of BullMQ.
     const unrecoverable = err instanceof Error && err.name === 'UnrecoverableError';
     return { jobId, ok: false, error, unrecoverable };
@@ -129,7 +141,9 @@ export class PhotonRuntime {
     const ctx = this.inFlight.get(jobId);
     if (!ctx) return;
     ctx.abort(reason);
-    this.settle(ctx, { jobId, ok: false, error: this.stack.serialize(reason, this.startup.functionName), unrecoverable: false });
+    // A cancelled job is not retried; a timed-out one may be, by its attempts.
+    const unrecoverable = reason.code === ErrorCodes.CANCELLED;
+    this.settle(ctx, { jobId, ok: false, error: this.stack.serialize(reason, this.where), unrecoverable });
   }
 
   private settle(ctx: JobContext, result: JobResult): void {
@@ -155,11 +169,11 @@ export class PhotonRuntime {
     const stats = getHeapStatistics();
     return { heapUsed: stats.used_heap_size, heapLimit: stats.heap_size_limit, inFlight: this.inFlight.size };
   }
-}
 
-function notJson(functionName: string, jobId: string, why: string): PhotonsError {
-  return new PhotonsError(
-    ErrorCodes.RESULT_NOT_JSON,
-    `Function "${functionName}" returned a value that is not JSON (job ${jobId}): ${why}. Return plain objects, arrays, strings, numbers, booleans or null.`,
-  );
+  private notJson(jobId: string, why: string): PhotonsError {
+    return new PhotonsError(
+      ErrorCodes.RESULT_NOT_JSON,
+      `Function "${this.startup.functionName}" (${this.startup.file}) returned a value that is not JSON (job ${jobId}): ${why}. Return plain objects, arrays, strings, numbers, booleans or null.`,
+    );
+  }
 }

@@ -39,8 +39,8 @@ export class StackMapper {
     });
   }
 
-  /** The JSON form of anything a handler threw. */
-  serialize(thrown: unknown, functionName: string, fallbackCode: string = ErrorCodes.HANDLER): SerializedError {
+  /** The JSON form of anything a handler threw; `where` names the function and its file. */
+  serialize(thrown: unknown, where: string, fallbackCode: string = ErrorCodes.HANDLER): SerializedError {
     if (thrown instanceof Error) {
       const code = (thrown as { code?: unknown }).code;
       // Our own wrapper errors (e.g. a throw at module top level) point at the author's line.
@@ -55,7 +55,7 @@ export class StackMapper {
     return {
       code: ErrorCodes.NON_ERROR_THROWN,
       name: 'Error',
-      message: `Function "${functionName}" threw a non-Error value (${describe(thrown)}). Throw an Error so the failure carries a message and a stack trace.`,
+      message: `Function ${where} threw a non-Error value (${describe(thrown)}). Throw an Error so the failure carries a message and a stack trace.`,
     };
   }
 }
