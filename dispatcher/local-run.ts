@@ -1,11 +1,11 @@
 // Runs a function over inputs on this machine without Redis: `photons run` and the tests use it.
 // The same runtime pool as the dispatcher's, fed from memory instead of from BullMQ.
 import pino from 'pino';
-import type { SerializedError } from '../errors';
+import { ErrorCodes, type SerializedError } from '../errors';
 import { bundleFunction } from '../photon-worker/bundle';
 import type { Mode } from '../photon-worker/types';
 import { loadConfig, type PhotonsConfig } from '../config';
-import { RuntimePool } from './runtime-pool';
+import { POISON_DEATHS, RuntimePool } from './runtime-pool';
 
 export type LocalOutcome =
   | { index: number; ok: true; value: unknown }
@@ -48,19 +48,36 @@ export async function runLocal(file: string, inputs: unknown[], options: LocalRu
   });
   const outcomes: LocalOutcome[] = new Array(inputs.length);
   let next = 0;
+  const runOne = async (index: number): Promise<LocalOutcome> => {
+    const input = asJson(inputs[index]);
+    if (input === NOT_JSON) {
+      return {
+        index,
+        ok: false,
+        error: {
+          code: ErrorCodes.INPUT_NOT_JSON,
+          message: `Input ${index} of "${bundle.name}" is not JSON (a function, a BigInt, a cycle…). Inputs must be JSON, as they are in a queue.`,
+        },
+      };
+    }
+    const job = { jobId: String(index), input, attempt: 1, timeoutMs: options.timeoutMs };
+    let outcome = await pool.submit(job);
+    // As in the dispatcher: a job present at a runtime death runs again, alone; a second death
+    // with it marks it as the culprit.
+    if (outcome.kind === 'runtime-died') {
+      outcome = await pool.submit(job, true);
+      if (outcome.kind === 'runtime-died') {
+        return { index, ok: false, error: { ...outcome.error, code: ErrorCodes.POISON, message: `Input ${index} was present at ${POISON_DEATHS} runtime deaths: ${outcome.error.message}` } };
+      }
+    }
+    return outcome.kind === 'done'
+      ? { index, ok: true, value: JSON.parse(outcome.valueJson) as unknown }
+      : { index, ok: false, error: outcome.error };
+  };
   const worker = async (): Promise<void> => {
     while (next < inputs.length) {
       const index = next++;
-      const outcome = await pool.submit({
-        jobId: String(index),
-        input: inputs[index],
-        attempt: 1,
-        timeoutMs: options.timeoutMs,
-      });
-      const local: LocalOutcome =
-        outcome.kind === 'done'
-          ? { index, ok: true, value: JSON.parse(outcome.valueJson) as unknown }
-          : { index, ok: false, error: outcome.error };
+      const local = await runOne(index);
       outcomes[index] = local;
       options.onOutcome?.(local);
     }
@@ -71,4 +88,25 @@ export async function runLocal(file: string, inputs: unknown[], options: LocalRu
     await pool.close();
   }
   return outcomes;
+}
+
+const NOT_JSON = Symbol('not JSON');
+
+/**
+ * The input as a queue would deliver it (a Date becomes its string), or NOT_JSON where JSON would
+ * silently lose something: a function, a symbol, a BigInt, a cycle.
+ */
+function asJson(input: unknown): unknown {
+  const seen = new Set<object>();
+  const lossy = (value: unknown): boolean => {
+    if (typeof value === 'function' || typeof value === 'symbol' || typeof value === 'bigint') return true;
+    if (value === null || typeof value !== 'object') return false;
+    if (seen.has(value)) return true;
+    seen.add(value);
+    const found = Object.values(value).some(lossy);
+    seen.delete(value);
+    return found;
+  };
+  if (input === undefined || lossy(input)) return NOT_JSON;
+  return JSON.parse(JSON.stringify(input)) as unknown;
 }

@@ -108,7 +108,22 @@ export class Runtime {
     const outcomes = jobs.map(
       (job) => new Promise<JobOutcome>((resolve) => this.pending.set(job.jobId, resolve)),
     );
-    this.post({ type: 'batch', jobs });
+    try {
+      this.post({ type: 'batch', jobs });
+    } catch (err) {
+      // An input the thread cannot receive (a function, a symbol): fail the batch, not the runtime.
+      for (const job of jobs) {
+        this.pending.get(job.jobId)?.({
+          kind: 'failed',
+          unrecoverable: true,
+          error: {
+            code: ErrorCodes.INPUT_NOT_JSON,
+            message: `A job input of "${this.options.bundle.name}" cannot be sent to its runtime (${(err as Error).message}). Inputs must be JSON.`,
+          },
+        });
+        this.pending.delete(job.jobId);
+      }
+    }
     return outcomes;
   }
 
