@@ -2,8 +2,9 @@
 import { PhotonsError } from '../errors';
 import type { Command } from './args';
 import { runCommand } from './run';
+import { dispatcherCommand, startCommand } from './serve';
 
-const COMMANDS: Command[] = [runCommand];
+const COMMANDS: Command[] = [startCommand, dispatcherCommand, runCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -23,6 +23,7 @@ export interface PhotonsConfig {
     concurrency: number;
     lockDurationMs: number;
     stalledIntervalMs: number;
+    maxStalledCount: number;
     shutdownGraceMs: number;
     heartbeatMs: number;
   };

@@ -19,9 +19,9 @@ export const schema = {
       env: 'PHOTONS_REDIS_AUTOSTART',
     },
     prefix: {
-      doc: 'Prefix of every Redis key (BullMQ queues, results, heartbeats).',
+      doc: "Prefix of every Redis key. BullMQ's own default, so that a plain `new Queue(fn).add(...)` reaches the dispatchers.",
       format: 'key-prefix',
-      default: 'photons',
+      default: 'bull',
       env: 'PHOTONS_REDIS_PREFIX',
     },
   },
@@ -115,6 +115,12 @@ export const schema = {
       format: 'positive-int',
       default: 5_000,
       env: 'PHOTONS_STALLED_INTERVAL_MS',
+    },
+    maxStalledCount: {
+      doc: 'How often a job may lose its dispatcher (killed, cut off) and be taken back before it fails.',
+      format: 'positive-int',
+      default: 3,
+      env: 'PHOTONS_MAX_STALLED_COUNT',
     },
     shutdownGraceMs: {
       doc: 'On SIGTERM/SIGINT, how long running jobs may finish before the rest are handed back to the queue.',

@@ -67,6 +67,8 @@ export interface PoolStats {
   failed: number;
 }
 
+/** A job present at this many runtime deaths is failed as poison. */
+export const POISON_DEATHS = 2;
 const TICK_MS = 250;
 /** A runtime takes new photons while its heap stays under this share of its limit. */
 const HEAP_HEADROOM = 0.8;

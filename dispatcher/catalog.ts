@@ -1,0 +1,53 @@
+// The functions a dispatcher serves: every function file in the functions folder, bundled once.
+import { readdir } from 'node:fs/promises';
+import * as path from 'node:path';
+import { ErrorCodes, PhotonsError } from '../errors';
+import { bundleFunction, functionNameOf, type FunctionBundle } from '../photon-worker/bundle';
+
+const FUNCTION_FILE = /\.(ts|mts|cts|js|mjs|cjs)$/;
+
+/** Function files in `dir` (not .d.ts, not tests), by function name. */
+export async function findFunctionFiles(dir: string): Promise<Map<string, string>> {
+  const absolute = path.resolve(dir);
+  const entries = await readdir(absolute, { withFileTypes: true }).catch((err: unknown) => {
+    throw new PhotonsError(
+      ErrorCodes.CONFIG,
+      `The functions folder ${absolute} cannot be read (${(err as Error).message}). Set PHOTONS_FUNCTIONS_DIR or --functions to a folder of function files.`,
+      { cause: err },
+    );
+  });
+  const files = new Map<string, string>();
+  for (const entry of entries) {
+    if (!entry.isFile() || !FUNCTION_FILE.test(entry.name) || /\.d\.[cm]?ts$|\.test\.|\.spec\./.test(entry.name)) continue;
+    const name = functionNameOf(entry.name);
+    const existing = files.get(name);
+    if (existing) {
+      throw new PhotonsError(
+        ErrorCodes.CONFIG,
+        `Two files in ${absolute} define the function "${name}": ${path.basename(existing)} and ${entry.name}. Keep one.`,
+      );
+    }
+    files.set(name, path.join(absolute, entry.name));
+  }
+  return files;
+}
+
+/**
+ * Bundles every function. One that does not bundle keeps its entry as the error, so its jobs fail
+ * with that message instead of waiting for ever.
+ */
+export async function loadCatalog(dir: string): Promise<Map<string, FunctionBundle | PhotonsError>> {
+  const files = await findFunctionFiles(dir);
+  const catalog = new Map<string, FunctionBundle | PhotonsError>();
+  await Promise.all(
+    [...files].map(async ([name, file]) => {
+      try {
+        catalog.set(name, await bundleFunction(file));
+      } catch (err) {
+        if (!(err instanceof PhotonsError)) throw err;
+        catalog.set(name, err);
+      }
+    }),
+  );
+  return catalog;
+}
