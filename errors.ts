@@ -34,6 +34,8 @@ export const ErrorCodes = {
   POISON: 'PHOTONS_ERR_POISON',
   /** No Redis answers and none could be started. */
   REDIS_UNAVAILABLE: 'PHOTONS_ERR_REDIS_UNAVAILABLE',
+  /** A job's data does not have the shape its name promises (e.g. a chunk without items). */
+  BAD_JOB: 'PHOTONS_ERR_BAD_JOB',
   /** No function of that name is deployed. */
   UNKNOWN_FUNCTION: 'PHOTONS_ERR_UNKNOWN_FUNCTION',
 } as const;

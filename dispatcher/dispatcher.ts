@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { PhotonsConfig } from '../config';
 import { ErrorCodes, PhotonsError, type SerializedError } from '../errors';
 import type { FunctionBundle } from '../photon-worker/bundle';
+import { CANCEL_CHANNEL, CHUNK_JOB_NAME, type CancelRequest, type ChunkData, type ChunkResult } from '../queue-protocol';
 import { loadCatalog } from './catalog';
 import { POISON_DEATHS, RuntimePool, type PoolStats } from './runtime-pool';
 import { photonsKey, workerConnection } from './redis';
@@ -36,6 +37,7 @@ export class Dispatcher {
   private readonly startedAt = Date.now();
   private readonly served = new Map<string, Served>();
   private redis: Redis | undefined;
+  private subscriber: Redis | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
 
@@ -68,6 +70,7 @@ export class Dispatcher {
     }
     if (catalog.size > 0) await this.redis.hset(photonsKey(config.redis.prefix, 'functions'), registry);
     await Promise.all([...this.served.values()].map((s) => s.worker.waitUntilReady()));
+    await this.listenForCancels();
     await this.publishStats();
     this.heartbeat = setInterval(() => void this.publishStats(), config.dispatcher.heartbeatMs);
     this.heartbeat.unref();
@@ -111,6 +114,7 @@ export class Dispatcher {
     clearTimeout(timer);
     await Promise.all([...this.served.values()].map((s) => s.pool?.close()));
     clearInterval(this.heartbeat);
+    await this.subscriber?.quit().catch(() => undefined);
     if (this.redis) {
       await this.redis.del(photonsKey(this.config.redis.prefix, 'dispatcher', this.id)).catch(() => undefined);
       await this.redis.quit().catch(() => undefined);
@@ -172,26 +176,36 @@ export class Dispatcher {
     // A job started more often than it finished attempts was handed back before: maybe by a
     // runtime death. Only then is the death count worth a round trip to Redis.
     const deaths = job.attemptsStarted > job.attemptsMade + 1 ? await this.deathsOf(name, job.id!) : 0;
-    const onAbort = (): void => void pool.cancel(job.id!, `Job ${job.id} of "${name}" was cancelled.`);
+    const items = job.name === CHUNK_JOB_NAME ? chunkItems(name, job) : undefined;
+    const requests = (items ?? [job.data as unknown]).map((input, i) => ({
+      jobId: items ? `${job.id}#${i}` : job.id!,
+      input,
+      attempt: job.attemptsMade + 1,
+    }));
+    const onAbort = (): void => {
+      for (const request of requests) pool.cancel(request.jobId, `Job ${job.id} of "${name}" was cancelled.`);
+    };
     signal?.addEventListener('abort', onAbort, { once: true });
-    let outcome: JobOutcome;
+    let outcomes: JobOutcome[];
     try {
-      outcome = await pool.submit(
-        { jobId: job.id!, input: job.data as unknown, attempt: job.attemptsMade + 1 },
-        deaths > 0,
-      );
+      outcomes = await Promise.all(requests.map((request) => pool.submit(request, deaths > 0)));
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }
-    switch (outcome.kind) {
-      case 'done':
-        return JSON.parse(outcome.valueJson) as unknown;
-      case 'failed':
-        this.applyRetryPolicy(job, pool);
-        throw toJobError(outcome.error, outcome.unrecoverable);
-      case 'runtime-died':
-        return this.handBack(name, job, token, outcome.error);
+    const died = outcomes.find((o) => o.kind === 'runtime-died');
+    if (died) return this.handBack(name, job, token, died.error);
+    if (items) {
+      const result: ChunkResult = {
+        items: outcomes.map((o) =>
+          o.kind === 'done' ? { ok: true, value: JSON.parse(o.valueJson) as unknown } : { ok: false, error: o.error },
+        ),
+      };
+      return result;
     }
+    const outcome = outcomes[0]!;
+    if (outcome.kind === 'done') return JSON.parse(outcome.valueJson) as unknown;
+    this.applyRetryPolicy(job, pool);
+    throw toJobError(outcome.error, outcome.kind === 'failed' && outcome.unrecoverable);
   }
 
   /** A job whose options name no attempts takes its function's `config.attempts` and backoff. */
@@ -220,6 +234,26 @@ export class Dispatcher {
     throw new WaitingError();
   }
 
+  /** Cancel requests reach every dispatcher; the one holding the job aborts it (ctx.signal fires). */
+  private async listenForCancels(): Promise<void> {
+    const channel = photonsKey(this.config.redis.prefix, CANCEL_CHANNEL);
+    this.subscriber = new Redis(workerConnection(this.config.redis.url));
+    this.subscriber.on('error', (err) => this.logger.warn({ err }, 'redis subscriber error'));
+    this.subscriber.on('message', (_channel: string, message: string) => {
+      let request: Partial<CancelRequest>;
+      try {
+        request = JSON.parse(message) as Partial<CancelRequest>;
+      } catch {
+        return;
+      }
+      const served = typeof request.fn === 'string' ? this.served.get(request.fn) : undefined;
+      if (served && typeof request.jobId === 'string' && served.worker.cancelJob(request.jobId, 'cancelled')) {
+        this.logger.info({ fn: request.fn, jobId: request.jobId }, 'job cancelled');
+      }
+    });
+    await this.subscriber.subscribe(channel);
+  }
+
   private async deathsOf(name: string, jobId: string): Promise<number> {
     const value = await this.redis!.hget(photonsKey(this.config.redis.prefix, 'deaths', name), jobId);
     return value ? Number(value) : 0;
@@ -232,6 +266,16 @@ export class Dispatcher {
       .set(photonsKey(this.config.redis.prefix, 'dispatcher', this.id), JSON.stringify(this.stats()), 'PX', ttl)
       .catch((err: unknown) => this.logger.warn({ err }, 'heartbeat not published'));
   }
+}
+
+function chunkItems(name: string, job: Job): unknown[] {
+  const items = (job.data as Partial<ChunkData> | null)?.items;
+  if (!Array.isArray(items)) {
+    throw new UnrecoverableError(
+      `${ErrorCodes.BAD_JOB}: Job ${job.id} of "${name}" is named "${CHUNK_JOB_NAME}" but its data has no items array. Enqueue chunks with the Photons client, or give the job another name.`,
+    );
+  }
+  return items;
 }
 
 /** The error BullMQ stores: the message starts with our code, the stack points at the author's file. */
