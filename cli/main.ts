@@ -1,10 +1,11 @@
 // The `photons` command: one entry, one file per command.
 import { PhotonsError } from '../errors';
 import type { Command } from './args';
+import { benchCommand } from './bench';
 import { runCommand } from './run';
 import { dispatcherCommand, startCommand } from './serve';
 
-const COMMANDS: Command[] = [startCommand, dispatcherCommand, runCommand];
+const COMMANDS: Command[] = [startCommand, dispatcherCommand, runCommand, benchCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

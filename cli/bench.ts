@@ -1,0 +1,36 @@
+// `photons bench <suite>`: benchmarks that set Photons beside its baselines in the same run.
+import { photonOverhead } from '../bench/photon-overhead';
+import type { SuiteOptions, SuiteReport } from '../bench/report';
+import { parse, usageError, type Command } from './args';
+
+const SUITES: Record<string, { summary: string; run: (options: SuiteOptions) => Promise<SuiteReport> }> = {
+  'photon-overhead': { summary: 'heap and time per photon vs a runtime per job (thread, process)', run: photonOverhead },
+};
+
+export const benchCommand: Command = {
+  name: 'bench',
+  summary: 'run a benchmark suite and print its figures (--json: one JSON object as the last line)',
+  usage: `photons bench <${Object.keys(SUITES).join('|')}> [--json] [--quick]`,
+  options: {
+    json: { type: 'boolean' },
+    quick: { type: 'boolean' },
+  },
+  async run(argv) {
+    const args = parse(this, argv);
+    const [name, ...extra] = args.positionals;
+    const suite = name ? SUITES[name] : undefined;
+    if (!suite) {
+      throw usageError(
+        this,
+        `${name ? `Unknown suite "${name}"` : 'Missing the suite'}; the suites are:\n${Object.entries(SUITES)
+          .map(([n, s]) => `  ${n}: ${s.summary}`)
+          .join('\n')}`,
+      );
+    }
+    if (extra.length > 0) throw usageError(this, `Unexpected arguments: ${extra.join(' ')}.`);
+    const report = await suite.run({ json: args.values.json === true, quick: args.values.quick === true });
+    process.stdout.write(`${report.lines.join('\n')}\n`);
+    if (args.values.json) process.stdout.write(`${JSON.stringify(report.result)}\n`);
+    return 0;
+  },
+};
