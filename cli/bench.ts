@@ -1,10 +1,12 @@
 // `photons bench <suite>`: benchmarks that set Photons beside its baselines in the same run.
+import { dispatchBench } from '../bench/dispatch';
 import { photonOverhead } from '../bench/photon-overhead';
 import type { SuiteOptions, SuiteReport } from '../bench/report';
 import { parse, usageError, type Command } from './args';
 
 const SUITES: Record<string, { summary: string; run: (options: SuiteOptions) => Promise<SuiteReport> }> = {
   'photon-overhead': { summary: 'heap and time per photon vs a runtime per job (thread, process)', run: photonOverhead },
+  dispatch: { summary: 'trivial jobs through Redis and the dispatcher vs a plain BullMQ worker', run: dispatchBench },
 };
 
 export const benchCommand: Command = {
