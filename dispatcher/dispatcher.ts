@@ -211,7 +211,9 @@ export class Dispatcher {
   /** A job whose options name no attempts takes its function's `config.attempts` and backoff. */
   private applyRetryPolicy(job: Job, pool: RuntimePool): void {
     const fnConfig = pool.functionConfig;
-    if (job.opts.attempts !== undefined || !fnConfig?.attempts) return;
+    // BullMQ stores `attempts: 0` for a job added without attempts (its Job constructor's default),
+    // and 0 runs once like 1: only a positive value is the producer's own choice.
+    if ((job.opts.attempts ?? 0) > 0 || !fnConfig?.attempts) return;
     // BullMQ decides on retry from the job's options in memory; the count lives in Redis.
     job.opts.attempts = fnConfig.attempts;
     job.opts.backoff = { type: 'exponential', delay: fnConfig.backoffMs ?? 1_000 };
