@@ -1,0 +1,97 @@
+// Two parts of the queue protocol beyond plain BullMQ (queue-protocol.ts): cancel requests published
+// on Redis reach the running handler, and chunk jobs run each item as its own photon.
+import { strict as assert } from 'node:assert';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { photonsKey } from '../../dispatcher/redis';
+import { CANCEL_CHANNEL, CHUNK_JOB_NAME, type CancelRequest, type ChunkResult } from '../../queue-protocol';
+import { TestBed, jobsById, until } from './helpers';
+
+describe('dispatcher: cancel requests', function () {
+  this.timeout(30_000);
+  let bed: TestBed;
+  let dir: string;
+
+  beforeEach(async () => {
+    bed = new TestBed();
+    dir = await mkdtemp(path.join(tmpdir(), 'photons-cancel-'));
+  });
+
+  afterEach(async () => {
+    await bed.cleanup();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('aborts the running job named on the cancel channel: its signal fires, it fails with PHOTONS_ERR_CANCELLED, not retried', async () => {
+    // Two dispatchers: the request reaches both, only the one holding the job acts on it.
+    await bed.dispatcher();
+    await bed.dispatcher();
+    const tracker = await bed.tracker('cancellable');
+    const events = await bed.events('cancellable');
+    const running = new Set<string>();
+    events.on('progress', ({ jobId }) => running.add(jobId));
+
+    const queue = bed.queue('cancellable');
+    const [a, b] = await queue.addBulk(
+      ['a', 'b'].map((name) => ({ name, data: { marker: path.join(dir, name) }, opts: { attempts: 3 } })),
+    );
+    // Cancel once the handlers run (they report progress): the signal must reach a running photon.
+    await until('both handlers to run', () => running.has(a!.id!) && running.has(b!.id!), 15_000);
+
+    const request: CancelRequest = { fn: 'cancellable', jobId: a!.id! };
+    await bed.redis.publish(photonsKey(bed.prefix, CANCEL_CHANNEL), JSON.stringify(request));
+    const { failed } = await tracker.wait([a!.id!], 10_000);
+    assert.match(failed.get(a!.id!)!, /^PHOTONS_ERR_CANCELLED: /);
+    assert.match(await readFile(path.join(dir, 'a'), 'utf8'), /cancelled/, 'the handler saw its ctx.signal fire');
+    const [stored] = await jobsById(queue, [a!.id!]);
+    assert.equal(stored!.attemptsMade, 1, 'a cancelled job is not retried');
+
+    // The other job was not touched.
+    assert.equal(await queue.getJobState(b!.id!), 'active');
+    await assert.rejects(readFile(path.join(dir, 'b')), { code: 'ENOENT' });
+    await bed.redis.publish(photonsKey(bed.prefix, CANCEL_CHANNEL), JSON.stringify({ fn: 'cancellable', jobId: b!.id! }));
+    await tracker.wait([b!.id!], 10_000);
+  });
+});
+
+describe('dispatcher: chunk jobs', function () {
+  this.timeout(30_000);
+  let bed: TestBed;
+
+  before(async () => {
+    bed = new TestBed();
+    await bed.dispatcher();
+  });
+
+  after(() => bed.cleanup());
+
+  it('returns one outcome per item, each item run in a fresh photon, a failing item harming none', async () => {
+    const tracker = await bed.tracker('chunked');
+    const items = [{ n: 1 }, { n: 2, fail: true }, { n: 3 }, { n: 4 }, { n: 5 }];
+    const job = await bed.queue('chunked').add(CHUNK_JOB_NAME, { items });
+    const { completed, failed } = await tracker.wait([job.id!], 15_000);
+    assert.equal(failed.get(job.id!), undefined);
+    const result = completed.get(job.id!) as ChunkResult;
+    assert.equal(result.items.length, items.length);
+    result.items.forEach((outcome, i) => {
+      const { n } = items[i]!;
+      if (n === 2) {
+        assert.equal(outcome.ok, false);
+        assert.deepEqual(outcome.ok ? undefined : [outcome.error.code, outcome.error.message], ['PHOTONS_ERR_HANDLER', 'chunked: item 2 failed on purpose']);
+      } else {
+        // `seen` counts items in the module instance: 1 means the item had the module to itself.
+        assert.deepEqual(outcome, { ok: true, value: { triple: 3 * n, seen: 1 } }, `item ${i}`);
+      }
+    });
+  });
+
+  it('fails a chunk job without an items array as PHOTONS_ERR_BAD_JOB, without retry', async () => {
+    const tracker = await bed.tracker('chunked');
+    const job = await bed.queue('chunked').add(CHUNK_JOB_NAME, { n: 1 }, { attempts: 3 });
+    const { failed } = await tracker.wait([job.id!], 15_000);
+    assert.match(failed.get(job.id!)!, /^PHOTONS_ERR_BAD_JOB: .*has no items array/);
+    const [stored] = await jobsById(bed.queue('chunked'), [job.id!]);
+    assert.equal(stored!.attemptsMade, 1);
+  });
+});
