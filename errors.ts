@@ -38,6 +38,30 @@ export const ErrorCodes = {
   BAD_JOB: 'PHOTONS_ERR_BAD_JOB',
   /** No function of that name is deployed. */
   UNKNOWN_FUNCTION: 'PHOTONS_ERR_UNKNOWN_FUNCTION',
+  /** A function name that cannot name a queue (letters, digits, '-' and '_', starting with a letter). */
+  INVALID_FUNCTION_NAME: 'PHOTONS_ERR_INVALID_FUNCTION_NAME',
+  /** An option given to the client or the HTTP API has a bad value or is unknown. */
+  INVALID_OPTION: 'PHOTONS_ERR_INVALID_OPTION',
+  /** No job of that id exists (never enqueued, or its result expired). */
+  JOB_NOT_FOUND: 'PHOTONS_ERR_JOB_NOT_FOUND',
+  /** The job failed; the error carries the function's own error. */
+  JOB_FAILED: 'PHOTONS_ERR_JOB_FAILED',
+  /** Waiting for a job's result took longer than the caller allowed; the job may still finish. */
+  WAIT_TIMEOUT: 'PHOTONS_ERR_WAIT_TIMEOUT',
+  /** No run of that id exists (never started, or it expired). */
+  RUN_NOT_FOUND: 'PHOTONS_ERR_RUN_NOT_FOUND',
+  /** A run stopped before all its items were enqueued and cannot go on without its inputs. */
+  RUN_INCOMPLETE: 'PHOTONS_ERR_RUN_INCOMPLETE',
+  /** A run with failFast stopped at its first failed item. */
+  RUN_FAILED: 'PHOTONS_ERR_RUN_FAILED',
+  /** An HTTP request is malformed (not JSON, wrong types, missing fields). */
+  BAD_REQUEST: 'PHOTONS_ERR_BAD_REQUEST',
+  /** An HTTP request body is larger than api.bodyLimitBytes. */
+  BODY_TOO_LARGE: 'PHOTONS_ERR_BODY_TOO_LARGE',
+  /** An HTTP request lacks the bearer token, or has a wrong one. */
+  UNAUTHORIZED: 'PHOTONS_ERR_UNAUTHORIZED',
+  /** No HTTP route answers that method and path. */
+  ROUTE_NOT_FOUND: 'PHOTONS_ERR_ROUTE_NOT_FOUND',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -67,4 +91,16 @@ export function isSerializedError(value: unknown): value is SerializedError {
     typeof (value as SerializedError).code === 'string' &&
     typeof (value as SerializedError).message === 'string'
   );
+}
+
+/** A job that failed: `jobError` is the function's own error as the dispatcher stored it. */
+export class JobFailedError extends PhotonsError {
+  constructor(
+    readonly fn: string,
+    readonly jobId: string,
+    readonly jobError: SerializedError,
+  ) {
+    super(ErrorCodes.JOB_FAILED, `Job ${jobId} of "${fn}" failed: ${jobError.code}: ${jobError.message}`);
+    this.name = 'JobFailedError';
+  }
 }

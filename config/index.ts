@@ -27,6 +27,15 @@ export interface PhotonsConfig {
     shutdownGraceMs: number;
     heartbeatMs: number;
   };
+  producer: { resultTtlSec: number; maxInFlight: number };
+  api: {
+    host: string;
+    port: number;
+    token: string;
+    allowUnauthenticated: boolean;
+    bodyLimitBytes: number;
+    maxWaitMs: number;
+  };
   log: { level: string };
 }
 

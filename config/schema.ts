@@ -135,9 +135,62 @@ export const schema = {
       env: 'PHOTONS_HEARTBEAT_MS',
     },
   },
+  producer: {
+    resultTtlSec: {
+      doc: 'How long results of jobs and map runs stay in Redis (seconds); a run can be resumed by id within this time.',
+      format: 'positive-int',
+      default: 86_400,
+      env: 'PHOTONS_RESULT_TTL_SEC',
+    },
+    maxInFlight: {
+      doc: 'map: most items enqueued whose results the caller has not consumed yet (backpressure on the inputs).',
+      format: 'positive-int',
+      default: 10_000,
+      env: 'PHOTONS_MAP_MAX_IN_FLIGHT',
+    },
+  },
+  api: {
+    host: {
+      doc: 'Address the HTTP API listens on. Anything but loopback needs api.token (or api.allowUnauthenticated).',
+      format: String,
+      default: '127.0.0.1',
+      env: 'PHOTONS_API_HOST',
+    },
+    port: {
+      doc: 'Port of the HTTP API (0: any free port).',
+      format: 'port',
+      default: 8321,
+      env: 'PHOTONS_API_PORT',
+    },
+    token: {
+      doc: 'Bearer token every API request must carry (Authorization: Bearer <token>); empty: no auth.',
+      format: String,
+      default: '',
+      env: 'PHOTONS_API_TOKEN',
+      sensitive: true,
+    },
+    allowUnauthenticated: {
+      doc: 'Let the API listen on a non-loopback address without a token (anyone who reaches it can run jobs).',
+      format: Boolean,
+      default: false,
+      env: 'PHOTONS_API_ALLOW_UNAUTHENTICATED',
+    },
+    bodyLimitBytes: {
+      doc: 'Largest request body the API accepts, in bytes.',
+      format: 'positive-int',
+      default: 1_048_576,
+      env: 'PHOTONS_API_BODY_LIMIT_BYTES',
+    },
+    maxWaitMs: {
+      doc: 'Longest a POST /invoke request waits for its result before answering 202 with the job id.',
+      format: 'positive-int',
+      default: 30_000,
+      env: 'PHOTONS_API_MAX_WAIT_MS',
+    },
+  },
   log: {
     level: {
-      doc: 'Log level.',
+      doc: 'Level of the JSON log lines (pino) written to stdout.',
       format: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
       default: 'info',
       env: 'PHOTONS_LOG_LEVEL',

@@ -1,0 +1,12 @@
+// The public entry point: the producer client and its types, the errors users match on, and the
+// types a function author writes against.
+export { PhotonsClient, type JobSettlement } from './producer/client';
+export { MapRun } from './producer/map-run';
+export type { FunctionInfo } from './producer/registry';
+export type { Outcome } from './producer/jobs';
+export type {
+  CancelResult, ClientOptions, EnqueueOptions, InvokeOptions, ItemResult, JobState, JobStatus, MapInputs, MapOptions, ResumeOptions, RunProgress, RunState,
+} from './producer/types';
+export { ErrorCodes, JobFailedError, PhotonsError, type ErrorCode, type SerializedError } from './errors';
+export { loadConfig, type PhotonsConfig } from './config';
+export type { FunctionConfig, Mode, PhotonContext, PhotonHandler } from './photon-worker/types';

@@ -1,0 +1,341 @@
+// The TypeScript client: enqueue jobs into the function queues, wait for results, cancel, and
+// fan out over many inputs with map. Everything is checked before anything reaches Redis.
+import { randomUUID } from 'node:crypto';
+import { Queue, type JobsOptions } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { PhotonsConfig } from '../config';
+import { producerConnection, photonsKey, redacted, workerConnection } from '../dispatcher/redis';
+import { ErrorCodes, JobFailedError, PhotonsError } from '../errors';
+import { CANCEL_CHANNEL, type CancelRequest } from '../queue-protocol';
+import { JobEvents } from './job-events';
+import { cancelledError, readJobs, snapshotOf, type Outcome } from './jobs';
+import { MapRun, incomplete } from './map-run';
+import { FunctionRegistry, type FunctionInfo } from './registry';
+import { RunStore, HEARTBEAT_STALE_MS, type RunMeta } from './run-store';
+import type {
+  CancelResult, ClientOptions, EnqueueOptions, InvokeOptions, JobState, JobStatus, MapInputs, MapOptions, ResumeOptions, RunProgress,
+} from './types';
+import { assertJobId, assertJson, assertRunId, checkOptions, invalidOption, isInputs, type OptionKind } from './validate';
+
+const JOB_OPTIONS: Record<string, OptionKind> = { jobId: 'custom-job-id', attempts: 'positive-int', backoffMs: 'positive-int', delayMs: 'nat', priority: 'positive-int' };
+const { jobId: _jobId, ...BULK_OPTIONS } = JOB_OPTIONS;
+const INVOKE_OPTIONS: Record<string, OptionKind> = { ...JOB_OPTIONS, timeoutMs: 'positive-int' };
+const MAP_OPTIONS: Record<string, OptionKind> = { chunkSize: 'positive-int', ordered: 'boolean', failFast: 'boolean', maxInFlight: 'positive-int', attempts: 'positive-int', onProgress: 'function' };
+const RESUME_OPTIONS: Record<string, OptionKind> = { inputs: 'iterable', ordered: 'boolean', maxInFlight: 'positive-int', onProgress: 'function' };
+const CLIENT_OPTIONS: Record<string, OptionKind> = { resultTtlSec: 'positive-int', maxInFlight: 'positive-int' };
+const NOT_STARTED: JobState[] = ['waiting', 'delayed', 'prioritized', 'waiting-children'];
+const BULK_SLICE = 1_000;
+
+/** A job's end, or none yet when the wait ran out (the job goes on; read it later with result). */
+export interface JobSettlement {
+  jobId: string;
+  fn: string;
+  outcome: Outcome | undefined;
+}
+
+export class PhotonsClient {
+  readonly prefix: string;
+  readonly resultTtlSec: number;
+  private readonly redisUrl: string;
+  private readonly maxInFlight: number;
+  private readonly redis: Redis;
+  private readonly queues = new Map<string, Queue>();
+  private readonly events: JobEvents;
+  private readonly registry: FunctionRegistry;
+  private readonly runs: RunStore;
+  private readonly live = new Map<string, MapRun>();
+  private lastRedisError: Error | undefined;
+
+  static fromConfig(config: Readonly<PhotonsConfig>): PhotonsClient {
+    return new PhotonsClient({ redisUrl: config.redis.url, prefix: config.redis.prefix, resultTtlSec: config.producer.resultTtlSec, maxInFlight: config.producer.maxInFlight });
+  }
+
+  constructor(options: ClientOptions = {}) {
+    const { redisUrl = 'redis://127.0.0.1:6379', prefix = 'bull', ...rest } = options;
+    checkOptions(rest, CLIENT_OPTIONS, 'PhotonsClient');
+    if (!/^rediss?:\/\//.test(redisUrl)) throw invalidOption(`options.redisUrl must be a URL like redis://host:6379, got ${JSON.stringify(redisUrl)}`);
+    if (!/^[A-Za-z0-9_.-]{1,32}$/.test(prefix)) throw invalidOption(`options.prefix must be 1 to 32 letters, digits, '.', '_' or '-', got ${JSON.stringify(prefix)}`);
+    this.redisUrl = redisUrl;
+    this.prefix = prefix;
+    this.resultTtlSec = rest.resultTtlSec ?? 86_400;
+    this.maxInFlight = rest.maxInFlight ?? 10_000;
+    this.redis = new Redis({ ...producerConnection(redisUrl), lazyConnect: true });
+    this.redis.on('error', (err: Error) => (this.lastRedisError = err));
+    this.events = new JobEvents(workerConnection(redisUrl), prefix);
+    this.registry = new FunctionRegistry(() => this.connected(), photonsKey(prefix, 'functions'));
+    this.runs = new RunStore(() => this.connected(), (runId) => photonsKey(prefix, 'run', runId));
+  }
+
+  /** Enqueues one job; resolves with its id once it is in Redis. */
+  async enqueue(fn: string, input: unknown, options: EnqueueOptions = {}): Promise<string> {
+    checkOptions(options, JOB_OPTIONS, 'enqueue');
+    assertJson(input ?? null, 'input');
+    await this.registry.require(fn);
+    const jobId = options.jobId ?? randomUUID();
+    const job = await this.queue(fn).add(fn, input ?? null, this.jobOptions(jobId, options));
+    return job.id!;
+  }
+
+  /** Enqueues one job per input; resolves with their ids in input order. */
+  async enqueueBulk(fn: string, inputs: unknown[], options: Omit<EnqueueOptions, 'jobId'> = {}): Promise<string[]> {
+    checkOptions(options, BULK_OPTIONS, 'enqueueBulk');
+    if (!Array.isArray(inputs)) throw invalidOption('inputs of enqueueBulk must be an array');
+    inputs.forEach((input, i) => assertJson(input ?? null, `inputs[${i}]`));
+    await this.registry.require(fn);
+    const queue = this.queue(fn);
+    const ids: string[] = [];
+    for (let start = 0; start < inputs.length; start += BULK_SLICE) {
+      const jobs = inputs.slice(start, start + BULK_SLICE).map((input) => ({ name: fn, data: input ?? null, opts: this.jobOptions(randomUUID(), options) }));
+      ids.push(...(await queue.addBulk(jobs)).map((job) => job.id!));
+    }
+    return ids;
+  }
+
+  /** Runs one job and resolves with its result; a failed job rejects with JobFailedError. */
+  async invoke<T = unknown>(fn: string, input: unknown, options: InvokeOptions = {}): Promise<T> {
+    const { jobId, outcome } = await this.invokeSettled(fn, input, options);
+    if (!outcome) {
+      throw new PhotonsError(ErrorCodes.WAIT_TIMEOUT, `Job ${jobId} of "${fn}" has no result after ${options.timeoutMs ?? 60_000} ms; it may still finish: read it with result("${jobId}").`);
+    }
+    if (!outcome.ok) throw new JobFailedError(fn, jobId, outcome.error);
+    return outcome.value as T;
+  }
+
+  /** Like invoke, but answers with the job id and its outcome (none if the wait ran out) instead of throwing. */
+  async invokeSettled(fn: string, input: unknown, options: InvokeOptions = {}): Promise<JobSettlement> {
+    checkOptions(options, INVOKE_OPTIONS, 'invoke');
+    const { timeoutMs = 60_000, ...enqueueOptions } = options;
+    assertJson(input ?? null, 'input');
+    await this.registry.require(fn);
+    await this.events.watch(fn);
+    const jobId = await this.enqueue(fn, input, enqueueOptions);
+    return { jobId, fn, outcome: await this.waitFor(fn, jobId, timeoutMs) };
+  }
+
+  /** A job's state, and its result or error once it finished. `fn` saves looking the job up. */
+  async result(jobId: string, options: { fn?: string } = {}): Promise<JobStatus> {
+    const { fn, cancelled } = await this.locate(jobId, options.fn);
+    if (cancelled) return { jobId, fn, state: 'failed', error: cancelledError(`Job ${jobId}`) };
+    const queue = this.queue(fn);
+    const [state, [fields]] = await Promise.all([queue.getJobState(jobId), this.readFields(fn, jobId)]);
+    if (state === 'unknown') throw notFound(jobId);
+    const [timestamp, finishedOn, , , , progress] = fields;
+    const status: JobStatus = { jobId, fn, state: state as JobState, createdAt: Number(timestamp) };
+    if (progress && progress !== '0') status.progress = JSON.parse(progress) as unknown;
+    const snapshot = snapshotOf(fields);
+    if (snapshot.exists && snapshot.finished && (state === 'completed' || state === 'failed')) {
+      status.finishedAt = Number(finishedOn);
+      if (snapshot.outcome.ok) status.value = snapshot.outcome.value;
+      else status.error = snapshot.outcome.error;
+    }
+    return status;
+  }
+
+  /** Cancels a job: removed if it has not started, else its handler's ctx.signal fires. */
+  async cancel(jobId: string, options: { fn?: string } = {}): Promise<CancelResult> {
+    const { fn, cancelled } = await this.locate(jobId, options.fn);
+    if (cancelled) return { jobId, fn, outcome: 'removed' };
+    const outcome = await this.cancelJob(fn, jobId);
+    if (outcome === 'removed') await (await this.connected()).set(photonsKey(this.prefix, 'cancelled', jobId), fn, 'EX', this.resultTtlSec);
+    return { jobId, fn, outcome };
+  }
+
+  /** Fans out over the inputs: a run whose results arrive by async iteration, each with its index. */
+  async map<T = unknown>(fn: string, inputs: MapInputs, options: MapOptions = {}): Promise<MapRun<T>> {
+    checkOptions(options, MAP_OPTIONS, 'map');
+    if (!isInputs(inputs) || typeof inputs === 'string') throw invalidOption('inputs of map must be an array, an iterable or an async iterable');
+    if (Array.isArray(inputs)) inputs.forEach((input: unknown, i) => assertJson(input ?? null, `inputs[${i}]`));
+    await this.registry.require(fn);
+    const now = Date.now();
+    const meta: RunMeta = {
+      runId: randomUUID(), fn, chunkSize: options.chunkSize ?? 1, state: 'enqueuing', enqueuedChunks: 0, enqueuedItems: 0,
+      total: Array.isArray(inputs) ? inputs.length : null, createdAt: now, heartbeatAt: now, ttlSec: this.resultTtlSec, done: 0, failed: 0,
+    };
+    await this.runs.create(meta);
+    return this.startRun<T>(meta, { ...options, inputs }, options.attempts);
+  }
+
+  /** Takes a run up again by id, e.g. after the process that started it died: every result, from the start. */
+  async resumeRun<T = unknown>(runId: string, options: ResumeOptions = {}): Promise<MapRun<T>> {
+    assertRunId(runId, 'runId');
+    checkOptions(options, RESUME_OPTIONS, 'resumeRun');
+    const meta = await this.runs.load(runId);
+    if (!meta) throw runNotFound(runId);
+    if (meta.state === 'enqueuing' && !options.inputs && Date.now() - meta.heartbeatAt > HEARTBEAT_STALE_MS) throw incomplete(meta);
+    return this.startRun<T>(meta, options);
+  }
+
+  /** A run's counts: live when this client runs it, else as last saved in Redis. */
+  async runProgress(runId: string): Promise<RunProgress> {
+    assertRunId(runId, 'runId');
+    const live = this.live.get(runId);
+    if (live) return live.progress();
+    const meta = await this.runs.load(runId);
+    if (!meta) throw runNotFound(runId);
+    return { runId, fn: meta.fn, state: meta.state, total: meta.total, enqueued: meta.enqueuedItems, done: meta.done, failed: meta.failed };
+  }
+
+  /** The functions dispatchers have registered, with their load errors if any. */
+  functions(): Promise<FunctionInfo[]> {
+    return this.registry.list();
+  }
+
+  /** Detaches the runs of this client (their jobs go on) and closes every connection. */
+  async close(): Promise<void> {
+    await Promise.all([...this.live.values()].map((run) => run.detach()));
+    await this.events.close();
+    await Promise.all([...this.queues.values()].map((queue) => queue.close().catch(() => undefined)));
+    this.queues.clear();
+    if (this.redis.status === 'ready') await this.redis.quit().catch(() => undefined);
+    else this.redis.disconnect();
+  }
+
+  private startRun<T>(meta: RunMeta, options: ResumeOptions & { failFast?: boolean }, attempts?: number): MapRun<T> {
+    const { inputs, ordered = false, failFast = false, maxInFlight = this.maxInFlight, onProgress } = options;
+    const queue = this.queue(meta.fn);
+    const run = new MapRun<T>({
+      meta,
+      store: this.runs,
+      events: this.events,
+      reader: { redis: () => this.connected(), jobKey: (jobId) => this.jobKey(meta.fn, jobId) },
+      enqueue: inputs ? { inputs, queue, maxInFlight, jobOptions: (jobId) => this.jobOptions(jobId, { attempts }, meta.ttlSec) } : undefined,
+      ordered,
+      failFast,
+      onProgress,
+      onEnd: () => this.live.delete(meta.runId),
+      cancelJobs: async (jobIds) => {
+        for (let start = 0; start < jobIds.length; start += 100) {
+          await Promise.all(jobIds.slice(start, start + 100).map((jobId) => this.cancelJob(meta.fn, jobId)));
+        }
+      },
+    });
+    this.live.set(meta.runId, run);
+    return run;
+  }
+
+  private async cancelJob(fn: string, jobId: string): Promise<CancelResult['outcome']> {
+    const queue = this.queue(fn);
+    const state = await queue.getJobState(jobId);
+    if (state === 'completed' || state === 'failed') return 'finished';
+    // remove() refuses a job whose lock a dispatcher holds: then it is running, and is signalled.
+    if (NOT_STARTED.includes(state as JobState) && (await queue.remove(jobId)) === 1) return 'removed';
+    const request: CancelRequest = { fn, jobId };
+    await (await this.connected()).publish(photonsKey(this.prefix, CANCEL_CHANNEL), JSON.stringify(request));
+    return 'signalled';
+  }
+
+  /** Waits for a job's end: woken by its event, polled from its hash in case the event is missed. */
+  private async waitFor(fn: string, jobId: string, timeoutMs: number): Promise<Outcome | undefined> {
+    const deadline = Date.now() + timeoutMs;
+    let woken = false;
+    let wake: () => void = () => undefined;
+    const off = this.events.onJob(fn, jobId, () => {
+      woken = true;
+      wake();
+    });
+    try {
+      for (let pause = 10; ; pause = Math.min(pause * 2, 1_000)) {
+        woken = false;
+        const [snapshot] = await readJobs(await this.connected(), [this.jobKey(fn, jobId)]);
+        if (!snapshot!.exists) {
+          if ((await this.locate(jobId, fn).catch(() => undefined))?.cancelled) return { ok: false, error: cancelledError(`Job ${jobId}`) };
+          throw notFound(jobId);
+        }
+        if (snapshot!.finished) return snapshot!.outcome;
+        const left = deadline - Date.now();
+        if (left <= 0) return undefined;
+        if (!woken) {
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, Math.min(pause, left));
+            wake = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+        }
+      }
+    } finally {
+      off();
+    }
+  }
+
+  /** Which function's queue holds the job: given, else looked up in every registered queue at once. */
+  private async locate(jobId: string, fn?: string): Promise<{ fn: string; cancelled: boolean }> {
+    assertJobId(jobId, 'jobId');
+    const redis = await this.connected();
+    const tombstone = await redis.get(photonsKey(this.prefix, 'cancelled', jobId));
+    if (fn !== undefined) {
+      await this.registry.require(fn);
+      return { fn, cancelled: tombstone === fn };
+    }
+    if (tombstone) return { fn: tombstone, cancelled: true };
+    const names = await this.registry.names();
+    const pipeline = redis.pipeline();
+    for (const name of names) pipeline.exists(this.jobKey(name, jobId));
+    const found = ((await pipeline.exec()) ?? []).findIndex(([, exists]) => exists === 1);
+    if (found < 0) throw notFound(jobId);
+    return { fn: names[found]!, cancelled: false };
+  }
+
+  private async readFields(fn: string, jobId: string): Promise<Array<Array<string | null>>> {
+    const fields = await (await this.connected()).hmget(this.jobKey(fn, jobId), 'timestamp', 'finishedOn', 'returnvalue', 'failedReason', 'stacktrace', 'progress');
+    return [fields];
+  }
+
+  private jobOptions(jobId: string, options: Omit<EnqueueOptions, 'jobId'>, ttlSec = this.resultTtlSec): JobsOptions {
+    const opts: JobsOptions = { jobId, removeOnComplete: { age: ttlSec }, removeOnFail: { age: ttlSec } };
+    if (options.attempts !== undefined) opts.attempts = options.attempts;
+    if (options.backoffMs !== undefined) opts.backoff = { type: 'exponential', delay: options.backoffMs };
+    if (options.delayMs !== undefined) opts.delay = options.delayMs;
+    if (options.priority !== undefined) opts.priority = options.priority;
+    return opts;
+  }
+
+  private jobKey(fn: string, jobId: string): string {
+    return `${this.prefix}:${fn}:${jobId}`;
+  }
+
+  private queue(fn: string): Queue {
+    let queue = this.queues.get(fn);
+    if (!queue) {
+      queue = new Queue(fn, { connection: this.redis, prefix: this.prefix });
+      queue.on('error', (err: Error) => (this.lastRedisError = err));
+      this.queues.set(fn, queue);
+    }
+    return queue;
+  }
+
+  /** The command connection, once ready; producers fail fast rather than queue commands while Redis is away. */
+  private async connected(): Promise<Redis> {
+    const redis = this.redis;
+    if (redis.status === 'ready') return redis;
+    if (redis.status === 'wait') redis.connect().catch(() => undefined);
+    const ready = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => done(false), 5_000);
+      const onReady = (): void => done(true);
+      // Producers fail fast: a refused connection is an answer, not something to wait out.
+      const onError = (): void => done(false);
+      const done = (ok: boolean): void => {
+        clearTimeout(timer);
+        redis.off('ready', onReady);
+        redis.off('error', onError);
+        resolve(ok);
+      };
+      redis.on('ready', onReady);
+      redis.on('error', onError);
+    });
+    if (!ready) {
+      const why = this.lastRedisError ? ` (${this.lastRedisError.message})` : '';
+      throw new PhotonsError(ErrorCodes.REDIS_UNAVAILABLE, `No Redis answers at ${redacted(this.redisUrl)}${why}. Start one or point PHOTONS_REDIS_URL at yours.`);
+    }
+    return redis;
+  }
+}
+
+function notFound(jobId: string): PhotonsError {
+  return new PhotonsError(ErrorCodes.JOB_NOT_FOUND, `No job ${jobId} in any function queue: it was never enqueued here (check the id and PHOTONS_REDIS_PREFIX) or its result expired.`);
+}
+
+function runNotFound(runId: string): PhotonsError {
+  return new PhotonsError(ErrorCodes.RUN_NOT_FOUND, `No run ${runId}: it was never started with this Redis and prefix, or it expired (producer.resultTtlSec).`);
+}

@@ -1,0 +1,104 @@
+// Collects a run's results: keeps the chunk jobs not yet seen and reads them back from their job
+// hashes, those named by an event first, all of them on each sweep, so none is ever missed.
+import type { Redis } from 'ioredis';
+import { ErrorCodes, type SerializedError } from '../errors';
+import type { ChunkResult } from '../queue-protocol';
+import { cancelledError, goneError, readJobs, type Outcome } from './jobs';
+import type { ItemResult } from './types';
+
+/** Chunk `chunk` of a run holds items [first, first + count). */
+export interface ChunkSpan {
+  chunk: number;
+  first: number;
+  count: number;
+}
+
+export function chunkJobId(runId: string, chunk: number): string {
+  return `${runId}.${chunk}`;
+}
+
+// Keys per pipeline: big enough to amortise round trips, small enough not to stall Redis.
+const READ_BATCH = 1_000;
+
+export interface RunReaderOptions {
+  runId: string;
+  /** Several inputs per job ('photons:chunk' jobs) rather than one plain job per input. */
+  chunked: boolean;
+  redis: () => Promise<Redis>;
+  jobKey: (jobId: string) => string;
+  /** Whether the run was cancelled: a missing job then means removed before it ran. */
+  cancelled: () => boolean;
+}
+
+export class RunReader {
+  private readonly pending = new Map<number, ChunkSpan>();
+  private readonly hinted = new Set<number>();
+
+  constructor(private readonly options: RunReaderOptions) {}
+
+  get pendingChunks(): number {
+    return this.pending.size;
+  }
+
+  pendingSpans(): ChunkSpan[] {
+    return [...this.pending.values()];
+  }
+
+  add(spans: ChunkSpan[]): void {
+    for (const span of spans) this.pending.set(span.chunk, span);
+  }
+
+  /** An event named this job: read it at the next read. Answers whether it is one of ours. */
+  hint(jobId: string): boolean {
+    const chunk = Number(jobId.slice(jobId.lastIndexOf('.') + 1));
+    if (!this.pending.has(chunk)) return false;
+    this.hinted.add(chunk);
+    return true;
+  }
+
+  get hasHints(): boolean {
+    return this.hinted.size > 0;
+  }
+
+  /** Reads the hinted chunks, or every pending one when `all`; returns the items now finished. */
+  async read(all: boolean): Promise<ItemResult[]> {
+    const spans = all ? [...this.pending.values()] : [...this.hinted].flatMap((c) => this.pending.get(c) ?? []);
+    this.hinted.clear();
+    const results: ItemResult[] = [];
+    const redis = await this.options.redis();
+    for (let start = 0; start < spans.length; start += READ_BATCH) {
+      const batch = spans.slice(start, start + READ_BATCH);
+      const ids = batch.map((span) => chunkJobId(this.options.runId, span.chunk));
+      const snapshots = await readJobs(redis, ids.map((id) => this.options.jobKey(id)));
+      snapshots.forEach((snapshot, i) => {
+        const span = batch[i]!;
+        if (!this.pending.has(span.chunk)) return;
+        let outcomes: Outcome[];
+        if (!snapshot.exists) {
+          const error = this.options.cancelled() ? cancelledError(`Job ${ids[i]}`) : goneError(`Job ${ids[i]}`);
+          outcomes = Array.from({ length: span.count }, () => ({ ok: false, error }));
+        } else if (!snapshot.finished) {
+          return;
+        } else {
+          outcomes = this.itemsOf(snapshot.outcome, span, ids[i]!);
+        }
+        this.pending.delete(span.chunk);
+        outcomes.forEach((outcome, k) => results.push({ index: span.first + k, ...outcome }));
+      });
+    }
+    return results;
+  }
+
+  private itemsOf(outcome: Outcome, span: ChunkSpan, jobId: string): Outcome[] {
+    if (!this.options.chunked) return [outcome];
+    // A chunk job failing as a whole (function does not load, poison) fails each of its items.
+    if (!outcome.ok) return Array.from({ length: span.count }, () => outcome);
+    const items = (outcome.value as Partial<ChunkResult> | null)?.items;
+    if (Array.isArray(items) && items.length === span.count) return items;
+    const error: SerializedError = {
+      code: ErrorCodes.BAD_JOB,
+      message: `Chunk job ${jobId} returned no per-item results for its ${span.count} items: is the dispatcher older than the producer?`,
+    };
+    return Array.from({ length: span.count }, () => ({ ok: false as const, error }));
+  }
+}

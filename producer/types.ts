@@ -1,0 +1,100 @@
+// The producer's public types: options of each call and the shapes of what comes back.
+import type { SerializedError } from '../errors';
+
+export interface ClientOptions {
+  /** Redis of the job queues. Default redis://127.0.0.1:6379. */
+  redisUrl?: string;
+  /** Key prefix shared with the dispatchers (config redis.prefix). Default 'bull'. */
+  prefix?: string;
+  /** How long results of jobs and runs stay in Redis, in seconds. Default 86400. */
+  resultTtlSec?: number;
+  /** map: default of MapOptions.maxInFlight. Default 10000. */
+  maxInFlight?: number;
+}
+
+export interface EnqueueOptions {
+  /** Your own id (enqueueing the same id twice adds one job). Default: a random UUID. */
+  jobId?: string;
+  /** Attempts before the job fails for good. Default: the function's config.attempts, else 1. */
+  attempts?: number;
+  /** Base delay of the exponential backoff between attempts, in ms. */
+  backoffMs?: number;
+  /** Wait this long before the job may run, in ms. */
+  delayMs?: number;
+  /** 1 (highest) to 2097152; jobs without a priority go first. */
+  priority?: number;
+}
+
+export interface InvokeOptions extends EnqueueOptions {
+  /** Longest wait for the result, in ms (the job itself may go on). Default 60000. */
+  timeoutMs?: number;
+}
+
+export type JobState = 'waiting' | 'active' | 'delayed' | 'prioritized' | 'waiting-children' | 'completed' | 'failed';
+
+export interface JobStatus {
+  jobId: string;
+  fn: string;
+  state: JobState;
+  /** What the handler last reported with ctx.progress. */
+  progress?: unknown;
+  createdAt?: number;
+  finishedAt?: number;
+  /** Set when completed. */
+  value?: unknown;
+  /** Set when failed: the function's error, as the dispatcher stored it. */
+  error?: SerializedError;
+}
+
+export interface CancelResult {
+  jobId: string;
+  fn: string;
+  /** removed: it had not started; signalled: its handler's ctx.signal fires; finished: too late. */
+  outcome: 'removed' | 'signalled' | 'finished';
+}
+
+/** One item's result in a run: `index` is its position in the inputs. */
+export type ItemResult<T = unknown> =
+  | { index: number; ok: true; value: T }
+  | { index: number; ok: false; error: SerializedError };
+
+export type RunState = 'enqueuing' | 'enqueued' | 'cancelled' | 'failed';
+
+export interface RunProgress {
+  runId: string;
+  fn: string;
+  state: RunState;
+  /** Items in the run; null while an iterable input is still being read. */
+  total: number | null;
+  /** Items enqueued so far. */
+  enqueued: number;
+  /** Items finished, successfully or not. */
+  done: number;
+  /** Items of `done` that failed. */
+  failed: number;
+}
+
+export interface MapOptions {
+  /** Inputs per BullMQ job; each still runs as its own photon with its own result. Default 1. */
+  chunkSize?: number;
+  /** Yield results in input order instead of completion order. Default false. */
+  ordered?: boolean;
+  /** Stop the run (cancel what is left) at the first failed item. Default false. */
+  failFast?: boolean;
+  /** Most items enqueued and not yet consumed by the caller: the backpressure window. */
+  maxInFlight?: number;
+  /** Attempts of each job of the run (a chunk is retried whole only when the chunk job fails). */
+  attempts?: number;
+  /** Called as results arrive (at most every 100 ms, and once at the end). */
+  onProgress?: (progress: RunProgress) => void;
+}
+
+export interface ResumeOptions {
+  /** The run's inputs again, when it stopped before all were enqueued. */
+  inputs?: Iterable<unknown> | AsyncIterable<unknown>;
+  ordered?: boolean;
+  maxInFlight?: number;
+  onProgress?: (progress: RunProgress) => void;
+}
+
+export type MapInputs = Iterable<unknown> | AsyncIterable<unknown>;
