@@ -1,6 +1,8 @@
 // Shared by the benchmark suites: medians, tables, and the JSON line `--json` ends with.
 import { hostname, cpus, totalmem } from 'node:os';
 
+export { table } from '../cli/table';
+
 export interface SuiteOptions {
   json: boolean;
   quick: boolean;
@@ -18,19 +20,6 @@ export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-export function table(header: string[], rows: Array<Array<string | number>>): string[] {
-  const cells = [header, ...rows.map((r) => r.map((c) => (typeof c === 'number' ? formatNumber(c) : c)))];
-  const widths = header.map((_, i) => Math.max(...cells.map((r) => String(r[i] ?? '').length)));
-  const line = (r: Array<string | number>): string => r.map((c, i) => String(c).padEnd(widths[i]!)).join('  ');
-  return [line(cells[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)];
-}
-
-function formatNumber(value: number): string {
-  if (!Number.isFinite(value)) return String(value);
-  if (Math.abs(value) >= 100) return Math.round(value).toLocaleString('en-US');
-  return value.toFixed(2);
 }
 
 /** Where a result was measured: figures mean little without it. */

@@ -4,8 +4,9 @@ import type { Command } from './args';
 import { benchCommand } from './bench';
 import { runCommand } from './run';
 import { dispatcherCommand, startCommand } from './serve';
+import { statusCommand } from './status';
 
-const COMMANDS: Command[] = [startCommand, dispatcherCommand, runCommand, benchCommand];
+const COMMANDS: Command[] = [startCommand, dispatcherCommand, runCommand, statusCommand, benchCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

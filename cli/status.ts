@@ -1,0 +1,93 @@
+// `photons status`: what is queued and what runs where, over every dispatcher, read from Redis.
+import { Redis } from 'ioredis';
+import { table } from './table';
+import { loadConfig } from '../config';
+import { readFleet, type FleetStatus } from '../dispatcher/fleet';
+import { pingRedis, producerConnection, redacted } from '../dispatcher/redis';
+import { ErrorCodes, PhotonsError } from '../errors';
+import { parse, positiveInt, usageError, type Command } from './args';
+
+export const statusCommand: Command = {
+  name: 'status',
+  summary: 'queues, runtimes, photons and dispatchers of the whole fleet (--watch to follow)',
+  usage: 'photons status [--watch] [--interval-ms N] [--json] [--config <file.json>]',
+  options: {
+    watch: { type: 'boolean', short: 'w' },
+    'interval-ms': { type: 'string' },
+    json: { type: 'boolean' },
+    config: { type: 'string' },
+  },
+  async run(argv) {
+    const args = parse(this, argv);
+    if (args.positionals.length > 0) throw usageError(this, `Unexpected arguments: ${args.positionals.join(' ')}.`);
+    const intervalMs = positiveInt(this, args, 'interval-ms') ?? 1_000;
+    const config = loadConfig({}, (args.values.config as string | undefined) ?? process.env.PHOTONS_CONFIG);
+    if (!(await pingRedis(config.redis.url))) {
+      throw new PhotonsError(ErrorCodes.REDIS_UNAVAILABLE, `No Redis answers at ${redacted(config.redis.url)}. Set PHOTONS_REDIS_URL to the fleet's Redis.`);
+    }
+    const redis = new Redis({ ...producerConnection(config.redis.url), lazyConnect: true });
+    await redis.connect();
+    const read = () => readFleet(redis, config.redis.prefix, config.dispatcher.heartbeatMs);
+    try {
+      if (!args.values.watch) {
+        const fleet = await read();
+        process.stdout.write(args.values.json ? `${JSON.stringify(fleet)}\n` : `${render(fleet).join('\n')}\n`);
+        return 0;
+      }
+      const tty = process.stdout.isTTY === true;
+      let stop = false;
+      process.once('SIGINT', () => (stop = true));
+      while (!stop) {
+        const fleet = await read();
+        if (args.values.json) process.stdout.write(`${JSON.stringify(fleet)}\n`);
+        // On a terminal, redraw in place; elsewhere (a log, a pipe), append.
+        else process.stdout.write(`${tty ? '\x1b[H\x1b[2J' : '\n'}${render(fleet).join('\n')}\n`);
+        await new Promise((resolve) => setTimeout(resolve, intervalMs));
+      }
+      return 0;
+    } finally {
+      redis.disconnect();
+    }
+  },
+};
+
+export function render(fleet: FleetStatus): string[] {
+  const mb = (bytes: number): string => (bytes > 0 ? `${(bytes / 2 ** 20).toFixed(1)}M` : '-');
+  const kb = (bytes: number): string => (bytes > 0 ? `${(bytes / 1024).toFixed(1)}K` : '-');
+  const lines = [`photons status at ${new Date(fleet.at).toISOString()}`, ''];
+  if (fleet.functions.length === 0) lines.push('No functions: no dispatcher has registered any yet.');
+  else {
+    lines.push(
+      ...table(
+        ['function', 'waiting', 'active', 'delayed', 'completed', 'failed', 'jobs/s', 'runtimes', 'photons', 'per runtime', 'heap/runtime', 'heap/photon', 'cold starts'],
+        fleet.functions.map((f) => [
+          f.error ? `${f.fn} (broken)` : f.fn,
+          f.waiting,
+          f.active,
+          f.delayed,
+          f.completed,
+          f.failed,
+          f.jobsPerSec,
+          f.runtimes,
+          f.photonsInFlight,
+          f.photonsPerRuntime.join(' ') || '-',
+          f.heapPerRuntime.map(mb).join(' ') || '-',
+          kb(f.heapPerPhoton),
+          f.coldStarts,
+        ]),
+      ),
+    );
+  }
+  lines.push('');
+  if (fleet.dispatchers.length === 0) lines.push('No dispatcher is running (no heartbeat in Redis).');
+  else {
+    lines.push(
+      ...table(
+        ['dispatcher', 'host', 'pid', 'version', 'mode', 'heartbeat'],
+        fleet.dispatchers.map((d) => [d.id, d.host, String(d.pid), d.version, d.mode, `${(d.heartbeatAgeMs / 1000).toFixed(1)}s ago${d.stale ? ' STALE' : ''}`]),
+      ),
+    );
+  }
+  for (const f of fleet.functions.filter((fn) => fn.error)) lines.push(`${f.fn}: ${f.error}`);
+  return lines;
+}

@@ -1,0 +1,144 @@
+// The whole fleet as Redis sees it: every dispatcher's heartbeat and every function queue's counts.
+// `photons status`, the dashboard and /metrics read it; nothing here needs a dispatcher nearby.
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { DispatcherStats } from './dispatcher';
+import { photonsKey } from './redis';
+import type { PoolStats } from './runtime-pool';
+
+export interface DispatcherStatus {
+  id: string;
+  host: string;
+  pid: number;
+  version: string;
+  mode: string;
+  heartbeatAgeMs: number;
+  /** No heartbeat for more than two periods: the dispatcher is probably gone. */
+  stale: boolean;
+}
+
+export interface FunctionStatus {
+  fn: string;
+  /** Set when the function does not bundle: its jobs fail with this. */
+  error?: string;
+  waiting: number;
+  active: number;
+  delayed: number;
+  completed: number;
+  failed: number;
+  /** Jobs finished per second over the last full minute (BullMQ metrics). */
+  jobsPerSec: number;
+  runtimes: number;
+  photonsInFlight: number;
+  /** Photons in flight of each runtime, over every dispatcher. */
+  photonsPerRuntime: number[];
+  heapPerRuntime: number[];
+  /** Measured heap per photon in flight, averaged over the runtimes that measured it (bytes). */
+  heapPerPhoton: number;
+  /** Heap of a runtime right after the function loaded, averaged (bytes). */
+  runtimeBaseHeap: number;
+  coldStarts: number;
+  runtimeDeaths: number;
+}
+
+export interface FleetStatus {
+  at: number;
+  dispatchers: DispatcherStatus[];
+  functions: FunctionStatus[];
+}
+
+export async function readFleet(redis: Redis, prefix: string, heartbeatMs: number): Promise<FleetStatus> {
+  const now = Date.now();
+  const heartbeats = await readHeartbeats(redis, prefix);
+  const registry = await redis.hgetall(photonsKey(prefix, 'functions'));
+  const names = new Set([...Object.keys(registry), ...heartbeats.flatMap((h) => h.functions.map((f) => f.fn))]);
+  const functions = await Promise.all(
+    [...names].sort().map((fn) => functionStatus(redis, prefix, fn, registry[fn], heartbeats.flatMap((h) => h.functions.filter((f) => f.fn === fn)))),
+  );
+  return {
+    at: now,
+    dispatchers: heartbeats
+      .map((h) => ({
+        id: h.id,
+        host: h.host,
+        pid: h.pid,
+        version: h.version,
+        mode: h.functions[0]?.mode ?? '',
+        heartbeatAgeMs: now - h.at,
+        stale: now - h.at > 2 * heartbeatMs,
+      }))
+      .sort((a, b) => a.id.localeCompare(b.id)),
+    functions,
+  };
+}
+
+async function readHeartbeats(redis: Redis, prefix: string): Promise<DispatcherStats[]> {
+  const keys: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, found] = await redis.scan(cursor, 'MATCH', photonsKey(prefix, 'dispatcher', '*'), 'COUNT', 500);
+    keys.push(...found);
+    cursor = next;
+  } while (cursor !== '0');
+  if (keys.length === 0) return [];
+  const values = await redis.mget(...keys);
+  return values.flatMap((value) => {
+    if (!value) return [];
+    try {
+      return [JSON.parse(value) as DispatcherStats];
+    } catch {
+      return [];
+    }
+  });
+}
+
+async function functionStatus(
+  redis: Redis,
+  prefix: string,
+  fn: string,
+  registryEntry: string | undefined,
+  pools: PoolStats[],
+): Promise<FunctionStatus> {
+  const queue = new Queue(fn, { connection: redis, prefix });
+  try {
+    const [counts, metrics] = await Promise.all([
+      queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'completed', 'failed', 'paused'),
+      Promise.all([queue.getMetrics('completed', 0, 0), queue.getMetrics('failed', 0, 0)]),
+    ]);
+    const runtimes = pools.flatMap((p) => p.runtimes);
+    const measured = runtimes.filter((r) => r.heapPerPhoton > 0);
+    const loaded = runtimes.filter((r) => r.baseHeap > 0);
+    let error: string | undefined;
+    if (registryEntry) {
+      try {
+        error = (JSON.parse(registryEntry) as { error?: { message: string } }).error?.message;
+      } catch {
+        error = undefined;
+      }
+    }
+    return {
+      fn,
+      error,
+      waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0) + (counts.paused ?? 0),
+      active: counts.active ?? 0,
+      delayed: counts.delayed ?? 0,
+      completed: counts.completed ?? 0,
+      failed: counts.failed ?? 0,
+      jobsPerSec: Number((((metrics[0].data[0] ?? 0) + (metrics[1].data[0] ?? 0)) / 60).toFixed(2)),
+      runtimes: runtimes.length,
+      photonsInFlight: runtimes.reduce((sum, r) => sum + r.photons, 0),
+      photonsPerRuntime: runtimes.map((r) => r.photons),
+      heapPerRuntime: runtimes.map((r) => r.heapUsed),
+      heapPerPhoton: average(measured.map((r) => r.heapPerPhoton)),
+      runtimeBaseHeap: average(loaded.map((r) => r.baseHeap)),
+      coldStarts: pools.reduce((sum, p) => sum + p.coldStarts, 0),
+      runtimeDeaths: pools.reduce((sum, p) => sum + p.runtimeDeaths, 0),
+    };
+  } finally {
+    await queue.close();
+  }
+}
+
+function average(values: number[]): number {
+  return values.length === 0 ? 0 : Math.round(values.reduce((a, b) => a + b, 0) / values.length);
+}
