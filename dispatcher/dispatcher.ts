@@ -39,6 +39,8 @@ export class Dispatcher {
   private redis: Redis | undefined;
   private subscriber: Redis | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
+  /** Function name → its registry entry (file and hash, or why it does not load). */
+  private registry: Record<string, string> = {};
   private closing: Promise<void> | undefined;
 
   constructor(
@@ -68,6 +70,7 @@ export class Dispatcher {
       }
       this.serve(name, entry);
     }
+    this.registry = registry;
     if (catalog.size > 0) await this.redis.hset(photonsKey(config.redis.prefix, 'functions'), registry);
     await Promise.all([...this.served.values()].map((s) => s.worker.waitUntilReady()));
     await this.listenForCancels();
@@ -263,10 +266,13 @@ export class Dispatcher {
 
   private async publishStats(): Promise<void> {
     if (!this.redis) return;
+    const { prefix } = this.config.redis;
     const ttl = this.config.dispatcher.heartbeatMs * 3;
-    await this.redis
-      .set(photonsKey(this.config.redis.prefix, 'dispatcher', this.id), JSON.stringify(this.stats()), 'PX', ttl)
-      .catch((err: unknown) => this.logger.warn({ err }, 'heartbeat not published'));
+    const writes: Promise<unknown>[] = [this.redis.set(photonsKey(prefix, 'dispatcher', this.id), JSON.stringify(this.stats()), 'PX', ttl)];
+    // The registry goes with every heartbeat: producers refuse functions missing from it, and a
+    // Redis restarted empty (unpersisted, flushed) would otherwise lose it until we restart.
+    if (Object.keys(this.registry).length > 0) writes.push(this.redis.hset(photonsKey(prefix, 'functions'), this.registry));
+    await Promise.all(writes).catch((err: unknown) => this.logger.warn({ err }, 'heartbeat not published'));
   }
 }
 
