@@ -1,0 +1,52 @@
+// A Redis that goes away and comes back (restarted empty, as an unpersisted Redis does): the
+// dispatcher reconnects by itself, registers its functions again and serves the jobs added afterwards.
+import { strict as assert } from 'node:assert';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { photonsKey, pingRedis, startRedisServer, type LocalRedis } from '../../dispatcher/redis';
+import { FinishTracker, TestBed, until } from './helpers';
+
+describe('dispatcher: Redis restarts', function () {
+  this.timeout(60_000);
+  let redis: LocalRedis;
+  let restarted: ReturnType<typeof spawn> | undefined;
+  let bed: TestBed;
+
+  before(async () => {
+    redis = await startRedisServer();
+    bed = new TestBed(redis.url);
+  });
+
+  after(async () => {
+    await bed.cleanup();
+    await redis.stop();
+    if (restarted && restarted.exitCode === null) {
+      restarted.kill('SIGTERM');
+      await once(restarted, 'exit');
+    }
+  });
+
+  it('serves again once Redis is back on the same port', async () => {
+    const dispatcher = await bed.dispatcher();
+    const first = await bed.queue('arith').add('arith', { a: 1, b: 2 });
+    const tracker = await bed.tracker('arith');
+    await tracker.wait([first.id!], 10_000);
+
+    await redis.stop();
+    assert.equal(await pingRedis(redis.url, 300), false);
+    const port = new URL(redis.url).port;
+    restarted = spawn('redis-server', ['--port', port, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    await until('the restarted Redis to answer', () => pingRedis(redis.url, 300), 10_000);
+
+    // The restarted Redis is empty: a heartbeat there means the dispatcher reconnected.
+    await until('a heartbeat in the restarted Redis', async () => (await bed.heartbeats()).some((s) => s.id === dispatcher.id), 15_000);
+    // Producers refuse functions missing from the registry: it must come back with the dispatcher.
+    const entry = await until('the function registry in the restarted Redis', () => bed.redis.hget(photonsKey(bed.prefix, 'functions'), 'arith').then((v) => v ?? undefined), 5_000);
+    assert.match(entry, /"file":".*arith\.ts","hash":"[0-9a-f]+"/);
+    // Job ids start again at 1 in the empty Redis: a tracker of its own, not the one that saw job 1.
+    const again = new FinishTracker(await bed.events('arith'));
+    const second = await bed.queue('arith').add('arith', { a: 20, b: 22 });
+    const { completed } = await again.wait([second.id!], 20_000);
+    assert.deepEqual(completed.get(second.id!), { sum: 42, product: 440, attempt: 1 });
+  });
+});
