@@ -62,6 +62,8 @@ export const ErrorCodes = {
   UNAUTHORIZED: 'PHOTONS_ERR_UNAUTHORIZED',
   /** No HTTP route answers that method and path. */
   ROUTE_NOT_FOUND: 'PHOTONS_ERR_ROUTE_NOT_FOUND',
+  /** A fault of Photons itself while answering a request: please report it. */
+  INTERNAL: 'PHOTONS_ERR_INTERNAL',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

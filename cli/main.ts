@@ -1,12 +1,17 @@
 // The `photons` command: one entry, one file per command.
 import { PhotonsError } from '../errors';
 import type { Command } from './args';
+import { apiCommand } from './api';
 import { benchCommand } from './bench';
+import { functionsCommand } from './functions';
+import { invokeCommand } from './invoke';
+import { jobsCommand } from './jobs';
+import { mapCommand } from './map';
 import { runCommand } from './run';
 import { dispatcherCommand, startCommand } from './serve';
 import { statusCommand } from './status';
 
-const COMMANDS: Command[] = [startCommand, dispatcherCommand, runCommand, statusCommand, benchCommand];
+const COMMANDS: Command[] = [startCommand, dispatcherCommand, runCommand, statusCommand, benchCommand, invokeCommand, mapCommand, jobsCommand, functionsCommand, apiCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

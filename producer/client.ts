@@ -43,7 +43,10 @@ export class PhotonsClient {
   private readonly events: JobEvents;
   private readonly registry: FunctionRegistry;
   private readonly runs: RunStore;
+  /** Runs this client enqueues, by id: their progress is live. */
   private readonly live = new Map<string, MapRun>();
+  /** Every run this client works on, to detach on close. */
+  private readonly runsInProcess = new Set<MapRun>();
   private lastRedisError: Error | undefined;
 
   static fromConfig(config: Readonly<PhotonsConfig>): PhotonsClient {
@@ -182,7 +185,7 @@ export class PhotonsClient {
 
   /** Detaches the runs of this client (their jobs go on) and closes every connection. */
   async close(): Promise<void> {
-    await Promise.all([...this.live.values()].map((run) => run.detach()));
+    await Promise.all([...this.runsInProcess].map((run) => run.detach()));
     await this.events.close();
     await Promise.all([...this.queues.values()].map((queue) => queue.close().catch(() => undefined)));
     this.queues.clear();
@@ -202,14 +205,18 @@ export class PhotonsClient {
       ordered,
       failFast,
       onProgress,
-      onEnd: () => this.live.delete(meta.runId),
+      onEnd: () => {
+        this.runsInProcess.delete(run);
+        if (this.live.get(meta.runId) === run) this.live.delete(meta.runId);
+      },
       cancelJobs: async (jobIds) => {
         for (let start = 0; start < jobIds.length; start += 100) {
           await Promise.all(jobIds.slice(start, start + 100).map((jobId) => this.cancelJob(meta.fn, jobId)));
         }
       },
     });
-    this.live.set(meta.runId, run);
+    this.runsInProcess.add(run);
+    if (inputs || !this.live.has(meta.runId)) this.live.set(meta.runId, run);
     return run;
   }
 

@@ -1,0 +1,122 @@
+// The HTTP API: the client's operations as JSON over HTTP, with schema validation on every route,
+// an OpenAPI document, a body limit and bearer-token auth; `startApi` is what `photons api` runs.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import swagger from '@fastify/swagger';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { PhotonsConfig } from '../../config';
+import { ErrorCodes, PhotonsError } from '../../errors';
+import { PhotonsClient } from '../client';
+import { toApiError } from './api-errors';
+import { jobRoutes } from './job-routes';
+import { runRoutes } from './run-routes';
+
+const VERSION: string = (require('../../../package.json') as { version: string }).version;
+/** Routes anyone may read: they run nothing and reveal no data. */
+const PUBLIC_ROUTES = new Set(['/health', '/openapi.json']);
+
+export interface ApiOptions {
+  client: PhotonsClient;
+  /** Bearer token every request must carry; empty or undefined: no auth. */
+  token?: string;
+  bodyLimitBytes?: number;
+  /** POST /invoke waits at most this long. */
+  maxWaitMs?: number;
+  logger?: Logger;
+}
+
+/** Builds the API over a client, ready for `inject` or `listen`; the caller closes both. */
+export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
+  const { client, token, bodyLimitBytes = 1_048_576, maxWaitMs = 30_000 } = options;
+  const app = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger | undefined,
+    bodyLimit: bodyLimitBytes,
+    // Strict types: a string "5" is not the integer 5, and an unknown field is an error, not dropped.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+  });
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Photons API', version: VERSION, description: 'Enqueue jobs, invoke functions and run maps over Photons dispatchers.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: token ? [{ bearer: [] }] : [],
+    },
+  });
+
+  app.setErrorHandler((err, request, reply) => {
+    const answer = toApiError(err, bodyLimitBytes);
+    if (answer.status >= 500) request.log.error({ err, url: request.url }, 'request failed');
+    void reply.code(answer.status).send({ error: { code: answer.code, message: answer.message } });
+  });
+  app.setNotFoundHandler((request, reply) => {
+    void reply.code(404).send({
+      error: { code: ErrorCodes.ROUTE_NOT_FOUND, message: `No route ${request.method} ${request.url.split('?')[0]}. GET /openapi.json lists the routes.` },
+    });
+  });
+  if (token) {
+    const expected = digest(token);
+    app.addHook('onRequest', async (request) => {
+      if (PUBLIC_ROUTES.has(request.url.split('?')[0]!)) return;
+      const header = request.headers.authorization ?? '';
+      const match = /^Bearer (.+)$/i.exec(header);
+      if (!match) throw new PhotonsError(ErrorCodes.UNAUTHORIZED, 'This API needs a bearer token: send Authorization: Bearer <api.token>.');
+      if (!timingSafeEqual(digest(match[1]!), expected)) throw new PhotonsError(ErrorCodes.UNAUTHORIZED, 'The bearer token is wrong: use the value of api.token (PHOTONS_API_TOKEN).');
+    });
+  }
+
+  app.get('/health', { schema: { summary: 'Liveness', tags: ['meta'] } }, async () => ({ ok: true }));
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  jobRoutes(app, { client, maxWaitMs });
+  runRoutes(app, { client, logger: app.log });
+  return app;
+}
+
+export interface RunningApi {
+  app: FastifyInstance;
+  /** e.g. http://127.0.0.1:8321 */
+  url: string;
+  /** Stops listening, then closes the client's connections. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the API from the process config (api.* keys) and listens. Refuses a non-loopback host
+ * without a token unless api.allowUnauthenticated: anyone reaching it could run every function.
+ */
+export async function startApi(config: Readonly<PhotonsConfig>, logger: Logger): Promise<RunningApi> {
+  const { host, port, token, allowUnauthenticated, bodyLimitBytes, maxWaitMs } = config.api;
+  if (!token && !isLoopback(host) && !allowUnauthenticated) {
+    throw new PhotonsError(
+      ErrorCodes.CONFIG,
+      `Refusing to serve the API on ${host} without a token: anyone who reaches it could run your functions. Set api.token (PHOTONS_API_TOKEN), listen on 127.0.0.1, or set api.allowUnauthenticated (PHOTONS_API_ALLOW_UNAUTHENTICATED=true) if a network boundary protects it.`,
+    );
+  }
+  const client = PhotonsClient.fromConfig(config);
+  const app = await buildApi({ client, token, bodyLimitBytes, maxWaitMs, logger: logger.child({ component: 'api' }) });
+  try {
+    await app.listen({ host, port });
+  } catch (err) {
+    await app.close();
+    await client.close();
+    throw new PhotonsError(ErrorCodes.CONFIG, `The API cannot listen on ${host}:${port} (${(err as Error).message}). Pick another api.port (PHOTONS_API_PORT).`, { cause: err });
+  }
+  const address = app.server.address();
+  const boundPort = typeof address === 'object' && address ? address.port : port;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`;
+  logger.info({ url, auth: Boolean(token) }, `API listening on ${url}`);
+  return {
+    app,
+    url,
+    async close() {
+      await app.close();
+      await client.close();
+    },
+  };
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
+}
