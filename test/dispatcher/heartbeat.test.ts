@@ -69,6 +69,7 @@ describe('dispatcher: heartbeats in Redis', function () {
     await spawned.exited;
     const killedAt = Date.now();
     await until('the heartbeat of the killed dispatcher to expire', async () => (await bed.redis.exists(key)) === 0, 5_000);
-    assert.ok(Date.now() - killedAt <= 3 * HEARTBEAT_MS + 200, `expired after ${Date.now() - killedAt} ms`);
+    // The margin covers this test's own polling on a loaded machine.
+    assert.ok(Date.now() - killedAt <= 3 * HEARTBEAT_MS + 500, `expired after ${Date.now() - killedAt} ms`);
   });
 });

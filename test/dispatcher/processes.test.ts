@@ -77,7 +77,8 @@ describe('dispatcher processes', function () {
     const tracker = await bed.tracker('arith');
     const dispatcher = bed.spawn('dispatcher', { PHOTONS_CONCURRENCY: '10', PHOTONS_SHUTDOWN_GRACE_MS: '20000' });
     await bed.serving(dispatcher.child.pid!);
-    const ids = await addArith(bed, 20, 1_000);
+    // Long enough that a heartbeat (every 500 ms) sees all 10 running even on a loaded machine.
+    const ids = await addArith(bed, 20, 2_000);
     await until('10 jobs running', async () => (await inFlight(bed, dispatcher)) === 10, 15_000);
 
     dispatcher.child.kill('SIGTERM');
@@ -89,7 +90,10 @@ describe('dispatcher processes', function () {
     const done = jobs.filter((j) => j.finishedOn);
     assert.equal(done.length, 10);
     const results = new Map(done.map((j) => [j.id!, j.returnvalue as unknown]));
-    for (const job of done) assert.deepEqual(job.returnvalue, { sum: job.data.a + 3, product: job.data.a * 3, attempt: 1 });
+    for (const job of done) {
+      const { a } = job.data as { a: number };
+      assert.deepEqual(job.returnvalue, { sum: a + 3, product: a * 3, attempt: 1 });
+    }
     const waiting = jobs.filter((j) => !j.finishedOn);
     for (const job of waiting) {
       assert.equal(await bed.queue('arith').getJobState(job.id!), 'waiting');
