@@ -70,7 +70,7 @@ describe('photons producer commands', function () {
     assert.deepEqual(results.map((r) => r.index), lines.map((_, i) => i));
     assert.equal(results.filter((r) => !r.ok).length, 20);
     assert.match(ran.stderr, /photons map: run [\w-]+ of "echo"/);
-    assert.match(ran.stderr, /^photons map: \d+\/2000 done, \d+ failed, \d+ items\/s$/m, 'a plain progress line');
+    assert.match(ran.stderr, /^photons map: \d+\/\d+\+? done, \d+ failed, \d+ items\/s$/m, 'a plain progress line');
     assert.match(ran.stderr, /photons map: run [\w-]+: 1980 succeeded, 20 failed, 2000 done in [\d.]+ s \(\d+ items\/s\)/);
     assert.doesNotMatch(ran.stderr, /\r|\x1b\[/, 'no terminal control characters when stderr is not a TTY');
   });
