@@ -1,16 +1,14 @@
 // The dispatcher's handle on one runtime: a worker thread running photons of one function.
 // It sends batches, matches answers to jobs, watches the thread's event loop and heap, and when
 // the thread dies answers every job it held with `runtime-died`, so nothing waits forever.
-import { Worker } from 'node:worker_threads';
-import * as path from 'node:path';
+import type { Worker } from 'node:worker_threads';
 import type { EventLoopUtilization } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { ErrorCodes, type SerializedError } from '../errors';
 import type { FunctionBundle } from '../photon-worker/bundle';
 import type { HeapReading, HostMessage, JobRequest, RuntimeMessage } from '../photon-worker/protocol';
 import type { FunctionConfig, Mode } from '../photon-worker/types';
-
-const THREAD_ENTRY = path.join(__dirname, '..', 'photon-worker', 'runtime-thread.js');
+import { startRuntimeThread, type SpareThreads } from './spare-threads';
 
 export type JobOutcome =
   | { kind: 'done'; valueJson: string }
@@ -31,6 +29,8 @@ export interface RuntimeOptions {
   onReady: (runtime: Runtime) => void;
   onAnswers: (runtime: Runtime) => void;
   onExit: (runtime: Runtime, reason: SerializedError | null) => void;
+  /** Booted threads to take one from instead of starting a thread. */
+  spares?: SpareThreads;
 }
 
 type State = 'starting' | 'ready' | 'closing' | 'dead';
@@ -64,8 +64,11 @@ export class Runtime {
   constructor(private readonly options: RuntimeOptions) {
     this.id = options.id;
     const { bundle } = options;
-    this.worker = new Worker(THREAD_ENTRY, {
-      workerData: {
+    this.worker =
+      options.spares?.take(options.memoryMb) ?? startRuntimeThread(options.memoryMb, `photons:${bundle.name}#${options.id}`);
+    this.worker.postMessage({
+      type: 'load',
+      startup: {
         runtimeId: options.id,
         functionName: bundle.name,
         file: bundle.file,
@@ -75,9 +78,7 @@ export class Runtime {
         logLevel: options.logLevel,
         defaultTimeoutMs: options.defaultTimeoutMs,
       },
-      resourceLimits: { maxOldGenerationSizeMb: options.memoryMb },
-      name: `photons:${bundle.name}#${options.id}`,
-    });
+    } satisfies HostMessage);
     this.worker.on('message', (message: RuntimeMessage) => this.onMessage(message));
     this.worker.on('error', (err: Error & { code?: string }) => {
       const oom = err.code === 'ERR_WORKER_OUT_OF_MEMORY';

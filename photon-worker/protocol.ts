@@ -3,7 +3,7 @@
 import type { SerializedError } from '../errors';
 import type { FunctionConfig, Mode } from './types';
 
-/** `workerData` of a runtime thread. */
+/** What a runtime thread loads, in its first message (threads may be started before a function needs them). */
 export interface RuntimeStartup {
   runtimeId: number;
   functionName: string;
@@ -28,6 +28,7 @@ export interface JobRequest {
 }
 
 export type HostMessage =
+  | { type: 'load'; startup: RuntimeStartup }
   | { type: 'batch'; jobs: JobRequest[] }
   | { type: 'cancel'; jobId: string; reason: string }
   | { type: 'ping'; seq: number };

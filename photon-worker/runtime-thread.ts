@@ -1,11 +1,21 @@
-// Entry of a runtime's worker thread: one function, many photons. See photon-worker/runtime.ts.
-import { parentPort, workerData } from 'node:worker_threads';
-import type { HostMessage, RuntimeStartup } from './protocol';
+// Entry of a runtime's worker thread: one function, many photons. The thread boots empty and
+// loads its function from the first message, so a spare thread can be started ahead of need.
+import { parentPort } from 'node:worker_threads';
+import type { HostMessage } from './protocol';
 import { PhotonRuntime } from './runtime';
 
 const port = parentPort!;
-const runtime = new PhotonRuntime(workerData as RuntimeStartup, (message) => port.postMessage(message));
-process.on('uncaughtException', (err) => runtime.onEscapedError(err, 'uncaughtException'));
-process.on('unhandledRejection', (reason) => runtime.onEscapedError(reason, 'unhandledRejection'));
-port.on('message', (message: HostMessage) => runtime.handle(message));
-runtime.start();
+let runtime: PhotonRuntime | undefined;
+const escaped = (origin: string) => (err: unknown) => {
+  if (runtime) return runtime.onEscapedError(err, origin);
+  console.error(err); // before any function loaded: a fault of the thread itself
+  process.exit(1);
+};
+process.on('uncaughtException', escaped('uncaughtException'));
+process.on('unhandledRejection', escaped('unhandledRejection'));
+port.on('message', (message: HostMessage) => {
+  if (message.type === 'load') {
+    runtime = new PhotonRuntime(message.startup, (answer) => port.postMessage(answer));
+    runtime.start();
+  } else runtime?.handle(message);
+});
