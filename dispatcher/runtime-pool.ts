@@ -13,7 +13,9 @@ import { ErrorCodes, type SerializedError } from '../errors';
 import type { FunctionBundle } from '../photon-worker/bundle';
 import type { JobRequest } from '../photon-worker/protocol';
 import type { FunctionConfig, Mode } from '../photon-worker/types';
+import { pickRuntime, room, runtimesToStart, shouldRetire, shouldSpread, type PlacementPolicy } from './placement';
 import { Runtime, type JobOutcome } from './runtime';
+import type { SpareThreads } from './spare-threads';
 
 export interface PoolOptions {
   bundle: FunctionBundle;
@@ -36,6 +38,8 @@ export interface PoolOptions {
   logLevel: string;
   logger: Logger;
   onProgress?: (jobId: string, value: number | Record<string, unknown>) => void;
+  /** Booted threads shared by the pools of a dispatcher, taken for cold starts. */
+  spares?: SpareThreads;
 }
 
 interface Waiting {
@@ -213,10 +217,11 @@ export class RuntimePool {
     this.flushTimer = undefined;
     if (this.closed) return;
     let head = 0;
+    const policy = this.policy();
     while (head < this.queue.length) {
-      const runtime = this.pickRuntime();
+      const runtime = pickRuntime(this.runtimes, policy);
       if (!runtime) break;
-      const take = Math.min(this.room(runtime), this.options.batchSize, this.queue.length - head);
+      const take = Math.min(room(runtime, policy), this.options.batchSize, this.queue.length - head);
       const batch = this.queue.slice(head, head + take);
       head += take;
       const outcomes = runtime.run(batch.map((w) => w.job));
@@ -231,45 +236,20 @@ export class RuntimePool {
     return this.config?.photonsPerRuntime ?? this.options.photonsPerRuntime;
   }
 
-  /** Free photon slots, limited by heap headroom as measured (the paper's increment per photon). */
-  private room(runtime: Runtime): number {
-    const free = this.slots() - runtime.inFlight;
-    if (free <= 0 || runtime.heapPerPhoton <= 0 || runtime.heapLimit <= 0) return Math.max(0, free);
-    const byHeap = Math.floor((HEAP_HEADROOM * runtime.heapLimit - runtime.heapUsed) / runtime.heapPerPhoton);
-    // An idle runtime always takes one job: its heap is as small as it gets.
-    return Math.max(runtime.inFlight === 0 ? 1 : 0, Math.min(free, byHeap));
-  }
-
-  private pickRuntime(): Runtime | undefined {
-    let best: Runtime | undefined;
-    const cpuBound = this.isCpuBound();
-    for (const runtime of this.runtimes) {
-      if (runtime.state !== 'ready' || this.room(runtime) <= 0) continue;
-      if (!best) best = runtime;
-      // Pack (fullest first) so spare runtimes idle out; but spread CPU-bound work (emptiest first).
-      else if (cpuBound ? runtime.inFlight < best.inFlight : runtime.inFlight > best.inFlight) best = runtime;
-    }
-    return best;
-  }
-
-  private isCpuBound(): boolean {
-    let ready = 0;
-    for (const runtime of this.runtimes) {
-      if (runtime.state !== 'ready') continue;
-      ready++;
-      if (runtime.elu < this.options.eluHigh) return false;
-    }
-    return ready > 0;
+  /** The policy of dispatcher/placement.ts with this pool's numbers. */
+  private policy(): PlacementPolicy {
+    return {
+      slots: this.slots(),
+      maxRuntimes: this.options.maxRuntimes,
+      eluHigh: this.options.eluHigh,
+      heapHeadroom: HEAP_HEADROOM,
+      keepAliveMs: this.options.keepAliveMs,
+    };
   }
 
   /** Starts runtimes until those starting can take `waiting` jobs, up to the maximum. */
   private startRuntimesFor(waiting: number): void {
-    let starting = 0;
-    for (const runtime of this.runtimes) if (runtime.state === 'starting') starting++;
-    while (starting * this.slots() < waiting && this.runtimes.size < this.options.maxRuntimes) {
-      this.startRuntime(this.runtimes);
-      starting++;
-    }
+    for (let n = runtimesToStart(this.runtimes, waiting, this.policy()); n > 0; n--) this.startRuntime(this.runtimes);
   }
 
   private startRuntime(into: Set<Runtime>): Runtime {
@@ -287,6 +267,7 @@ export class RuntimePool {
       onReady: (r) => this.onRuntimeReady(r, into),
       onAnswers: (r) => this.onRuntimeAnswers(r, into),
       onExit: (r, reason) => this.onRuntimeExit(r, into, reason),
+      spares: this.options.spares,
     });
     into.add(runtime);
     return runtime;
@@ -361,18 +342,11 @@ export class RuntimePool {
 
   private onTick(): void {
     const now = Date.now();
+    const policy = this.policy();
     for (const runtime of this.runtimes) {
       runtime.sampleElu();
-      if (runtime.state === 'ready' && runtime.inFlight === 0 && now - runtime.idleSince > this.options.keepAliveMs) {
-        void runtime.retire();
-      }
+      if (shouldRetire(runtime, now, policy)) void runtime.retire();
     }
-    // Saturated event loops with more jobs than runtimes: another runtime of the same function
-    // gets a core of its own (a runtime is one event loop, so photons alone cannot use it).
-    const jobs = this.queue.length + [...this.runtimes].reduce((sum, r) => sum + r.inFlight, 0);
-    if (jobs > this.runtimes.size && this.isCpuBound()) {
-      const starting = [...this.runtimes].some((r) => r.state === 'starting');
-      if (!starting && this.runtimes.size < this.options.maxRuntimes) this.startRuntime(this.runtimes);
-    }
+    if (shouldSpread(this.runtimes, this.queue.length, policy)) this.startRuntime(this.runtimes);
   }
 }
