@@ -13,6 +13,7 @@ export interface PhotonsConfig {
     photonsPerRuntime: number;
     maxRuntimes: number;
     memoryMb: number;
+    spareThreads: number;
     keepAliveMs: number;
     watchdogMs: number;
     eluHigh: number;

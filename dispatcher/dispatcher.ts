@@ -11,6 +11,7 @@ import { CANCEL_CHANNEL, CHUNK_JOB_NAME, type CancelRequest, type ChunkData, typ
 import { loadCatalog } from './catalog';
 import { POISON_DEATHS, RuntimePool, type PoolStats } from './runtime-pool';
 import { photonsKey, workerConnection } from './redis';
+import { SpareThreads } from './spare-threads';
 import type { JobOutcome } from './runtime';
 
 const VERSION: string = (require('../../package.json') as { version: string }).version;
@@ -36,6 +37,7 @@ export class Dispatcher {
   readonly id = `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
   private readonly startedAt = Date.now();
   private readonly served = new Map<string, Served>();
+  private spares: SpareThreads | undefined;
   private redis: Redis | undefined;
   private subscriber: Redis | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
@@ -57,6 +59,7 @@ export class Dispatcher {
     this.redis = new Redis(workerConnection(config.redis.url));
     this.redis.on('error', (err) => this.logger.warn({ err }, 'redis connection error'));
     const catalog = await loadCatalog(config.functionsDir);
+    this.spares = new SpareThreads(config.runtime.spareThreads, config.runtime.memoryMb);
     if (catalog.size === 0) {
       this.logger.warn({ functionsDir: config.functionsDir }, 'no function files found: nothing to serve');
     }
@@ -116,6 +119,7 @@ export class Dispatcher {
     await workersClosed;
     clearTimeout(timer);
     await Promise.all([...this.served.values()].map((s) => s.pool?.close()));
+    await this.spares?.close();
     clearInterval(this.heartbeat);
     await this.subscriber?.quit().catch(() => undefined);
     if (this.redis) {
@@ -146,6 +150,7 @@ export class Dispatcher {
             eluHigh: config.runtime.eluHigh,
             logLevel: config.log.level,
             logger,
+            spares: this.spares,
             onProgress: (jobId, value) => {
               active.get(jobId)?.updateProgress(value).catch((err: unknown) => logger.warn({ err, jobId }, 'progress not saved'));
             },
