@@ -2,11 +2,13 @@
 import { dispatchBench } from '../bench/dispatch';
 import { photonOverhead } from '../bench/photon-overhead';
 import type { SuiteOptions, SuiteReport } from '../bench/report';
+import { simulateBench } from '../bench/simulate';
 import { parse, usageError, type Command } from './args';
 
 const SUITES: Record<string, { summary: string; run: (options: SuiteOptions) => Promise<SuiteReport> }> = {
   'photon-overhead': { summary: 'heap and time per photon vs a runtime per job (thread, process)', run: photonOverhead },
   dispatch: { summary: 'trivial jobs through Redis and the dispatcher vs a plain BullMQ worker', run: dispatchBench },
+  simulate: { summary: "the paper's Azure-trace cluster simulation with the dispatcher's placement code, photon vs lambda", run: simulateBench },
 };
 
 export const benchCommand: Command = {
