@@ -157,11 +157,13 @@ export class Dispatcher {
           });
     const worker = new Worker(
       name,
-      async (job: Job, token?: string, signal?: AbortSignal) => {
+      // Two parameters, not three: BullMQ then skips an AbortController per job; cancel requests
+      // reach the pool directly (listenForCancels).
+      async (job: Job, token?: string) => {
         if (!pool) throw new UnrecoverableError(`${(entry as PhotonsError).code}: ${(entry as PhotonsError).message}`);
         active.set(job.id!, job);
         try {
-          return await this.process(name, pool, job, token!, signal);
+          return await this.process(name, pool, job, token!);
         } finally {
           active.delete(job.id!);
         }
@@ -180,26 +182,15 @@ export class Dispatcher {
     this.served.set(name, { pool, worker, active });
   }
 
-  private async process(name: string, pool: RuntimePool, job: Job, token: string, signal?: AbortSignal): Promise<unknown> {
+  private async process(name: string, pool: RuntimePool, job: Job, token: string): Promise<unknown> {
     // A job started more often than it finished attempts was handed back before: maybe by a
     // runtime death. Only then is the death count worth a round trip to Redis.
-    const deaths = job.attemptsStarted > job.attemptsMade + 1 ? await this.deathsOf(name, job.id!) : 0;
+    const solo = job.attemptsStarted > job.attemptsMade + 1 && (await this.deathsOf(name, job.id!)) > 0;
+    const attempt = job.attemptsMade + 1;
     const items = job.name === CHUNK_JOB_NAME ? chunkItems(name, job) : undefined;
-    const requests = (items ?? [job.data as unknown]).map((input, i) => ({
-      jobId: items ? `${job.id}#${i}` : job.id!,
-      input,
-      attempt: job.attemptsMade + 1,
-    }));
-    const onAbort = (): void => {
-      for (const request of requests) pool.cancel(request.jobId, `Job ${job.id} of "${name}" was cancelled.`);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-    let outcomes: JobOutcome[];
-    try {
-      outcomes = await Promise.all(requests.map((request) => pool.submit(request, deaths > 0)));
-    } finally {
-      signal?.removeEventListener('abort', onAbort);
-    }
+    const outcomes: JobOutcome[] = items
+      ? await Promise.all(items.map((input, i) => pool.submit({ jobId: `${job.id}#${i}`, input, attempt }, solo)))
+      : [await pool.submit({ jobId: job.id!, input: job.data as unknown, attempt }, solo)];
     const died = outcomes.find((o) => o.kind === 'runtime-died');
     if (died) return this.handBack(name, job, token, died.error);
     if (items) {
@@ -257,7 +248,7 @@ export class Dispatcher {
         return;
       }
       const served = typeof request.fn === 'string' ? this.served.get(request.fn) : undefined;
-      if (served && typeof request.jobId === 'string' && served.worker.cancelJob(request.jobId, 'cancelled')) {
+      if (served?.pool && typeof request.jobId === 'string' && served.pool.cancel(request.jobId, `Job ${request.jobId} of "${request.fn}" was cancelled.`)) {
         this.logger.info({ fn: request.fn, jobId: request.jobId }, 'job cancelled');
       }
     });

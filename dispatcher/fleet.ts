@@ -26,7 +26,7 @@ export interface FunctionStatus {
   delayed: number;
   completed: number;
   failed: number;
-  /** Jobs finished per second over the last full minute (BullMQ metrics). */
+  /** Jobs answered per second over the last minute, over every dispatcher. */
   jobsPerSec: number;
   runtimes: number;
   photonsInFlight: number;
@@ -101,10 +101,7 @@ async function functionStatus(
 ): Promise<FunctionStatus> {
   const queue = new Queue(fn, { connection: redis, prefix });
   try {
-    const [counts, metrics] = await Promise.all([
-      queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'completed', 'failed', 'paused'),
-      Promise.all([queue.getMetrics('completed', 0, 0), queue.getMetrics('failed', 0, 0)]),
-    ]);
+    const counts = await queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'completed', 'failed', 'paused');
     const runtimes = pools.flatMap((p) => p.runtimes);
     const measured = runtimes.filter((r) => r.heapPerPhoton > 0);
     const loaded = runtimes.filter((r) => r.baseHeap > 0);
@@ -124,7 +121,7 @@ async function functionStatus(
       delayed: counts.delayed ?? 0,
       completed: counts.completed ?? 0,
       failed: counts.failed ?? 0,
-      jobsPerSec: Number((((metrics[0].data[0] ?? 0) + (metrics[1].data[0] ?? 0)) / 60).toFixed(2)),
+      jobsPerSec: Number((pools.reduce((sum, p) => sum + p.answeredLastMinute, 0) / 60).toFixed(2)),
       runtimes: runtimes.length,
       photonsInFlight: runtimes.reduce((sum, r) => sum + r.photons, 0),
       photonsPerRuntime: runtimes.map((r) => r.photons),

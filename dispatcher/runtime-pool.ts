@@ -69,6 +69,8 @@ export interface PoolStats {
   runtimeDeaths: number;
   completed: number;
   failed: number;
+  /** Jobs answered (completed or failed) over the last 60 seconds. */
+  answeredLastMinute: number;
 }
 
 /** A job present at this many runtime deaths is failed as poison. */
@@ -92,6 +94,9 @@ export class RuntimePool {
   private initFailure: { error: SerializedError; at: number } | undefined;
   private closed = false;
   private counts = { coldStarts: 0, runtimeDeaths: 0, completed: 0, failed: 0 };
+  /** Answered totals, one sample per second for the last minute: the rate status reports. */
+  private answeredSamples: number[] = [];
+  private ticks = 0;
 
   constructor(private readonly options: PoolOptions) {
     this.tick = setInterval(() => this.onTick(), TICK_MS);
@@ -133,20 +138,25 @@ export class RuntimePool {
     });
   }
 
+  /** Cancels a job, or every item of a chunk job (`<jobId>#<index>`), queued or running. */
   cancel(jobId: string, reason: string): boolean {
+    const matches = (id: string): boolean => id === jobId || id.startsWith(`${jobId}#`);
+    const error = { code: ErrorCodes.CANCELLED, message: reason };
+    let found = false;
     for (const list of [this.queue, this.soloQueue]) {
-      const index = list.findIndex((w) => w.job.jobId === jobId);
-      if (index >= 0) {
-        const [waiting] = list.splice(index, 1);
-        waiting!.resolve({ kind: 'failed', error: { code: ErrorCodes.CANCELLED, message: reason }, unrecoverable: true });
-        return true;
+      for (let i = list.length - 1; i >= 0; i--) {
+        if (!matches(list[i]!.job.jobId)) continue;
+        const [waiting] = list.splice(i, 1);
+        waiting!.resolve({ kind: 'failed', error, unrecoverable: true });
+        found = true;
       }
     }
     for (const runtime of [...this.runtimes, ...this.soloRuntimes]) {
-      if (runtime.cancel(jobId, reason)) return true;
+      for (const id of [...runtime.jobIds()]) if (matches(id)) found = runtime.cancel(id, reason) || found;
     }
-    return false;
+    return found;
   }
+
 
   stats(): PoolStats {
     const runtimes = [...this.runtimes, ...this.soloRuntimes];
@@ -167,6 +177,7 @@ export class RuntimePool {
       photonsInFlight: runtimes.reduce((sum, r) => sum + r.inFlight, 0),
       queued: this.queue.length + this.soloQueue.length,
       ...this.counts,
+      answeredLastMinute: this.counts.completed + this.counts.failed - (this.answeredSamples[0] ?? 0),
     };
   }
 
@@ -341,6 +352,10 @@ export class RuntimePool {
   }
 
   private onTick(): void {
+    if (++this.ticks % (1000 / TICK_MS) === 0) {
+      this.answeredSamples.push(this.counts.completed + this.counts.failed);
+      if (this.answeredSamples.length > 60) this.answeredSamples.shift();
+    }
     const now = Date.now();
     const policy = this.policy();
     for (const runtime of this.runtimes) {

@@ -134,8 +134,9 @@ export class Runtime {
     return true;
   }
 
-  has(jobId: string): boolean {
-    return this.pending.has(jobId);
+  /** The ids of the jobs running in it. */
+  jobIds(): IterableIterator<string> {
+    return this.pending.keys();
   }
 
   /** Samples event-loop utilisation since the last call. */
