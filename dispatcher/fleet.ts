@@ -3,8 +3,8 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { DispatcherStats } from './dispatcher';
+import { mergeDurations, type DurationHistogram, type TimedPoolStats } from './job-durations';
 import { photonsKey } from './redis';
-import type { PoolStats } from './runtime-pool';
 
 export interface DispatcherStatus {
   id: string;
@@ -39,6 +39,11 @@ export interface FunctionStatus {
   runtimeBaseHeap: number;
   coldStarts: number;
   runtimeDeaths: number;
+  /** Jobs the live dispatchers' runtimes answered since those dispatchers started (never decreases while they run). */
+  photonsCompleted: number;
+  photonsFailed: number;
+  /** Time from a job reaching a dispatcher's runtime pool to its answer, over every dispatcher that reports it. */
+  durations?: DurationHistogram;
 }
 
 export interface FleetStatus {
@@ -52,8 +57,13 @@ export async function readFleet(redis: Redis, prefix: string, heartbeatMs: numbe
   const heartbeats = await readHeartbeats(redis, prefix);
   const registry = await redis.hgetall(photonsKey(prefix, 'functions'));
   const names = new Set([...Object.keys(registry), ...heartbeats.flatMap((h) => h.functions.map((f) => f.fn))]);
+  // A dispatcher younger than a minute answered its jobs in less than a minute: its rate is over
+  // the time it has run, or a fresh fleet would report a fraction of its real throughput.
+  const pools = heartbeats.flatMap((h) =>
+    h.functions.map((f): CountedPool => ({ ...f, windowSec: Math.min(60, Math.max(1, (h.at - h.startedAt) / 1000)) })),
+  );
   const functions = await Promise.all(
-    [...names].sort().map((fn) => functionStatus(redis, prefix, fn, registry[fn], heartbeats.flatMap((h) => h.functions.filter((f) => f.fn === fn)))),
+    [...names].sort().map((fn) => functionStatus(redis, prefix, fn, registry[fn], pools.filter((p) => p.fn === fn))),
   );
   return {
     at: now,
@@ -71,6 +81,9 @@ export async function readFleet(redis: Redis, prefix: string, heartbeatMs: numbe
     functions,
   };
 }
+
+/** A function's stats in one heartbeat, with the seconds its answeredLastMinute spans. */
+type CountedPool = TimedPoolStats & { windowSec: number };
 
 async function readHeartbeats(redis: Redis, prefix: string): Promise<DispatcherStats[]> {
   const keys: string[] = [];
@@ -97,7 +110,7 @@ async function functionStatus(
   prefix: string,
   fn: string,
   registryEntry: string | undefined,
-  pools: PoolStats[],
+  pools: CountedPool[],
 ): Promise<FunctionStatus> {
   const queue = new Queue(fn, { connection: redis, prefix });
   try {
@@ -121,7 +134,7 @@ async function functionStatus(
       delayed: counts.delayed ?? 0,
       completed: counts.completed ?? 0,
       failed: counts.failed ?? 0,
-      jobsPerSec: Number((pools.reduce((sum, p) => sum + p.answeredLastMinute, 0) / 60).toFixed(2)),
+      jobsPerSec: Number(pools.reduce((sum, p) => sum + p.answeredLastMinute / p.windowSec, 0).toFixed(2)),
       runtimes: runtimes.length,
       photonsInFlight: runtimes.reduce((sum, r) => sum + r.photons, 0),
       photonsPerRuntime: runtimes.map((r) => r.photons),
@@ -130,6 +143,9 @@ async function functionStatus(
       runtimeBaseHeap: average(loaded.map((r) => r.baseHeap)),
       coldStarts: pools.reduce((sum, p) => sum + p.coldStarts, 0),
       runtimeDeaths: pools.reduce((sum, p) => sum + p.runtimeDeaths, 0),
+      photonsCompleted: pools.reduce((sum, p) => sum + p.completed, 0),
+      photonsFailed: pools.reduce((sum, p) => sum + p.failed, 0),
+      durations: mergeDurations(pools.map((p) => p.durations)),
     };
   } finally {
     await queue.close();
