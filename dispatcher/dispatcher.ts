@@ -9,7 +9,7 @@ import { ErrorCodes, PhotonsError, type SerializedError } from '../errors';
 import type { FunctionBundle } from '../photon-worker/bundle';
 import { CANCEL_CHANNEL, CHUNK_JOB_NAME, type CancelRequest, type ChunkData, type ChunkResult } from '../queue-protocol';
 import { loadCatalog } from './catalog';
-import { POISON_DEATHS, RuntimePool, type PoolStats } from './runtime-pool';
+import { POISON_DEATHS, poolOptionsFrom, RuntimePool, type PoolStats } from './runtime-pool';
 import { photonsKey, workerConnection } from './redis';
 import { SpareThreads } from './spare-threads';
 import type { JobOutcome } from './runtime';
@@ -136,25 +136,14 @@ export class Dispatcher {
     const pool =
       entry instanceof PhotonsError
         ? undefined
-        : new RuntimePool({
-            bundle: entry,
-            mode: config.mode,
-            maxRuntimes: config.mode === 'lambda' ? config.dispatcher.concurrency : config.runtime.maxRuntimes,
-            photonsPerRuntime: config.runtime.photonsPerRuntime,
-            memoryMb: config.runtime.memoryMb,
-            keepAliveMs: config.runtime.keepAliveMs,
-            watchdogMs: config.runtime.watchdogMs,
-            defaultTimeoutMs: config.job.timeoutMs,
-            batchSize: config.batch.size,
-            batchLingerMs: config.batch.lingerMs,
-            eluHigh: config.runtime.eluHigh,
-            logLevel: config.log.level,
-            logger,
-            spares: this.spares,
-            onProgress: (jobId, value) => {
-              active.get(jobId)?.updateProgress(value).catch((err: unknown) => logger.warn({ err, jobId }, 'progress not saved'));
-            },
-          });
+        : new RuntimePool(
+            poolOptionsFrom(config, entry, logger, {
+              spares: this.spares,
+              onProgress: (jobId, value) => {
+                active.get(jobId)?.updateProgress(value).catch((err: unknown) => logger.warn({ err, jobId }, 'progress not saved'));
+              },
+            }),
+          );
     const worker = new Worker(
       name,
       // Two parameters, not three: BullMQ then skips an AbortController per job; cancel requests

@@ -5,7 +5,7 @@ import { ErrorCodes, type SerializedError } from '../errors';
 import { bundleFunction } from '../photon-worker/bundle';
 import type { Mode } from '../photon-worker/types';
 import { loadConfig, type PhotonsConfig } from '../config';
-import { POISON_DEATHS, RuntimePool } from './runtime-pool';
+import { POISON_DEATHS, poolOptionsFrom, RuntimePool } from './runtime-pool';
 
 export type LocalOutcome =
   | { index: number; ok: true; value: unknown }
@@ -31,21 +31,11 @@ export async function runLocal(file: string, inputs: unknown[], options: LocalRu
   const config = options.config ?? loadConfig();
   const mode = options.mode ?? config.mode;
   const bundle = await bundleFunction(file);
-  const pool = new RuntimePool({
-    bundle,
-    mode,
-    maxRuntimes: mode === 'lambda' ? concurrency : 1,
-    photonsPerRuntime: concurrency,
-    memoryMb: config.runtime.memoryMb,
-    keepAliveMs: config.runtime.keepAliveMs,
-    watchdogMs: config.runtime.watchdogMs,
-    defaultTimeoutMs: config.job.timeoutMs,
-    batchSize: config.batch.size,
-    batchLingerMs: config.batch.lingerMs,
-    eluHigh: config.runtime.eluHigh,
-    logLevel: config.log.level,
-    logger: pino({ level: config.log.level }).child({ component: 'local-run', fn: bundle.name }),
-  });
+  const logger = pino({ level: config.log.level }).child({ component: 'local-run', fn: bundle.name });
+  // One runtime with a slot per concurrent job; in lambda mode a runtime per concurrent job.
+  const pool = new RuntimePool(
+    poolOptionsFrom(config, bundle, logger, { mode, maxRuntimes: mode === 'lambda' ? concurrency : 1, photonsPerRuntime: concurrency }),
+  );
   const outcomes: LocalOutcome[] = new Array(inputs.length);
   let next = 0;
   const runOne = async (index: number): Promise<LocalOutcome> => {

@@ -9,6 +9,7 @@
 // hand-back of a dead runtime's jobs are the core of this project, so the pool is our own, built on
 // node:worker_threads directly (photon-worker/protocol.ts is the whole interface).
 import type { Logger } from 'pino';
+import type { PhotonsConfig } from '../config';
 import { ErrorCodes, type SerializedError } from '../errors';
 import type { FunctionBundle } from '../photon-worker/bundle';
 import type { JobRequest } from '../photon-worker/protocol';
@@ -40,6 +41,32 @@ export interface PoolOptions {
   onProgress?: (jobId: string, value: number | Record<string, unknown>) => void;
   /** Booted threads shared by the pools of a dispatcher, taken for cold starts. */
   spares?: SpareThreads;
+}
+
+/** Pool options from the process config; `overrides` for what the caller decides itself. */
+export function poolOptionsFrom(
+  config: Readonly<PhotonsConfig>,
+  bundle: FunctionBundle,
+  logger: Logger,
+  overrides: Partial<PoolOptions> = {},
+): PoolOptions {
+  const mode = overrides.mode ?? config.mode;
+  return {
+    bundle,
+    mode,
+    maxRuntimes: mode === 'lambda' ? config.dispatcher.concurrency : config.runtime.maxRuntimes,
+    photonsPerRuntime: config.runtime.photonsPerRuntime,
+    memoryMb: config.runtime.memoryMb,
+    keepAliveMs: config.runtime.keepAliveMs,
+    watchdogMs: config.runtime.watchdogMs,
+    defaultTimeoutMs: config.job.timeoutMs,
+    batchSize: config.batch.size,
+    batchLingerMs: config.batch.lingerMs,
+    eluHigh: config.runtime.eluHigh,
+    logLevel: config.log.level,
+    logger,
+    ...overrides,
+  };
 }
 
 interface Waiting {
