@@ -3,7 +3,9 @@ import { PhotonsError } from '../errors';
 import type { Command } from './args';
 import { apiCommand } from './api';
 import { benchCommand } from './bench';
+import { configCommand } from './config';
 import { functionsCommand } from './functions';
+import { healthCommand } from './health';
 import { invokeCommand } from './invoke';
 import { jobsCommand } from './jobs';
 import { mapCommand } from './map';
@@ -11,7 +13,7 @@ import { runCommand } from './run';
 import { dispatcherCommand, startCommand } from './serve';
 import { statusCommand } from './status';
 
-const COMMANDS: Command[] = [startCommand, dispatcherCommand, runCommand, statusCommand, benchCommand, invokeCommand, mapCommand, jobsCommand, functionsCommand, apiCommand];
+const COMMANDS: Command[] = [startCommand, dispatcherCommand, runCommand, statusCommand, benchCommand, invokeCommand, mapCommand, jobsCommand, functionsCommand, apiCommand, configCommand, healthCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
