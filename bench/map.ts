@@ -1,0 +1,152 @@
+// Benchmark of the producer path: items per second of a trivial function through `map` (one job
+// per item, and 100 items per chunk job) against plain BullMQ (addBulk + a Worker with an inline
+// processor), in the same process, on the same Redis.
+import { randomBytes } from 'node:crypto';
+import * as path from 'node:path';
+import { Queue, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import pino from 'pino';
+import { loadConfig } from '../config';
+import { Dispatcher } from '../dispatcher/dispatcher';
+import { producerConnection, workerConnection } from '../dispatcher/redis';
+import { PhotonsClient } from '../producer/client';
+
+export interface MapBenchOptions {
+  /** Default PHOTONS_REDIS_URL or redis://127.0.0.1:6379. */
+  redisUrl?: string;
+  /** Items per measurement. Default 10000. */
+  items?: number;
+  /** Items per chunk job in the chunked measurement. Default 100. */
+  chunkSize?: number;
+  /** Jobs held at once, by the dispatcher per function and by the BullMQ worker. Default 256. */
+  concurrency?: number;
+}
+
+export interface MapBenchResult {
+  items: number;
+  chunkSize: number;
+  concurrency: number;
+  /** map with chunkSize 1: one BullMQ job per item. */
+  mapItemsPerSec: number;
+  /** map with chunkSize `chunkSize`. */
+  mapChunkedItemsPerSec: number;
+  /** Plain BullMQ: addBulk, then a Worker whose processor returns the input. */
+  bullmqJobsPerSec: number;
+  /** mapItemsPerSec / bullmqJobsPerSec. */
+  mapRatio: number;
+  /** mapChunkedItemsPerSec / bullmqJobsPerSec. */
+  chunkedRatio: number;
+}
+
+const FUNCTIONS_DIR = path.resolve(__dirname, '../../bench/functions/map');
+
+export async function benchMap(options: MapBenchOptions = {}): Promise<MapBenchResult> {
+  const redisUrl = options.redisUrl ?? process.env.PHOTONS_REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const items = options.items ?? 10_000;
+  const chunkSize = options.chunkSize ?? 100;
+  const concurrency = options.concurrency ?? 256;
+  const prefix = `bench-map-${randomBytes(4).toString('hex')}`;
+  const inputs = Array.from({ length: items }, (_, n) => ({ n }));
+  try {
+    const bullmqJobsPerSec = await plainBullmq(redisUrl, prefix, inputs, concurrency);
+    const config = loadConfig(
+      // A generous watchdog: on a loaded machine a runtime's first load can stall for seconds.
+      { 'redis.url': redisUrl, 'redis.prefix': prefix, functionsDir: FUNCTIONS_DIR, 'dispatcher.concurrency': concurrency, 'runtime.watchdogMs': 60_000, 'log.level': 'warn' },
+      '',
+    );
+    const dispatcher = new Dispatcher(config, pino({ level: 'warn' }));
+    await dispatcher.start();
+    const client = new PhotonsClient({ redisUrl, prefix, maxInFlight: items });
+    try {
+      // The runtime's cold start is not what this measures.
+      await (await client.map('noop', inputs.slice(0, 100))).finished();
+      const mapItemsPerSec = await timeMap(client, inputs, 1);
+      const mapChunkedItemsPerSec = await timeMap(client, inputs, chunkSize);
+      return {
+        items,
+        chunkSize,
+        concurrency,
+        mapItemsPerSec,
+        mapChunkedItemsPerSec,
+        bullmqJobsPerSec,
+        mapRatio: round(mapItemsPerSec / bullmqJobsPerSec, 3),
+        chunkedRatio: round(mapChunkedItemsPerSec / bullmqJobsPerSec, 3),
+      };
+    } finally {
+      await client.close();
+      await dispatcher.close();
+    }
+  } finally {
+    await removeKeys(redisUrl, prefix);
+  }
+}
+
+/** A printable table of the result. */
+export function formatMapBench(r: MapBenchResult): string {
+  const rows: Array<[string, number, string]> = [
+    ['plain BullMQ (addBulk + Worker)', r.bullmqJobsPerSec, '1.00'],
+    ['photons map, chunkSize 1', r.mapItemsPerSec, r.mapRatio.toFixed(2)],
+    [`photons map, chunkSize ${r.chunkSize}`, r.mapChunkedItemsPerSec, r.chunkedRatio.toFixed(2)],
+  ];
+  const width = Math.max(...rows.map(([name]) => name.length));
+  return [
+    `map benchmark: ${r.items} items of a trivial function, concurrency ${r.concurrency}`,
+    `${'path'.padEnd(width)}  ${'items/s'.padStart(9)}  vs BullMQ`,
+    ...rows.map(([name, rate, ratio]) => `${name.padEnd(width)}  ${String(Math.round(rate)).padStart(9)}  ${ratio.padStart(8)}`),
+  ].join('\n');
+}
+
+async function timeMap(client: PhotonsClient, inputs: unknown[], chunkSize: number): Promise<number> {
+  const started = performance.now();
+  const run = await client.map('noop', inputs, { chunkSize });
+  const progress = await run.finished();
+  if (progress.done !== inputs.length || progress.failed > 0) {
+    throw new Error(`map benchmark run ${run.id}: ${progress.done} of ${inputs.length} done, ${progress.failed} failed`);
+  }
+  return round(inputs.length / ((performance.now() - started) / 1000), 0);
+}
+
+async function plainBullmq(redisUrl: string, prefix: string, inputs: unknown[], concurrency: number): Promise<number> {
+  const name = 'bullmq-noop';
+  const queue = new Queue(name, { connection: producerConnection(redisUrl), prefix });
+  let completed = 0;
+  let resolveAll: () => void = () => undefined;
+  const all = new Promise<void>((resolve) => (resolveAll = resolve));
+  const worker = new Worker(name, async (job) => job.data as unknown, { connection: workerConnection(redisUrl), prefix, concurrency, autorun: false });
+  worker.on('completed', () => {
+    if (++completed === inputs.length) resolveAll();
+  });
+  try {
+    await queue.waitUntilReady();
+    await worker.waitUntilReady();
+    const started = performance.now();
+    void worker.run();
+    for (let start = 0; start < inputs.length; start += 1_000) {
+      await queue.addBulk(inputs.slice(start, start + 1_000).map((data) => ({ name, data, opts: { removeOnComplete: true } })));
+    }
+    await all;
+    return round(inputs.length / ((performance.now() - started) / 1000), 0);
+  } finally {
+    await worker.close();
+    await queue.close();
+  }
+}
+
+async function removeKeys(redisUrl: string, prefix: string): Promise<void> {
+  const redis = new Redis(workerConnection(redisUrl));
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.unlink(...keys);
+    } while (cursor !== '0');
+  } finally {
+    await redis.quit();
+  }
+}
+
+function round(value: number, digits: number): number {
+  const scale = 10 ** digits;
+  return Math.round(value * scale) / scale;
+}
