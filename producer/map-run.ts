@@ -90,6 +90,7 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemResult<T>> {
       for await (const _ of this) void _;
     } else {
       await this.ended;
+      await this.halting;
       if (this.fatal) throw this.fatal;
     }
     return this.progress();
@@ -121,7 +122,11 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemResult<T>> {
           this.room.notify();
           continue;
         }
-        if (this.fatal) throw this.fatal;
+        if (this.fatal) {
+          // The run's end state is recorded (and its jobs cancelled) before the caller hears of it.
+          await this.halting;
+          throw this.fatal;
+        }
         if (this.complete || this.detached) return;
         await this.results.wait();
       }
