@@ -1,5 +1,6 @@
 // `photons bench <suite>`: benchmarks that set Photons beside its baselines in the same run.
 import { dispatchBench } from '../bench/dispatch';
+import { benchMap, formatMapBench } from '../bench/map';
 import { photonOverhead } from '../bench/photon-overhead';
 import type { SuiteOptions, SuiteReport } from '../bench/report';
 import { simulateBench } from '../bench/simulate';
@@ -7,6 +8,13 @@ import { parse, usageError, type Command } from './args';
 
 const SUITES: Record<string, { summary: string; run: (options: SuiteOptions) => Promise<SuiteReport> }> = {
   'photon-overhead': { summary: 'heap and time per photon vs a runtime per job (thread, process)', run: photonOverhead },
+  map: {
+    summary: 'items/s through map with chunkSize 1 and 100 vs plain BullMQ addBulk + Worker',
+    run: async (options) => {
+      const result = await benchMap({ items: options.quick ? 2_000 : 10_000 });
+      return { lines: formatMapBench(result).split('\n'), result: { suite: 'map', ...result } };
+    },
+  },
   dispatch: { summary: 'trivial jobs through Redis and the dispatcher vs a plain BullMQ worker', run: dispatchBench },
   simulate: { summary: "the paper's Azure-trace cluster simulation with the dispatcher's placement code, photon vs lambda", run: simulateBench },
 };

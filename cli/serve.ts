@@ -6,6 +6,7 @@ import { Dispatcher } from '../dispatcher/dispatcher';
 import { ensureRedis, pingRedis, redacted, type LocalRedis } from '../dispatcher/redis';
 import { ErrorCodes, PhotonsError } from '../errors';
 import { MODES, type Mode } from '../photon-worker/types';
+import { startApi } from '../producer/api/server';
 import { parse, positiveInt, usageError, type Command, type ParsedArgs } from './args';
 
 const SERVE_OPTIONS = {
@@ -51,7 +52,7 @@ export const dispatcherCommand: Command = {
 
 export const startCommand: Command = {
   name: 'start',
-  summary: 'start everything on this machine: Redis (if none answers) and a dispatcher',
+  summary: 'start everything on this machine: Redis (if none answers), a dispatcher and the HTTP API',
   usage: `photons start ${SERVE_USAGE}`,
   options: SERVE_OPTIONS,
   async run(argv) {
@@ -59,13 +60,23 @@ export const startCommand: Command = {
     const logger = pino({ level: config.log.level }).child({ component: 'start' });
     const redis = await ensureRedis(config.redis.url, config.redis.autostart, logger);
     const effective = redis.url === config.redis.url ? config : loadConfig({ ...flatten(config), 'redis.url': redis.url });
-    return serveUntilSignal(effective, logger, redis.local);
+    return serveUntilSignal(effective, logger, { localRedis: redis.local, withApi: true });
   },
 };
 
-async function serveUntilSignal(config: Readonly<PhotonsConfig>, logger: Logger, localRedis?: LocalRedis): Promise<number> {
+/** Runs a dispatcher (and with `withApi` the HTTP API) until SIGTERM/SIGINT, then stops gracefully. */
+async function serveUntilSignal(
+  config: Readonly<PhotonsConfig>,
+  logger: Logger,
+  options: { localRedis?: LocalRedis; withApi?: boolean } = {},
+): Promise<number> {
   const dispatcher = new Dispatcher(config, logger);
   await dispatcher.start();
+  const api = options.withApi ? await startApi(config, logger).catch(async (err: unknown) => {
+    await dispatcher.close();
+    throw err;
+  }) : undefined;
+  if (api) logger.info({ url: api.url }, `HTTP API at ${api.url} (OpenAPI at ${api.url}/openapi.json)`);
   await new Promise<void>((resolve) => {
     let stopping = false;
     const stop = (signal: NodeJS.Signals): void => {
@@ -75,12 +86,13 @@ async function serveUntilSignal(config: Readonly<PhotonsConfig>, logger: Logger,
       }
       stopping = true;
       logger.info({ signal }, 'signal received: stopping gracefully');
-      void dispatcher.close().then(resolve);
+      // The API first, so no new work arrives while the dispatcher drains.
+      void (api ? api.close() : Promise.resolve()).then(() => dispatcher.close()).then(resolve);
     };
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
   });
-  await localRedis?.stop();
+  await options.localRedis?.stop();
   return 0;
 }
 
