@@ -159,12 +159,14 @@ describe('photons start without a Redis', function () {
     }
   });
 
-  it('starts a private redis-server, says so in one log line, serves jobs there, stops it on SIGTERM', async () => {
+  it('starts a private redis-server, says so in one log line, serves jobs there and the HTTP API, stops both on SIGTERM', async () => {
     const deadPort = await freePort();
+    const apiPort = await freePort();
     const start = bed.spawn('start', {
       PHOTONS_REDIS_URL: `redis://127.0.0.1:${deadPort}`,
       PHOTONS_FUNCTIONS_DIR: FIXTURES_DIR,
       PHOTONS_LOG_LEVEL: 'info',
+      PHOTONS_API_PORT: String(apiPort),
     });
     const line = await until('the log line of the private Redis', () => start.output().split('\n').find((l) => l.includes('private redis-server')), 20_000);
     const logged = JSON.parse(line) as { url: string; pid: number; msg: string };
@@ -185,6 +187,9 @@ describe('photons start without a Redis', function () {
     } finally {
       await queue.close();
     }
+    await until('the HTTP API log line', () => start.output().includes(`HTTP API at http://127.0.0.1:${apiPort}`), 20_000);
+    const functions = (await (await fetch(`http://127.0.0.1:${apiPort}/functions`)).json()) as { functions: Array<{ name: string }> };
+    assert.ok(JSON.stringify(functions).includes('arith'), JSON.stringify(functions));
     await removeKeys(connection, `${bed.prefix}:*`);
 
     start.child.kill('SIGTERM');
@@ -193,5 +198,6 @@ describe('photons start without a Redis', function () {
     assert.equal(await pingRedis(logged.url, 500), false, 'the private Redis was stopped');
     assert.throws(() => process.kill(logged.pid, 0), { code: 'ESRCH' });
     redisPid = undefined;
+    await assert.rejects(fetch(`http://127.0.0.1:${apiPort}/health`), 'the API stopped listening');
   });
 });
