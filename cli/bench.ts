@@ -1,9 +1,11 @@
 // `photons bench <suite>`: benchmarks that set Photons beside its baselines in the same run.
 import { dispatchBench } from '../bench/dispatch';
 import { benchMap, formatMapBench } from '../bench/map';
+import { paperBench } from '../bench/paper';
 import { photonOverhead } from '../bench/photon-overhead';
 import type { SuiteOptions, SuiteReport } from '../bench/report';
 import { simulateBench } from '../bench/simulate';
+import { traceBench } from '../bench/trace';
 import { parse, usageError, type Command } from './args';
 
 const SUITES: Record<string, { summary: string; run: (options: SuiteOptions) => Promise<SuiteReport> }> = {
@@ -16,6 +18,8 @@ const SUITES: Record<string, { summary: string; run: (options: SuiteOptions) => 
     },
   },
   dispatch: { summary: 'trivial jobs through Redis and the dispatcher vs a plain BullMQ worker', run: dispatchBench },
+  paper: { summary: "the paper's five workloads at concurrency 1–64 in photon, shared, lambda modes and BullMQ sandboxed processors", run: paperBench },
+  trace: { summary: 'Azure traces replayed on the real dispatcher with time compression, photon vs lambda: cold starts and memory-time', run: traceBench },
   simulate: { summary: "the paper's Azure-trace cluster simulation with the dispatcher's placement code, photon vs lambda", run: simulateBench },
 };
 

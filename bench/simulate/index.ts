@@ -1,5 +1,6 @@
 // `photons bench simulate`: the paper's Azure-trace simulation (100 hosts × 40 GB, 10,000 functions,
 // 15 minutes) run with the dispatcher's placement code, photon against lambda, Poisson and bursty.
+import { saveResults } from '../paper-results';
 import { machine, table, type SuiteOptions, type SuiteReport } from '../report';
 import { calibration, generatePopulation, invocationDurationMs, ArrivalProcess, type FunctionProfile } from '../trace/generator';
 import { clamp, normal, seeded } from '../trace/random';
@@ -114,7 +115,9 @@ export async function simulateBench(options: SuiteOptions): Promise<SuiteReport>
     ),
     `Generated population against the published trace: ${describeCalibration(result.calibration)}`,
   ];
-  return { lines, result };
+  const report = { lines, result };
+  if (!options.quick) lines.push(`Results: ${saveResults('simulate', report)} and bench/RESULTS.md`);
+  return report;
 }
 
 type Comparison = Record<
