@@ -27,6 +27,7 @@ export interface PhotonsConfig {
     maxStalledCount: number;
     shutdownGraceMs: number;
     heartbeatMs: number;
+    metricsPort: number;
   };
   producer: { resultTtlSec: number; maxInFlight: number };
   api: {
@@ -36,6 +37,7 @@ export interface PhotonsConfig {
     allowUnauthenticated: boolean;
     bodyLimitBytes: number;
     maxWaitMs: number;
+    dashboardPublic: boolean;
   };
   log: { level: string };
 }

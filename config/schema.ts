@@ -140,6 +140,12 @@ export const schema = {
       default: 2_000,
       env: 'PHOTONS_HEARTBEAT_MS',
     },
+    metricsPort: {
+      doc: "Port of the dispatcher's own Prometheus GET /metrics (its runtimes only; on every interface); 0 turns it off. The API's /metrics covers the whole fleet.",
+      format: 'port',
+      default: 0,
+      env: 'PHOTONS_DISPATCHER_METRICS_PORT',
+    },
   },
   producer: {
     resultTtlSec: {
@@ -192,6 +198,12 @@ export const schema = {
       format: 'positive-int',
       default: 30_000,
       env: 'PHOTONS_API_MAX_WAIT_MS',
+    },
+    dashboardPublic: {
+      doc: 'Serve /dashboard (read-only queue board included: job inputs and results) and /metrics without the token when api.token is set; retry, clean and remove always need it. false: the token for everything.',
+      format: Boolean,
+      default: true,
+      env: 'PHOTONS_API_DASHBOARD_PUBLIC',
     },
   },
   log: {

@@ -1,0 +1,14 @@
+// GET /metrics for Prometheus: the whole fleet, read from Redis on each scrape (the dispatchers'
+// heartbeats and the queue counts), in the names of dispatcher/fleet-metrics.ts.
+import type { FastifyInstance } from 'fastify';
+import { METRICS_CONTENT_TYPE, renderMetrics } from '../../../dispatcher/fleet-metrics';
+import type { DashboardAccess } from './access';
+import type { FleetReader } from './fleet-reader';
+
+export function metricsRoute(app: FastifyInstance, fleet: FleetReader, access: DashboardAccess): void {
+  app.get('/metrics', { schema: { hide: true }, onRequest: access.readable }, async (_request, reply) => {
+    const { functions, dispatchers } = await fleet.read(0);
+    const text = await renderMetrics({ functions, liveDispatchers: dispatchers.filter((d) => !d.stale).length });
+    return reply.type(METRICS_CONTENT_TYPE).send(text);
+  });
+}
