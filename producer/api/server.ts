@@ -9,6 +9,7 @@ import { ErrorCodes, PhotonsError } from '../../errors';
 import { PhotonsClient } from '../client';
 import { toApiError } from './api-errors';
 import { jobRoutes } from './job-routes';
+import { isMonitoringPath, monitoring, monitoringOptions } from './monitoring';
 import { runRoutes } from './run-routes';
 
 const VERSION: string = (require('../../../package.json') as { version: string }).version;
@@ -55,7 +56,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   if (token) {
     const expected = digest(token);
     app.addHook('onRequest', async (request) => {
-      if (PUBLIC_ROUTES.has(request.url.split('?')[0]!)) return;
+      if (PUBLIC_ROUTES.has(request.url.split('?')[0]!) || isMonitoringPath(request.url)) return;
       const header = request.headers.authorization ?? '';
       const match = /^Bearer (.+)$/i.exec(header);
       if (!match) throw new PhotonsError(ErrorCodes.UNAUTHORIZED, 'This API needs a bearer token: send Authorization: Bearer <api.token>.');
@@ -92,6 +93,7 @@ export async function startApi(config: Readonly<PhotonsConfig>, logger: Logger):
   }
   const client = PhotonsClient.fromConfig(config);
   const app = await buildApi({ client, token, bodyLimitBytes, maxWaitMs, logger: logger.child({ component: 'api' }) });
+  await app.register(monitoring, monitoringOptions(config));
   try {
     await app.listen({ host, port });
   } catch (err) {
