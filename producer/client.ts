@@ -12,8 +12,9 @@ import { cancelledError, readJobs, snapshotOf, type Outcome } from './jobs';
 import { MapRun, incomplete } from './map-run';
 import { FunctionRegistry, type FunctionInfo } from './registry';
 import { RunStore, HEARTBEAT_STALE_MS, type RunMeta } from './run-store';
-import type {
-  CancelResult, ClientOptions, EnqueueOptions, InvokeOptions, JobState, JobStatus, MapInputs, MapOptions, ResumeOptions, RunProgress,
+import {
+  progressState,
+  type CancelResult, type ClientOptions, type EnqueueOptions, type InvokeOptions, type JobState, type JobStatus, type MapInputs, type MapOptions, type ResumeOptions, type RunProgress,
 } from './types';
 import { assertJobId, assertJson, assertRunId, checkOptions, invalidOption, isInputs, type OptionKind } from './validate';
 
@@ -175,7 +176,7 @@ export class PhotonsClient {
     if (live) return live.progress();
     const meta = await this.runs.load(runId);
     if (!meta) throw runNotFound(runId);
-    return { runId, fn: meta.fn, state: meta.state, total: meta.total, enqueued: meta.enqueuedItems, done: meta.done, failed: meta.failed };
+    return { runId, fn: meta.fn, state: progressState(meta.state, meta.total, meta.done), total: meta.total, enqueued: meta.enqueuedItems, done: meta.done, failed: meta.failed };
   }
 
   /** The functions dispatchers have registered, with their load errors if any. */

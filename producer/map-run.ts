@@ -7,7 +7,7 @@ import { RunEnqueuer, type RunEnqueuerOptions } from './run-enqueuer';
 import { RunReader, chunkJobId, type ChunkSpan, type RunReaderOptions } from './run-reader';
 import { HEARTBEAT_STALE_MS, type RunMeta, type RunStore } from './run-store';
 import { Signal } from './signal';
-import type { ItemResult, MapInputs, RunProgress } from './types';
+import { progressState, type ItemResult, type MapInputs, type RunProgress } from './types';
 
 // Every pending chunk is read back at least this often, events or not.
 const SWEEP_MS = 1_000;
@@ -75,7 +75,7 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemResult<T>> {
 
   progress(): RunProgress {
     const { runId, fn, state, enqueuedItems, total } = this.meta;
-    return { runId, fn, state, total, enqueued: enqueuedItems, done: this.done, failed: this.failed };
+    return { runId, fn, state: progressState(state, total, this.done), total, enqueued: enqueuedItems, done: this.done, failed: this.failed };
   }
 
   [Symbol.asyncIterator](): AsyncIterator<ItemResult<T>> {

@@ -59,11 +59,18 @@ export type ItemResult<T = unknown> =
   | { index: number; ok: false; error: SerializedError };
 
 export type RunState = 'enqueuing' | 'enqueued' | 'cancelled' | 'failed';
+/** A run's state as reported: `done` once every item of a fully enqueued run has its outcome. */
+export type RunProgressState = RunState | 'done';
+
+/** The reported state: a run whose every item has answered is done. */
+export function progressState(state: RunState, total: number | null, answered: number): RunProgressState {
+  return state === 'enqueued' && total !== null && answered >= total ? 'done' : state;
+}
 
 export interface RunProgress {
   runId: string;
   fn: string;
-  state: RunState;
+  state: RunProgressState;
   /** Items in the run; null while an iterable input is still being read. */
   total: number | null;
   /** Items enqueued so far. */

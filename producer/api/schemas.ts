@@ -53,7 +53,7 @@ export const runProgress = {
   properties: {
     runId: { type: 'string' },
     fn: { type: 'string' },
-    state: { type: 'string', enum: ['enqueuing', 'enqueued', 'cancelled', 'failed'] },
+    state: { type: 'string', enum: ['enqueuing', 'enqueued', 'done', 'cancelled', 'failed'] },
     total: { type: ['integer', 'null'] },
     enqueued: { type: 'integer' },
     done: { type: 'integer', description: 'Items finished, successfully or not.' },

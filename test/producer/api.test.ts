@@ -83,7 +83,7 @@ describe('producer HTTP API', function () {
       await new Promise((r) => setTimeout(r, 20));
       progress = await call('GET', `/runs/${runId}`);
     }
-    assert.deepEqual(progress.body, { runId, fn: 'echo', state: 'enqueued', total: 500, enqueued: 500, done: 500, failed: 10 });
+    assert.deepEqual(progress.body, { runId, fn: 'echo', state: 'done', total: 500, enqueued: 500, done: 500, failed: 10 });
   });
 
   it('lists functions and serves an OpenAPI document without a token', async () => {

@@ -41,7 +41,7 @@ describe('producer map', function () {
     const results: ItemResult[] = [];
     for await (const result of run) results.push(result);
     checkAll(results, N);
-    assert.deepEqual(run.progress(), { runId: run.id, fn: 'echo', state: 'enqueued', total: N, enqueued: N, done: N, failed: N / 100 });
+    assert.deepEqual(run.progress(), { runId: run.id, fn: 'echo', state: 'done', total: N, enqueued: N, done: N, failed: N / 100 });
     assert.deepEqual(progress[progress.length - 1], run.progress());
   });
 
@@ -68,7 +68,7 @@ describe('producer map', function () {
     for await (const r of run) values.push(r.ok ? r.value : r.error);
     assert.deepEqual(values, range(300).map((n) => ({ n: 2 * n })));
     const empty = await stack.client.map('echo', []);
-    assert.deepEqual(await empty.finished(), { runId: empty.id, fn: 'echo', state: 'enqueued', total: 0, enqueued: 0, done: 0, failed: 0 });
+    assert.deepEqual(await empty.finished(), { runId: empty.id, fn: 'echo', state: 'done', total: 0, enqueued: 0, done: 0, failed: 0 });
   });
 
   it('stops at the first failure with failFast, cancelling the rest', async () => {
