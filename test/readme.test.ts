@@ -1,18 +1,22 @@
-// Every snippet of the README runs as written: the shell commands, the producer script, the function.
+// Every snippet of the README runs as written: the shell sessions, the TypeScript programs, the
+// function. The one liberty taken: a fresh key prefix and a free API port, so a run disturbs nothing.
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
-import { promisify } from 'node:util';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { promisify } from 'node:util';
 import { Queue } from 'bullmq';
+import { build } from 'esbuild';
 import pino from 'pino';
 import { loadConfig } from '../config';
-import { runLocal } from '../dispatcher/local-run';
 import { Dispatcher } from '../dispatcher/dispatcher';
+import { runLocal } from '../dispatcher/local-run';
+import { freePort } from '../dispatcher/redis';
 
-const REPO_ROOT = path.resolve(__dirname, '../..');
 const execFileAsync = promisify(execFile);
+const REPO_ROOT = path.resolve(__dirname, '../..');
 const REDIS_URL = process.env.PHOTONS_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const HELLO_SHA256 = '16cef001bdae75ba151c6d059f5fd5c685c03f0bdd025bb845174714d9e26fd1';
 
 interface Snippet {
   lang: string;
@@ -24,35 +28,79 @@ function snippets(): Snippet[] {
   return [...text.matchAll(/```(\w+)\n([\s\S]*?)```/g)].map((m) => ({ lang: m[1]!, code: m[2]! }));
 }
 
-describe('README snippets', function () {
-  this.timeout(60_000);
-  const all = snippets();
+/** Runs a shell snippet in its own process group, so whatever it leaves running can be stopped. */
+async function runShell(code: string, env: NodeJS.ProcessEnv): Promise<{ status: number | null; output: string }> {
+  const child = spawn('bash', ['-e', '-c', code], { cwd: REPO_ROOT, env, detached: true });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const status = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  try {
+    process.kill(-child.pid!, 'SIGTERM'); // e.g. `photons start &`, which stops gracefully
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+  } catch {
+    // the group is already gone
+  }
+  return { status, output };
+}
 
-  it('has the snippets this test knows how to run', function () {
-    assert.ok(all.length >= 4, 'fewer snippets than expected');
+/** Runs a TypeScript snippet as written: compiled by esbuild, run by node from the repository. */
+async function runTypeScript(code: string): Promise<string> {
+  const file = path.join(REPO_ROOT, `.readme-snippet-${process.pid}.mjs`);
+  try {
+    const out = await build({ stdin: { contents: code, loader: 'ts', resolveDir: REPO_ROOT }, bundle: true, format: 'esm', platform: 'node', packages: 'external', write: false });
+    writeFileSync(file, out.outputFiles[0]!.text);
+    const result = await execFileAsync(process.execPath, [file], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 60_000 });
+    return result.stdout;
+  } finally {
+    rmSync(file, { force: true });
+  }
+}
+
+describe('README snippets', function () {
+  this.timeout(120_000);
+  const all = snippets();
+  const sh = all.filter((s) => s.lang === 'sh');
+  const ts = all.filter((s) => s.lang === 'ts');
+
+  it('has only snippets this test runs', function () {
+    assert.ok(all.length >= 6, 'fewer snippets than expected');
     for (const s of all) assert.ok(['sh', 'ts'].includes(s.lang), `a ${s.lang} snippet this test does not run`);
   });
 
-  it('runs every `npx photons run` command and gets ok results', function () {
-    const commands = all
-      .filter((s) => s.lang === 'sh')
-      .flatMap((s) => s.code.split('\n'))
-      .filter((line) => line.startsWith('npx photons run '));
-    assert.ok(commands.length > 0);
-    for (const command of commands) {
-      // As written, with the project's own bin instead of npx's lookup.
-      const result = spawnSync('bash', ['-c', command.replace(/^npx photons/, `node ${path.join(REPO_ROOT, 'bin/photons.js')}`)], {
-        cwd: REPO_ROOT,
-        encoding: 'utf8',
-        env: { ...process.env, PHOTONS_LOG_LEVEL: 'warn' },
-      });
-      assert.equal(result.status, 0, `${command}: ${result.stderr}`);
-      for (const line of result.stdout.trim().split('\n')) assert.equal((JSON.parse(line) as { ok: boolean }).ok, true, line);
+  it('runs the quick start and its `npx photons run` result is ok', async function () {
+    const quick = sh.find((s) => s.code.includes('npx photons run'))!;
+    const { status, output } = await runShell(quick.code.replace(/^npm ci$/m, 'true # already installed'), { ...process.env, PHOTONS_LOG_LEVEL: 'warn' });
+    assert.equal(status, 0, output);
+    assert.match(output, new RegExp(`"ok":true,"value":\\{"sha256":"${HELLO_SHA256}"`));
+  });
+
+  it('runs the shell session through Redis: start, invoke, map, HTTP, status', async function () {
+    const session = sh.find((s) => s.code.includes('npx photons start &'))!;
+    const apiPort = String(await freePort());
+    const prefix = `readme-${process.pid}`;
+    const { status, output } = await runShell(session.code.replaceAll('8321', apiPort), {
+      ...process.env,
+      PHOTONS_REDIS_URL: REDIS_URL,
+      PHOTONS_REDIS_PREFIX: prefix,
+      PHOTONS_API_PORT: apiPort,
+      PHOTONS_LOG_LEVEL: 'warn',
+    });
+    try {
+      assert.equal(status, 0, output);
+      assert.match(output, new RegExp(HELLO_SHA256));
+      const results = readFileSync('/tmp/results.jsonl', 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { index: number; ok: boolean });
+      assert.equal(results.length, 1000);
+      assert.ok(results.every((r, i) => r.ok && r.index === i));
+      assert.match(output, /"ok":true/, 'the HTTP invoke answered');
+      assert.match(output, /hash/, 'status lists the function');
+    } finally {
+      await removePrefix(prefix);
     }
   });
 
   it('runs the function example: every concurrent job sees its module freshly initialised', async function () {
-    const code = all.find((s) => s.lang === 'ts' && s.code.includes('export default'))!.code;
+    const code = ts.find((s) => s.code.includes('export default'))!.code;
     const dir = mkdtempSync(path.join(REPO_ROOT, 'functions', '.readme-'));
     try {
       const file = path.join(dir, 'greet.ts');
@@ -65,27 +113,46 @@ describe('README snippets', function () {
     }
   });
 
-  it('runs the BullMQ producer example against a dispatcher serving ./functions', async function () {
-    const code = all.find((s) => s.lang === 'ts' && s.code.includes("from 'bullmq'"))!.code;
-    const redis = new URL(REDIS_URL);
-    assert.match(code, /host: '127\.0\.0\.1', port: 6379/, 'the snippet names the default Redis');
-    // The snippet uses BullMQ's default prefix, so the dispatcher does too; its queue is removed after.
-    const config = loadConfig({ 'redis.url': REDIS_URL, functionsDir: path.join(REPO_ROOT, 'functions'), 'log.level': 'warn' });
-    const dispatcher = new Dispatcher(config, pino({ level: 'warn' }));
-    await dispatcher.start();
-    const script = path.join(REPO_ROOT, `.readme-producer-${process.pid}.mjs`);
-    try {
-      writeFileSync(script, code.replace("{ host: '127.0.0.1', port: 6379 }", JSON.stringify({ host: redis.hostname, port: Number(redis.port || 6379) })));
-      // Asynchronously: the dispatcher serving the job runs in this very process.
-      const result = await execFileAsync(process.execPath, [script], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 30_000 });
-      assert.match(result.stdout, /sha256: '16cef001bdae75ba151c6d059f5fd5c685c03f0bdd025bb845174714d9e26fd1'/);
-      assert.match(result.stdout, /sizeBytes: 2097152/);
-    } finally {
-      rmSync(script, { force: true });
+  describe('programs against a dispatcher serving ./functions on the default Redis and prefix', function () {
+    let dispatcher: Dispatcher;
+    before(async function () {
+      const config = loadConfig({ 'redis.url': REDIS_URL, functionsDir: path.join(REPO_ROOT, 'functions'), 'log.level': 'warn' });
+      dispatcher = new Dispatcher(config, pino({ level: 'warn' }));
+      await dispatcher.start();
+    });
+    after(async function () {
       await dispatcher.close();
+      const redis = new URL(REDIS_URL);
       const queue = new Queue('hash', { connection: { host: redis.hostname, port: Number(redis.port || 6379) } });
       await queue.obliterate({ force: true });
       await queue.close();
-    }
+    });
+
+    it('the Photons client: invoke, then map over 1,000 inputs', async function () {
+      assert.match(REDIS_URL, /127\.0\.0\.1:6379/, 'the snippet names the default Redis');
+      const output = await runTypeScript(ts.find((s) => s.code.includes("from 'photons'"))!.code);
+      assert.match(output, new RegExp(HELLO_SHA256));
+      assert.match(output, /state: 'done'/);
+      assert.match(output, /total: 1000/);
+      assert.match(output, /failed: 0/);
+    });
+
+    it('a plain BullMQ producer', async function () {
+      const output = await runTypeScript(ts.find((s) => s.code.includes("from 'bullmq'"))!.code);
+      assert.match(output, new RegExp(`sha256: '${HELLO_SHA256}'`));
+      assert.match(output, /sizeBytes: 2097152/);
+    });
   });
 });
+
+async function removePrefix(prefix: string): Promise<void> {
+  const { Redis } = await import('ioredis');
+  const client = new Redis(REDIS_URL);
+  let cursor = '0';
+  do {
+    const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    if (keys.length > 0) await client.unlink(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+  await client.quit();
+}
