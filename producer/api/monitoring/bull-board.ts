@@ -14,6 +14,11 @@ export const READ_ONLY_BOARD = '/dashboard/queues';
 export const FULL_BOARD = '/dashboard/admin/queues';
 /** How stale the list of functions may be when a board page or its API is asked. */
 const QUEUE_LIST_MAX_AGE_MS = 2_000;
+/**
+ * bull-board's page links Google Fonts; this policy keeps the browser from fetching anything but
+ * this server (the machine may have no network, and the board needs nothing from elsewhere).
+ */
+const BOARD_CSP = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'";
 
 type Board = ReturnType<typeof createBullBoard>;
 
@@ -69,6 +74,10 @@ async function mountBoard(app: FastifyInstance, base: string, readOnlyMode: bool
   // Its own scope: the hooks and bull-board's error handler stay with this board's routes.
   await app.register(async (scope) => {
     for (const hook of onRequest) scope.addHook('onRequest', hook);
+    scope.addHook('onSend', async (_request, reply, payload) => {
+      void reply.header('content-security-policy', BOARD_CSP);
+      return payload;
+    });
     await scope.register(adapter.registerPlugin(), { prefix: base });
   });
   return board;

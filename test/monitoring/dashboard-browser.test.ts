@@ -1,0 +1,95 @@
+// The dashboard in a real browser (headless Chromium driven by playwright-core) while jobs run:
+// the Photons page shows the function, its runtimes and photons; the queue boards list its queue.
+import { strict as assert } from 'node:assert';
+import { existsSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { API_TOKEN, HeldJobs } from './helpers';
+
+const CHROMIUM = '/usr/bin/chromium';
+/** No GPU, no sandbox (containers), and nothing that would reach out to the network. */
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+describe('monitoring: the dashboard in a browser', function () {
+  this.timeout(90_000);
+  const held = new HeldJobs();
+  const HELD = 6;
+  let browser: Browser | undefined;
+  let page: Page;
+  let url: string;
+  let shots: string;
+
+  before(async function () {
+    if (!existsSync(CHROMIUM)) {
+      console.log(`    skipped: no Chromium at ${CHROMIUM} (apt-get install -y chromium)`);
+      this.skip();
+    }
+    await held.start();
+    url = (await held.startApi()).url;
+    const open = held.gate();
+    await held.release(open);
+    const tracker = await held.bed.tracker('held');
+    const done = await held.enqueue(3, open);
+    await tracker.wait(done.map((j) => j.id!), 15_000);
+    await held.enqueue(HELD, held.gate());
+    await held.fleetWhere('the held jobs in the heartbeat', (f) => f.photonsInFlight === HELD);
+    shots = await mkdtemp(path.join(tmpdir(), 'photons-dashboard-'));
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await held.cleanup();
+  });
+
+  it('shows the function with its runtimes, photons in flight and heap, and draws the history', async () => {
+    const failedRequests: string[] = [];
+    const elsewhere: string[] = [];
+    page.on('request', (request) => {
+      if (!request.url().startsWith(`${url}/`)) elsewhere.push(request.url());
+    });
+    page.on('requestfailed', (request) => failedRequests.push(request.url()));
+    page.on('response', (response) => {
+      if (response.status() >= 400) failedRequests.push(`${response.status()} ${response.url()}`);
+    });
+    await page.goto(`${url}/dashboard`);
+    const photons = page.locator('[data-fn="held"] [data-field="photons"] b');
+    // Expressions as text: they run in the page, and this project compiles without the DOM types.
+    await page.waitForFunction(`Number(document.querySelector('[data-fn="held"] [data-field="photons"] b')?.textContent) > 0`, undefined, { timeout: 15_000 });
+    assert.equal(await photons.textContent(), String(HELD));
+    const runtimes = Number(await page.locator('[data-fn="held"] [data-field="runtimes"] b').textContent());
+    assert.ok(runtimes >= 1);
+    assert.equal(await page.locator('[data-fn="held"] .runtime').count(), runtimes);
+    assert.match((await page.locator('[data-fn="held"] .runtime').first().textContent()) ?? '', /\d+ photons?heap \d+\.\d MB/);
+    assert.match((await page.locator('[data-fn="held"] [data-field="saved"] b').textContent()) ?? '', /^\d+\.\d MB$/);
+    // A few polls, so that the charts have a history to draw.
+    await page.waitForFunction(`document.querySelectorAll('#chart-photons polyline[data-fn="held"]').length === 1`, undefined, { timeout: 10_000 });
+    await page.waitForTimeout(4_000);
+    assert.match((await page.locator('#status').textContent()) ?? '', /read-only/);
+    assert.equal(await page.locator('[data-dispatcher] .stale').count(), 0);
+    const shot = path.join(shots, 'dashboard.png');
+    await page.screenshot({ path: shot, fullPage: true });
+    console.log(`    screenshot: ${shot}`);
+    assert.deepEqual(failedRequests, [], 'every request of the page succeeds');
+    assert.deepEqual(elsewhere, [], 'the page fetches nothing from elsewhere');
+  });
+
+  it('lists the queue on the read-only board, whose policy keeps the browser off other sites', async () => {
+    const response = await page.goto(`${url}/dashboard/queues`);
+    assert.match((await response!.allHeaders())['content-security-policy'] ?? '', /default-src 'self'/);
+    await page.getByText('held', { exact: true }).first().waitFor({ timeout: 15_000 });
+    await page.screenshot({ path: path.join(shots, 'queues-read-only.png'), fullPage: true });
+  });
+
+  it('signs in through the form and opens the board with actions', async () => {
+    await page.goto(`${url}/dashboard/admin/queues`);
+    assert.match(page.url(), /\/dashboard\/login\?next=/);
+    await page.fill('input[name="token"]', API_TOKEN);
+    await Promise.all([page.waitForURL(/\/dashboard\/admin\/queues$/), page.click('button[type="submit"]')]);
+    await page.getByText('held', { exact: true }).first().waitFor({ timeout: 15_000 });
+    await page.screenshot({ path: path.join(shots, 'queues-signed-in.png'), fullPage: true });
+  });
+});
