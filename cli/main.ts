@@ -4,6 +4,7 @@ import type { Command } from './args';
 import { apiCommand } from './api';
 import { benchCommand } from './bench';
 import { configCommand } from './config';
+import { deployCommand } from './deploy';
 import { functionsCommand } from './functions';
 import { healthCommand } from './health';
 import { invokeCommand } from './invoke';
@@ -13,7 +14,7 @@ import { runCommand } from './run';
 import { dispatcherCommand, startCommand } from './serve';
 import { statusCommand } from './status';
 
-const COMMANDS: Command[] = [startCommand, dispatcherCommand, runCommand, statusCommand, benchCommand, invokeCommand, mapCommand, jobsCommand, functionsCommand, apiCommand, configCommand, healthCommand];
+const COMMANDS: Command[] = [startCommand, dispatcherCommand, runCommand, statusCommand, benchCommand, invokeCommand, mapCommand, jobsCommand, functionsCommand, apiCommand, configCommand, healthCommand, deployCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -9,6 +9,7 @@ import { ErrorCodes, PhotonsError, type SerializedError } from '../errors';
 import type { FunctionBundle } from '../photon-worker/bundle';
 import { CANCEL_CHANNEL, CHUNK_JOB_NAME, type CancelRequest, type ChunkData, type ChunkResult } from '../queue-protocol';
 import { loadCatalog } from './catalog';
+import { DEPLOY_CHANNEL, loadBundle, loadDeployed, VersionLog, type DeployNotice } from './deployments';
 import { POISON_DEATHS, poolOptionsFrom, RuntimePool, type PoolStats } from './runtime-pool';
 import { photonsKey, workerConnection } from './redis';
 import { SpareThreads } from './spare-threads';
@@ -27,7 +28,12 @@ export interface DispatcherStats {
 }
 
 interface Served {
+  /** The pool of the function's current version; undefined when it does not bundle. */
   pool: RuntimePool | undefined;
+  /** Why the function cannot run, when it does not bundle. */
+  broken?: PhotonsError;
+  /** The content hash of a version from `photons deploy`; its jobs record it. */
+  deployed?: string;
   worker: Worker;
   /** Jobs this dispatcher holds, for progress reports. */
   active: Map<string, Job>;
@@ -43,6 +49,9 @@ export class Dispatcher {
   private heartbeat: NodeJS.Timeout | undefined;
   /** Function name → its registry entry (file and hash, or why it does not load). */
   private registry: Record<string, string> = {};
+  private versions: VersionLog | undefined;
+  /** Pools of replaced versions, finishing their jobs. */
+  private readonly retiring = new Set<RuntimePool>();
   private closing: Promise<void> | undefined;
 
   constructor(
@@ -58,25 +67,19 @@ export class Dispatcher {
     const { config } = this;
     this.redis = new Redis(workerConnection(config.redis.url));
     this.redis.on('error', (err) => this.logger.warn({ err }, 'redis connection error'));
+    this.versions = new VersionLog(this.redis, config.redis.prefix, config.producer.resultTtlSec);
     const catalog = await loadCatalog(config.functionsDir);
+    // A version from `photons deploy` wins over a file of the same name: deploying is explicit.
+    const deployed = await loadDeployed(this.redis, config.redis.prefix, config.functionsDir);
+    for (const [name, bundle] of deployed) catalog.set(name, bundle);
     this.spares = new SpareThreads(config.runtime.spareThreads, config.runtime.memoryMb);
     if (catalog.size === 0) {
-      this.logger.warn({ functionsDir: config.functionsDir }, 'no function files found: nothing to serve');
+      this.logger.warn({ functionsDir: config.functionsDir }, 'no function files found and none deployed: nothing to serve');
     }
-    const registry: Record<string, string> = {};
-    for (const [name, entry] of catalog) {
-      if (entry instanceof PhotonsError) {
-        this.logger.error({ fn: name, err: entry }, 'function does not bundle: its jobs will fail until it is fixed');
-        registry[name] = JSON.stringify({ error: { code: entry.code, message: entry.message } });
-      } else {
-        registry[name] = JSON.stringify({ file: entry.file, hash: entry.hash });
-      }
-      this.serve(name, entry);
-    }
-    this.registry = registry;
-    if (catalog.size > 0) await this.redis.hset(photonsKey(config.redis.prefix, 'functions'), registry);
+    for (const [name, entry] of catalog) this.serve(name, entry, deployed.has(name));
+    if (catalog.size > 0) await this.redis.hset(photonsKey(config.redis.prefix, 'functions'), this.registry);
     await Promise.all([...this.served.values()].map((s) => s.worker.waitUntilReady()));
-    await this.listenForCancels();
+    await this.listen();
     await this.publishStats();
     this.heartbeat = setInterval(() => void this.publishStats(), config.dispatcher.heartbeatMs);
     this.heartbeat.unref();
@@ -114,12 +117,13 @@ export class Dispatcher {
     const timer = setTimeout(() => {
       const left = [...this.served.values()].reduce((sum, s) => sum + s.active.size, 0);
       this.logger.warn({ jobs: left }, 'grace period over: handing the remaining jobs back to their queues');
-      for (const s of this.served.values()) void s.pool?.close();
+      for (const pool of this.pools()) void pool.close();
     }, grace);
     await workersClosed;
     clearTimeout(timer);
-    await Promise.all([...this.served.values()].map((s) => s.pool?.close()));
+    await Promise.all(this.pools().map((pool) => pool.close()));
     await this.spares?.close();
+    await this.versions?.flush();
     clearInterval(this.heartbeat);
     await this.subscriber?.quit().catch(() => undefined);
     if (this.redis) {
@@ -129,32 +133,29 @@ export class Dispatcher {
     this.logger.info('dispatcher stopped');
   }
 
-  private serve(name: string, entry: FunctionBundle | PhotonsError): void {
+  private pools(): RuntimePool[] {
+    return [...[...this.served.values()].flatMap((s) => (s.pool ? [s.pool] : [])), ...this.retiring];
+  }
+
+  private serve(name: string, entry: FunctionBundle | PhotonsError, deployed: boolean): void {
     const { config } = this;
     const logger = this.logger.child({ fn: name });
-    const active = new Map<string, Job>();
-    const pool =
-      entry instanceof PhotonsError
-        ? undefined
-        : new RuntimePool(
-            poolOptionsFrom(config, entry, logger, {
-              spares: this.spares,
-              onProgress: (jobId, value) => {
-                active.get(jobId)?.updateProgress(value).catch((err: unknown) => logger.warn({ err, jobId }, 'progress not saved'));
-              },
-            }),
-          );
-    const worker = new Worker(
+    const served: Served = { pool: undefined, worker: undefined as unknown as Worker, active: new Map<string, Job>() };
+    this.use(name, served, entry, deployed);
+    served.worker = new Worker(
       name,
       // Two parameters, not three: BullMQ then skips an AbortController per job; cancel requests
-      // reach the pool directly (listenForCancels).
+      // reach the pool directly (listen).
       async (job: Job, token?: string) => {
-        if (!pool) throw new UnrecoverableError(`${(entry as PhotonsError).code}: ${(entry as PhotonsError).message}`);
-        active.set(job.id!, job);
+        // The pool is read per job: a deploy switches new jobs to the new version.
+        const { pool, broken, deployed: version } = served;
+        if (!pool) throw new UnrecoverableError(`${broken!.code}: ${broken!.message}`);
+        if (version) this.versions?.record(name, job.id!, version);
+        served.active.set(job.id!, job);
         try {
           return await this.process(name, pool, job, token!);
         } finally {
-          active.delete(job.id!);
+          served.active.delete(job.id!);
         }
       },
       {
@@ -167,8 +168,50 @@ export class Dispatcher {
         autorun: true,
       },
     );
-    worker.on('error', (err) => logger.warn({ err }, 'queue worker error'));
-    this.served.set(name, { pool, worker, active });
+    served.worker.on('error', (err) => logger.warn({ err }, 'queue worker error'));
+    this.served.set(name, served);
+  }
+
+  /** Points a function at a version: a bundle gets a pool of its own, a broken one its error. */
+  private use(name: string, served: Served, entry: FunctionBundle | PhotonsError, deployed: boolean): void {
+    const logger = this.logger.child({ fn: name });
+    if (entry instanceof PhotonsError) {
+      logger.error({ err: entry }, 'function does not bundle: its jobs will fail until it is fixed');
+      this.registry[name] = JSON.stringify({ error: { code: entry.code, message: entry.message } });
+      Object.assign(served, { pool: undefined, broken: entry, deployed: undefined });
+      return;
+    }
+    this.registry[name] = JSON.stringify({ file: entry.file, hash: entry.hash, deployed });
+    const pool = new RuntimePool(
+      poolOptionsFrom(this.config, entry, logger, {
+        spares: this.spares,
+        onProgress: (jobId, value) => {
+          served.active.get(jobId)?.updateProgress(value).catch((err: unknown) => logger.warn({ err, jobId }, 'progress not saved'));
+        },
+      }),
+    );
+    Object.assign(served, { pool, broken: undefined, deployed: deployed ? entry.hash : undefined });
+  }
+
+  /** A new version from `photons deploy`: new jobs go to it; the old pool finishes its jobs, then retires. */
+  private async onDeploy(notice: DeployNotice): Promise<void> {
+    const served = this.served.get(notice.fn);
+    if (served?.deployed === notice.hash || this.closing) return;
+    const bundle = await loadBundle(this.redis!, this.config.redis.prefix, notice.hash, this.config.functionsDir);
+    if (!bundle) return this.logger.warn({ fn: notice.fn, hash: notice.hash }, 'deployed bundle not found in Redis');
+    if (!served) {
+      this.serve(notice.fn, bundle, true);
+      await this.served.get(notice.fn)!.worker.waitUntilReady();
+    } else {
+      const previous = served.pool;
+      this.use(notice.fn, served, bundle, true);
+      if (previous) {
+        this.retiring.add(previous);
+        void previous.retireWhenIdle().then(() => this.retiring.delete(previous));
+      }
+    }
+    await this.redis!.hset(photonsKey(this.config.redis.prefix, 'functions'), notice.fn, this.registry[notice.fn]!);
+    this.logger.info({ fn: notice.fn, hash: notice.hash }, 'now serving a deployed version');
   }
 
   private async process(name: string, pool: RuntimePool, job: Job, token: string): Promise<unknown> {
@@ -225,24 +268,36 @@ export class Dispatcher {
   }
 
   /** Cancel requests reach every dispatcher; the one holding the job aborts it (ctx.signal fires). */
-  private async listenForCancels(): Promise<void> {
-    const channel = photonsKey(this.config.redis.prefix, CANCEL_CHANNEL);
+  /**
+   * Cancel requests and deploy notices reach every dispatcher: the one holding a cancelled job
+   * aborts it (ctx.signal fires); every one switches to a deployed version.
+   */
+  private async listen(): Promise<void> {
+    const { prefix } = this.config.redis;
+    const cancelChannel = photonsKey(prefix, CANCEL_CHANNEL);
+    const deployChannel = photonsKey(prefix, DEPLOY_CHANNEL);
     this.subscriber = new Redis(workerConnection(this.config.redis.url));
     this.subscriber.on('error', (err) => this.logger.warn({ err }, 'redis subscriber error'));
-    this.subscriber.on('message', (_channel: string, message: string) => {
-      let request: Partial<CancelRequest>;
+    this.subscriber.on('message', (channel: string, message: string) => {
+      let notice: Partial<CancelRequest & DeployNotice>;
       try {
-        request = JSON.parse(message) as Partial<CancelRequest>;
+        notice = JSON.parse(message) as Partial<CancelRequest & DeployNotice>;
       } catch {
         return;
       }
-      const served = typeof request.fn === 'string' ? this.served.get(request.fn) : undefined;
-      if (served?.pool && typeof request.jobId === 'string' && served.pool.cancel(request.jobId, `Job ${request.jobId} of "${request.fn}" was cancelled.`)) {
-        this.logger.info({ fn: request.fn, jobId: request.jobId }, 'job cancelled');
+      if (typeof notice.fn !== 'string') return;
+      if (channel === deployChannel && typeof notice.hash === 'string') {
+        this.onDeploy({ fn: notice.fn, hash: notice.hash }).catch((err: unknown) => this.logger.error({ err, fn: notice.fn }, 'deploy failed'));
+        return;
+      }
+      const pool = this.served.get(notice.fn)?.pool;
+      if (pool && typeof notice.jobId === 'string' && pool.cancel(notice.jobId, `Job ${notice.jobId} of "${notice.fn}" was cancelled.`)) {
+        this.logger.info({ fn: notice.fn, jobId: notice.jobId }, 'job cancelled');
       }
     });
-    await this.subscriber.subscribe(channel);
+    await this.subscriber.subscribe(cancelChannel, deployChannel);
   }
+
 
   private async deathsOf(name: string, jobId: string): Promise<number> {
     const value = await this.redis!.hget(photonsKey(this.config.redis.prefix, 'deaths', name), jobId);

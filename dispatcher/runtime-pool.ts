@@ -120,6 +120,8 @@ export class RuntimePool {
   private config: FunctionConfig | undefined;
   private initFailure: { error: SerializedError; at: number } | undefined;
   private closed = false;
+  /** Set by retireWhenIdle: resolves once the last job is answered and the runtimes are gone. */
+  private retired: { resolve: () => void; promise: Promise<void> } | undefined;
   private counts = { coldStarts: 0, runtimeDeaths: 0, completed: 0, failed: 0 };
   /** Answered totals, one sample per second for the last minute: the rate status reports. */
   private answeredSamples: number[] = [];
@@ -206,6 +208,26 @@ export class RuntimePool {
       ...this.counts,
       answeredLastMinute: this.counts.completed + this.counts.failed - (this.answeredSamples[0] ?? 0),
     };
+  }
+
+  /**
+   * For a version replaced by a deploy: the jobs it holds finish here, then its runtimes retire.
+   * It gets no new jobs (the dispatcher sends them to the new version's pool).
+   */
+  retireWhenIdle(): Promise<void> {
+    if (!this.retired) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.retired = { resolve, promise };
+      this.closeIfRetiredAndIdle();
+    }
+    return this.retired.promise;
+  }
+
+  private closeIfRetiredAndIdle(): void {
+    if (!this.retired || this.queue.length + this.soloQueue.length > 0) return;
+    for (const runtime of [...this.runtimes, ...this.soloRuntimes]) if (runtime.inFlight > 0) return;
+    void this.close().then(this.retired.resolve);
   }
 
   /** Retires every runtime; jobs still queued or running are answered `runtime-died`. */
@@ -379,6 +401,7 @@ export class RuntimePool {
   }
 
   private onTick(): void {
+    this.closeIfRetiredAndIdle();
     if (++this.ticks % (1000 / TICK_MS) === 0) {
       this.answeredSamples.push(this.counts.completed + this.counts.failed);
       if (this.answeredSamples.length > 60) this.answeredSamples.shift();

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { Queue, type JobsOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { PhotonsConfig } from '../config';
+import { versionOf } from '../dispatcher/deployments';
 import { producerConnection, photonsKey, redacted, workerConnection } from '../dispatcher/redis';
 import { ErrorCodes, JobFailedError, PhotonsError } from '../errors';
 import { CANCEL_CHANNEL, type CancelRequest } from '../queue-protocol';
@@ -121,11 +122,16 @@ export class PhotonsClient {
     const { fn, cancelled } = await this.locate(jobId, options.fn);
     if (cancelled) return { jobId, fn, state: 'failed', error: cancelledError(`Job ${jobId}`) };
     const queue = this.queue(fn);
-    const [state, [fields]] = await Promise.all([queue.getJobState(jobId), this.readFields(fn, jobId)]);
+    const [state, [fields], version] = await Promise.all([
+      queue.getJobState(jobId),
+      this.readFields(fn, jobId),
+      versionOf(await this.connected(), this.prefix, fn, jobId),
+    ]);
     if (state === 'unknown') throw notFound(jobId);
     const [timestamp, finishedOn, , , , progress] = fields;
     const status: JobStatus = { jobId, fn, state: state as JobState, createdAt: Number(timestamp) };
     if (progress && progress !== '0') status.progress = JSON.parse(progress) as unknown;
+    if (version) status.version = version;
     const snapshot = snapshotOf(fields);
     if (snapshot.exists && snapshot.finished && (state === 'completed' || state === 'failed')) {
       status.finishedAt = Number(finishedOn);

@@ -44,6 +44,8 @@ export interface JobStatus {
   value?: unknown;
   /** Set when failed: the function's error, as the dispatcher stored it. */
   error?: SerializedError;
+  /** The content hash of the deployed version that ran it (functions from `photons deploy`). */
+  version?: string;
 }
 
 export interface CancelResult {

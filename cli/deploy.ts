@@ -1,0 +1,44 @@
+// `photons deploy <file|dir>`: bundles functions here and stores them in Redis under their content
+// hash; dispatchers on every host switch to exactly that version, the old one finishing its jobs.
+import { stat } from 'node:fs/promises';
+import { Redis } from 'ioredis';
+import { loadConfig } from '../config';
+import { findFunctionFiles } from '../dispatcher/catalog';
+import { deployBundle } from '../dispatcher/deployments';
+import { pingRedis, producerConnection, redacted } from '../dispatcher/redis';
+import { ErrorCodes, PhotonsError } from '../errors';
+import { bundleFunction } from '../photon-worker/bundle';
+import { parse, usageError, type Command } from './args';
+
+export const deployCommand: Command = {
+  name: 'deploy',
+  summary: 'bundle a function file (or every one in a folder) and make it the version every dispatcher runs',
+  usage: 'photons deploy <function-file|folder> [--config <file.json>]',
+  options: { config: { type: 'string' } },
+  async run(argv) {
+    const args = parse(this, argv);
+    const [target, ...extra] = args.positionals;
+    if (!target) throw usageError(this, 'Missing the function file or folder.');
+    if (extra.length > 0) throw usageError(this, `Unexpected arguments: ${extra.join(' ')}.`);
+    const config = loadConfig({}, (args.values.config as string | undefined) ?? process.env.PHOTONS_CONFIG);
+    const info = await stat(target).catch(() => null);
+    if (!info) throw usageError(this, `${target} does not exist.`);
+    const files = info.isDirectory() ? [...(await findFunctionFiles(target)).values()] : [target];
+    // Every file bundles before anything is deployed: a broken folder changes nothing.
+    const bundles = await Promise.all(files.map((file) => bundleFunction(file)));
+    if (!(await pingRedis(config.redis.url))) {
+      throw new PhotonsError(ErrorCodes.REDIS_UNAVAILABLE, `No Redis answers at ${redacted(config.redis.url)}. Set PHOTONS_REDIS_URL to the fleet's Redis.`);
+    }
+    const redis = new Redis({ ...producerConnection(config.redis.url), lazyConnect: true });
+    await redis.connect();
+    try {
+      for (const bundle of bundles) {
+        await deployBundle(redis, config.redis.prefix, bundle);
+        process.stdout.write(`deployed ${bundle.name} version ${bundle.hash.slice(0, 12)} (${bundle.file})\n`);
+      }
+    } finally {
+      redis.disconnect();
+    }
+    return 0;
+  },
+};
