@@ -12,6 +12,7 @@ import { loadCatalog } from './catalog';
 import { DEPLOY_CHANNEL, loadBundle, loadDeployed, VersionLog, type DeployNotice } from './deployments';
 import { POISON_DEATHS, poolOptionsFrom, RuntimePool, type PoolStats } from './runtime-pool';
 import { photonsKey, workerConnection } from './redis';
+import { serveMetrics, type MetricsServer } from './metrics-server';
 import { SpareThreads } from './spare-threads';
 import type { JobOutcome } from './runtime';
 
@@ -50,6 +51,7 @@ export class Dispatcher {
   /** Function name → its registry entry (file and hash, or why it does not load). */
   private registry: Record<string, string> = {};
   private versions: VersionLog | undefined;
+  private metricsServer: MetricsServer | undefined;
   /** Pools of replaced versions, finishing their jobs. */
   private readonly retiring = new Set<RuntimePool>();
   private closing: Promise<void> | undefined;
@@ -83,6 +85,7 @@ export class Dispatcher {
     await this.publishStats();
     this.heartbeat = setInterval(() => void this.publishStats(), config.dispatcher.heartbeatMs);
     this.heartbeat.unref();
+    if (config.dispatcher.metricsPort > 0) this.metricsServer = await serveMetrics(config.dispatcher.metricsPort, () => this.stats(), this.logger);
     this.logger.info(
       { dispatcherId: this.id, functions: this.functionNames, mode: config.mode },
       `dispatcher serving ${catalog.size} function(s)`,
@@ -125,6 +128,7 @@ export class Dispatcher {
     await this.spares?.close();
     await this.versions?.flush();
     clearInterval(this.heartbeat);
+    await this.metricsServer?.close();
     await this.subscriber?.quit().catch(() => undefined);
     if (this.redis) {
       await this.redis.del(photonsKey(this.config.redis.prefix, 'dispatcher', this.id)).catch(() => undefined);

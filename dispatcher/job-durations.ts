@@ -22,8 +22,8 @@ export interface DurationHistogram {
   count: number;
 }
 
-/** The stats of one function as a heartbeat carries them once the pool's durations are wired in. */
-export type TimedPoolStats = PoolStats & { durations?: DurationHistogram };
+/** The stats of one function as a heartbeat carries them; a dispatcher of an older version may lack durations. */
+export type TimedPoolStats = Omit<PoolStats, 'durations'> & { durations?: DurationHistogram };
 
 /** The durations of one function's jobs in this dispatcher: answered jobs only (done or failed). */
 export class JobDurations {

@@ -17,6 +17,7 @@ import type { FunctionConfig, Mode } from '../photon-worker/types';
 import { pickRuntime, room, runtimesToStart, shouldRetire, shouldSpread, type PlacementPolicy } from './placement';
 import { Runtime, type JobOutcome } from './runtime';
 import type { SpareThreads } from './spare-threads';
+import { JobDurations, type DurationHistogram } from './job-durations';
 
 export interface PoolOptions {
   bundle: FunctionBundle;
@@ -98,6 +99,8 @@ export interface PoolStats {
   failed: number;
   /** Jobs answered (completed or failed) over the last 60 seconds. */
   answeredLastMinute: number;
+  /** How long answered jobs took, from reaching the pool to their answer. */
+  durations: DurationHistogram;
 }
 
 /** A job present at this many runtime deaths is failed as poison. */
@@ -123,6 +126,7 @@ export class RuntimePool {
   /** Set by retireWhenIdle: resolves once the last job is answered and the runtimes are gone. */
   private retired: { resolve: () => void; promise: Promise<void> } | undefined;
   private counts = { coldStarts: 0, runtimeDeaths: 0, completed: 0, failed: 0 };
+  private readonly durations = new JobDurations();
   /** Answered totals, one sample per second for the last minute: the rate status reports. */
   private answeredSamples: number[] = [];
   private ticks = 0;
@@ -156,7 +160,7 @@ export class RuntimePool {
         resolve({ kind: 'runtime-died', error: this.closedError() });
         return;
       }
-      const waiting = { job, resolve: (outcome: JobOutcome) => this.count(outcome, resolve) };
+      const waiting = { job, resolve: this.durations.timed((outcome: JobOutcome) => this.count(outcome, resolve)) };
       if (solo) {
         this.soloQueue.push(waiting);
         this.placeSolo();
@@ -207,6 +211,7 @@ export class RuntimePool {
       queued: this.queue.length + this.soloQueue.length,
       ...this.counts,
       answeredLastMinute: this.counts.completed + this.counts.failed - (this.answeredSamples[0] ?? 0),
+      durations: this.durations.snapshot(),
     };
   }
 
