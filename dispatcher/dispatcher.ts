@@ -1,20 +1,21 @@
-// The dispatcher: one BullMQ Worker per function queue feeds that function's runtime pool, and
-// each job's outcome goes back through BullMQ (return value, failure, retry, or hand-back).
+// The dispatcher: one BullMQ Worker per function queue feeds the runtime pool of that function's
+// current version (dispatcher/job-runner.ts settles each job); it follows deploys and cancel
+// requests, publishes its heartbeat, and shuts down gracefully.
 import { hostname } from 'node:os';
-import { Worker, UnrecoverableError, WaitingError, type Job } from 'bullmq';
+import { Worker, UnrecoverableError, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { PhotonsConfig } from '../config';
-import { ErrorCodes, PhotonsError, type SerializedError } from '../errors';
+import { PhotonsError } from '../errors';
 import type { FunctionBundle } from '../photon-worker/bundle';
-import { CANCEL_CHANNEL, CHUNK_JOB_NAME, type CancelRequest, type ChunkData, type ChunkResult } from '../queue-protocol';
+import { CANCEL_CHANNEL, type CancelRequest } from '../queue-protocol';
 import { loadCatalog } from './catalog';
 import { DEPLOY_CHANNEL, loadBundle, loadDeployed, VersionLog, type DeployNotice } from './deployments';
-import { POISON_DEATHS, poolOptionsFrom, RuntimePool, type PoolStats } from './runtime-pool';
-import { photonsKey, workerConnection } from './redis';
+import { JobRunner } from './job-runner';
 import { serveMetrics, type MetricsServer } from './metrics-server';
+import { photonsKey, workerConnection } from './redis';
+import { poolOptionsFrom, RuntimePool, type PoolStats } from './runtime-pool';
 import { SpareThreads } from './spare-threads';
-import type { JobOutcome } from './runtime';
 
 const VERSION: string = (require('../../package.json') as { version: string }).version;
 
@@ -54,12 +55,15 @@ export class Dispatcher {
   private metricsServer: MetricsServer | undefined;
   /** Pools of replaced versions, finishing their jobs. */
   private readonly retiring = new Set<RuntimePool>();
+  private readonly jobs: JobRunner;
   private closing: Promise<void> | undefined;
 
   constructor(
     private readonly config: Readonly<PhotonsConfig>,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.jobs = new JobRunner(config.redis.prefix, () => this.redis!, logger, () => this.closing !== undefined);
+  }
 
   get functionNames(): string[] {
     return [...this.served.keys()];
@@ -157,7 +161,7 @@ export class Dispatcher {
         if (version) this.versions?.record(name, job.id!, version);
         served.active.set(job.id!, job);
         try {
-          return await this.process(name, pool, job, token!);
+          return await this.jobs.run(name, pool, job, token!);
         } finally {
           served.active.delete(job.id!);
         }
@@ -218,60 +222,6 @@ export class Dispatcher {
     this.logger.info({ fn: notice.fn, hash: notice.hash }, 'now serving a deployed version');
   }
 
-  private async process(name: string, pool: RuntimePool, job: Job, token: string): Promise<unknown> {
-    // A job started more often than it finished attempts was handed back before: maybe by a
-    // runtime death. Only then is the death count worth a round trip to Redis.
-    const solo = job.attemptsStarted > job.attemptsMade + 1 && (await this.deathsOf(name, job.id!)) > 0;
-    const attempt = job.attemptsMade + 1;
-    const items = job.name === CHUNK_JOB_NAME ? chunkItems(name, job) : undefined;
-    const outcomes: JobOutcome[] = items
-      ? await Promise.all(items.map((input, i) => pool.submit({ jobId: `${job.id}#${i}`, input, attempt }, solo)))
-      : [await pool.submit({ jobId: job.id!, input: job.data as unknown, attempt }, solo)];
-    const died = outcomes.find((o) => o.kind === 'runtime-died');
-    if (died) return this.handBack(name, job, token, died.error);
-    if (items) {
-      const result: ChunkResult = {
-        items: outcomes.map((o) =>
-          o.kind === 'done' ? { ok: true, value: JSON.parse(o.valueJson) as unknown } : { ok: false, error: o.error },
-        ),
-      };
-      return result;
-    }
-    const outcome = outcomes[0]!;
-    if (outcome.kind === 'done') return JSON.parse(outcome.valueJson) as unknown;
-    this.applyRetryPolicy(job, pool);
-    throw toJobError(outcome.error, outcome.kind === 'failed' && outcome.unrecoverable);
-  }
-
-  /** A job whose options name no attempts takes its function's `config.attempts` and backoff. */
-  private applyRetryPolicy(job: Job, pool: RuntimePool): void {
-    const fnConfig = pool.functionConfig;
-    // BullMQ stores `attempts: 0` for a job added without attempts (its Job constructor's default),
-    // and 0 runs once like 1: only a positive value is the producer's own choice.
-    if ((job.opts.attempts ?? 0) > 0 || !fnConfig?.attempts) return;
-    // BullMQ decides on retry from the job's options in memory; the count lives in Redis.
-    job.opts.attempts = fnConfig.attempts;
-    job.opts.backoff = { type: 'exponential', delay: fnConfig.backoffMs ?? 1_000 };
-  }
-
-  /** Puts a job back at the head of its queue without spending an attempt, or fails it as poison. */
-  private async handBack(name: string, job: Job, token: string, reason: SerializedError): Promise<never> {
-    if (!this.closing) {
-      const key = photonsKey(this.config.redis.prefix, 'deaths', name);
-      const [[, deaths]] = (await this.redis!.multi().hincrby(key, job.id!, 1).expire(key, 86_400).exec()) as [[Error | null, number]];
-      if (deaths >= POISON_DEATHS) {
-        await this.redis!.hdel(key, job.id!);
-        throw new UnrecoverableError(
-          `${ErrorCodes.POISON}: Job ${job.id} of "${name}" was present at ${deaths} runtime deaths and is failed as poison. Last: ${reason.message}`,
-        );
-      }
-      this.logger.warn({ fn: name, jobId: job.id, reason: reason.message }, 'runtime died under the job: handed back to the queue, to run alone');
-    }
-    await job.moveToWait(token);
-    throw new WaitingError();
-  }
-
-  /** Cancel requests reach every dispatcher; the one holding the job aborts it (ctx.signal fires). */
   /**
    * Cancel requests and deploy notices reach every dispatcher: the one holding a cancelled job
    * aborts it (ctx.signal fires); every one switches to a deployed version.
@@ -303,11 +253,6 @@ export class Dispatcher {
   }
 
 
-  private async deathsOf(name: string, jobId: string): Promise<number> {
-    const value = await this.redis!.hget(photonsKey(this.config.redis.prefix, 'deaths', name), jobId);
-    return value ? Number(value) : 0;
-  }
-
   private async publishStats(): Promise<void> {
     if (!this.redis) return;
     const { prefix } = this.config.redis;
@@ -318,24 +263,4 @@ export class Dispatcher {
     if (Object.keys(this.registry).length > 0) writes.push(this.redis.hset(photonsKey(prefix, 'functions'), this.registry));
     await Promise.all(writes).catch((err: unknown) => this.logger.warn({ err }, 'heartbeat not published'));
   }
-}
-
-function chunkItems(name: string, job: Job): unknown[] {
-  const items = (job.data as Partial<ChunkData> | null)?.items;
-  if (!Array.isArray(items)) {
-    throw new UnrecoverableError(
-      `${ErrorCodes.BAD_JOB}: Job ${job.id} of "${name}" is named "${CHUNK_JOB_NAME}" but its data has no items array. Enqueue chunks with the Photons client, or give the job another name.`,
-    );
-  }
-  return items;
-}
-
-/** The error BullMQ stores: the message starts with our code, the stack points at the author's file. */
-function toJobError(error: SerializedError, unrecoverable: boolean): Error {
-  const message = `${error.code}: ${error.message}`;
-  const err = unrecoverable ? new UnrecoverableError(message) : new Error(message);
-  if (!unrecoverable && error.name) err.name = error.name;
-  const frames = error.stack?.split('\n').slice(1).join('\n');
-  err.stack = frames ? `${err.name}: ${message}\n${frames}` : `${err.name}: ${message}`;
-  return err;
 }

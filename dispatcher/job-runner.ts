@@ -1,0 +1,99 @@
+// Runs one BullMQ job on a runtime pool and settles it: its result, its failure (with the retry
+// policy), or, when a runtime died under it, a hand-back to the queue or a failure as poison.
+import { UnrecoverableError, WaitingError, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { ErrorCodes, type SerializedError } from '../errors';
+import { CHUNK_JOB_NAME, type ChunkData, type ChunkResult } from '../queue-protocol';
+import { photonsKey } from './redis';
+import type { JobOutcome } from './runtime';
+import { POISON_DEATHS, type RuntimePool } from './runtime-pool';
+
+export class JobRunner {
+  constructor(
+    private readonly prefix: string,
+    private readonly redis: () => Redis,
+    private readonly logger: Logger,
+    /** While shutting down, a runtime retired under a job is no fault of the job's. */
+    private readonly closing: () => boolean,
+  ) {}
+
+  /** Runs a job (or each item of a chunk job) on the pool and gives BullMQ its result, failure or hand-back. */
+  async run(name: string, pool: RuntimePool, job: Job, token: string): Promise<unknown> {
+    // A job started more often than it finished attempts was handed back before: maybe by a
+    // runtime death. Only then is the death count worth a round trip to Redis.
+    const solo = job.attemptsStarted > job.attemptsMade + 1 && (await this.deathsOf(name, job.id!)) > 0;
+    const attempt = job.attemptsMade + 1;
+    const items = job.name === CHUNK_JOB_NAME ? chunkItems(name, job) : undefined;
+    const outcomes: JobOutcome[] = items
+      ? await Promise.all(items.map((input, i) => pool.submit({ jobId: `${job.id}#${i}`, input, attempt }, solo)))
+      : [await pool.submit({ jobId: job.id!, input: job.data as unknown, attempt }, solo)];
+    const died = outcomes.find((o) => o.kind === 'runtime-died');
+    if (died) return this.handBack(name, job, token, died.error);
+    if (items) {
+      const result: ChunkResult = {
+        items: outcomes.map((o) =>
+          o.kind === 'done' ? { ok: true, value: JSON.parse(o.valueJson) as unknown } : { ok: false, error: o.error },
+        ),
+      };
+      return result;
+    }
+    const outcome = outcomes[0]!;
+    if (outcome.kind === 'done') return JSON.parse(outcome.valueJson) as unknown;
+    this.applyRetryPolicy(job, pool);
+    throw toJobError(outcome.error, outcome.kind === 'failed' && outcome.unrecoverable);
+  }
+
+  /** A job whose options name no attempts takes its function's `config.attempts` and backoff. */
+  private applyRetryPolicy(job: Job, pool: RuntimePool): void {
+    const fnConfig = pool.functionConfig;
+    // BullMQ stores `attempts: 0` for a job added without attempts (its Job constructor's default),
+    // and 0 runs once like 1: only a positive value is the producer's own choice.
+    if ((job.opts.attempts ?? 0) > 0 || !fnConfig?.attempts) return;
+    // BullMQ decides on retry from the job's options in memory; the count lives in Redis.
+    job.opts.attempts = fnConfig.attempts;
+    job.opts.backoff = { type: 'exponential', delay: fnConfig.backoffMs ?? 1_000 };
+  }
+
+  /** Puts a job back at the head of its queue without spending an attempt, or fails it as poison. */
+  private async handBack(name: string, job: Job, token: string, reason: SerializedError): Promise<never> {
+    if (!this.closing()) {
+      const key = photonsKey(this.prefix, 'deaths', name);
+      const [[, deaths]] = (await this.redis().multi().hincrby(key, job.id!, 1).expire(key, 86_400).exec()) as [[Error | null, number]];
+      if (deaths >= POISON_DEATHS) {
+        await this.redis().hdel(key, job.id!);
+        throw new UnrecoverableError(
+          `${ErrorCodes.POISON}: Job ${job.id} of "${name}" was present at ${deaths} runtime deaths and is failed as poison. Last: ${reason.message}`,
+        );
+      }
+      this.logger.warn({ fn: name, jobId: job.id, reason: reason.message }, 'runtime died under the job: handed back to the queue, to run alone');
+    }
+    await job.moveToWait(token);
+    throw new WaitingError();
+  }
+
+  private async deathsOf(name: string, jobId: string): Promise<number> {
+    const value = await this.redis().hget(photonsKey(this.prefix, 'deaths', name), jobId);
+    return value ? Number(value) : 0;
+  }
+}
+
+function chunkItems(name: string, job: Job): unknown[] {
+  const items = (job.data as Partial<ChunkData> | null)?.items;
+  if (!Array.isArray(items)) {
+    throw new UnrecoverableError(
+      `${ErrorCodes.BAD_JOB}: Job ${job.id} of "${name}" is named "${CHUNK_JOB_NAME}" but its data has no items array. Enqueue chunks with the Photons client, or give the job another name.`,
+    );
+  }
+  return items;
+}
+
+/** The error BullMQ stores: the message starts with our code, the stack points at the author's file. */
+function toJobError(error: SerializedError, unrecoverable: boolean): Error {
+  const message = `${error.code}: ${error.message}`;
+  const err = unrecoverable ? new UnrecoverableError(message) : new Error(message);
+  if (!unrecoverable && error.name) err.name = error.name;
+  const frames = error.stack?.split('\n').slice(1).join('\n');
+  err.stack = frames ? `${err.name}: ${message}\n${frames}` : `${err.name}: ${message}`;
+  return err;
+}
