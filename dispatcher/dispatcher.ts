@@ -14,7 +14,8 @@ import { DEPLOY_CHANNEL, loadBundle, loadDeployed, VersionLog, type DeployNotice
 import { JobRunner } from './job-runner';
 import { serveMetrics, type MetricsServer } from './metrics-server';
 import { photonsKey, workerConnection } from './redis';
-import { poolOptionsFrom, RuntimePool, type PoolStats } from './runtime-pool';
+import { poolOptionsFrom } from './pool-options';
+import { RuntimePool, type PoolStats } from './runtime-pool';
 import { SpareThreads } from './spare-threads';
 
 const VERSION: string = (require('../../package.json') as { version: string }).version;

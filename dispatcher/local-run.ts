@@ -5,7 +5,8 @@ import { ErrorCodes, type SerializedError } from '../errors';
 import { bundleFunction } from '../photon-worker/bundle';
 import type { Mode } from '../photon-worker/types';
 import { loadConfig, type PhotonsConfig } from '../config';
-import { POISON_DEATHS, poolOptionsFrom, RuntimePool } from './runtime-pool';
+import { poolOptionsFrom } from './pool-options';
+import { POISON_DEATHS, RuntimePool } from './runtime-pool';
 
 export type LocalOutcome =
   | { index: number; ok: true; value: unknown }

@@ -8,67 +8,13 @@
 // which jobs were inside. Packing, heap admission, per-job answers from one batch message and
 // hand-back of a dead runtime's jobs are the core of this project, so the pool is our own, built on
 // node:worker_threads directly (photon-worker/protocol.ts is the whole interface).
-import type { Logger } from 'pino';
-import type { PhotonsConfig } from '../config';
 import { ErrorCodes, type SerializedError } from '../errors';
-import type { FunctionBundle } from '../photon-worker/bundle';
 import type { JobRequest } from '../photon-worker/protocol';
 import type { FunctionConfig, Mode } from '../photon-worker/types';
+import type { PoolOptions } from './pool-options';
 import { pickRuntime, room, runtimesToStart, shouldRetire, shouldSpread, type PlacementPolicy } from './placement';
 import { Runtime, type JobOutcome } from './runtime';
-import type { SpareThreads } from './spare-threads';
 import { JobDurations, type DurationHistogram } from './job-durations';
-
-export interface PoolOptions {
-  bundle: FunctionBundle;
-  mode: Mode;
-  /** Most runtimes of this function at once (lambda mode: its concurrency). */
-  maxRuntimes: number;
-  /** Photon slots per runtime unless the function's config says otherwise (lambda mode: 1). */
-  photonsPerRuntime: number;
-  /** Heap limit per runtime unless the function's config says otherwise. */
-  memoryMb: number;
-  keepAliveMs: number;
-  watchdogMs: number;
-  defaultTimeoutMs: number;
-  /** Most jobs in one batch message. */
-  batchSize: number;
-  /** How long the first job of a batch waits for company, in ms (0: the same turn of the event loop). */
-  batchLingerMs: number;
-  /** Event-loop utilisation above which a function counts as CPU-bound and gets another runtime. */
-  eluHigh: number;
-  logLevel: string;
-  logger: Logger;
-  onProgress?: (jobId: string, value: number | Record<string, unknown>) => void;
-  /** Booted threads shared by the pools of a dispatcher, taken for cold starts. */
-  spares?: SpareThreads;
-}
-
-/** Pool options from the process config; `overrides` for what the caller decides itself. */
-export function poolOptionsFrom(
-  config: Readonly<PhotonsConfig>,
-  bundle: FunctionBundle,
-  logger: Logger,
-  overrides: Partial<PoolOptions> = {},
-): PoolOptions {
-  const mode = overrides.mode ?? config.mode;
-  return {
-    bundle,
-    mode,
-    maxRuntimes: mode === 'lambda' ? config.dispatcher.concurrency : config.runtime.maxRuntimes,
-    photonsPerRuntime: config.runtime.photonsPerRuntime,
-    memoryMb: config.runtime.memoryMb,
-    keepAliveMs: config.runtime.keepAliveMs,
-    watchdogMs: config.runtime.watchdogMs,
-    defaultTimeoutMs: config.job.timeoutMs,
-    batchSize: config.batch.size,
-    batchLingerMs: config.batch.lingerMs,
-    eluHigh: config.runtime.eluHigh,
-    logLevel: config.log.level,
-    logger,
-    ...overrides,
-  };
-}
 
 interface Waiting {
   job: JobRequest;
