@@ -1,0 +1,82 @@
+// Redis restarted mid-run (AOF on, appendfsync everysec; stopped with SIGTERM, which flushes the
+// AOF, then started again on the same port and folder): every enqueue Redis acknowledged completes.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { pingRedis, startRedisServer } from '../../dispatcher/redis';
+import { Fleet, sleep, until } from './fleet';
+import { count, enqueue, jobIds, readOutcomes, recoveryMs, runsKey, settle } from './ledger';
+import { scenarioPrefix, type Scenario, type ScenarioResult, type ScenarioSize } from './scenario';
+
+const DOWN_MS = 3_000;
+
+export const redisRestartScenario: Scenario = {
+  name: 'redis-restart',
+  mustHold: 'every acknowledged enqueue completes',
+  async run({ jobs, quick }: ScenarioSize): Promise<ScenarioResult> {
+    const dir = await mkdtemp(path.join(tmpdir(), 'photons-faults-aof-'));
+    const persistence = ['--appendonly', 'yes', '--appendfsync', 'everysec', '--dir', dir];
+    let redis: { url: string; stop(): Promise<void> } = await startRedisServer(persistence);
+    const port = new URL(redis.url).port;
+    const prefix = scenarioPrefix('redis');
+    const fleet = new Fleet(redis.url, prefix);
+    try {
+      const dispatchers = [0, 1].map(() => fleet.spawn('dispatcher'));
+      await Promise.all(dispatchers.map((d) => fleet.serving(d)));
+      const ids = jobIds('redis', jobs);
+      const enqueued = enqueue(redis.url, prefix, {
+        fn: 'tally',
+        ids,
+        ratePerSec: quick ? 400 : 500,
+        input: (i) => ({ i, ms: 50, url: redis.url, key: runsKey(prefix) }),
+      });
+
+      await until('a third of the jobs to complete', async () => (await fleet.redis.zcard(`${prefix}:tally:completed`)) >= jobs / 3, 120_000, 100);
+      // The jobs running at the stop: the ones whose recovery we time.
+      const running = await fleet.redis.lrange(`${prefix}:tally:active`, 0, -1);
+      const stoppedAt = Date.now();
+      await redis.stop();
+      await sleep(DOWN_MS);
+      redis = await restart(port, persistence);
+      const backAt = Date.now();
+
+      const acked = await enqueued;
+      await settle(fleet.redis, prefix, 'tally', acked.length);
+      const outcomes = await readOutcomes(fleet.redis, prefix, 'tally', ids);
+      const counts = count(outcomes, acked);
+      return {
+        scenario: 'redis-restart',
+        ...counts,
+        recoveryMs: recoveryMs(outcomes, running, stoppedAt),
+        holds: counts.lost === 0,
+        notes: [
+          `Redis down ${backAt - stoppedAt} ms with ${running.length} job(s) running; ${jobs - acked.length} enqueue(s) never acknowledged`,
+        ],
+      };
+    } finally {
+      await fleet.stop();
+      await redis.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  },
+};
+
+/** The same redis-server again, on the port and AOF folder of the one stopped. */
+async function restart(port: string, persistence: string[]) {
+  const child = spawn('redis-server', ['--port', port, '--bind', '127.0.0.1', '--save', '', ...persistence], { stdio: 'ignore' });
+  const url = `redis://127.0.0.1:${port}`;
+  const exited = once(child, 'exit');
+  await until('the restarted Redis to answer', async () => {
+    if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode} on restart`);
+    return pingRedis(url, 300);
+  }, 20_000, 100);
+  return {
+    url,
+    async stop(): Promise<void> {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
