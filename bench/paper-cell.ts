@@ -33,6 +33,8 @@ export interface CellResult {
   failed: number;
   failures: string[];
   warmupMs: number;
+  /** The cell hit its deadline: memory is measured, throughput and latency cover what finished. */
+  truncated: boolean;
   seconds: number;
   /** One-minute load average of the machine when the cell ended: the machine is shared. */
   loadAverage: number;
@@ -78,18 +80,19 @@ export async function runCell(workload: PaperWorkload, mode: CellMode, concurren
       }, () => undefined);
     }, 250);
     let load;
+    let series;
     try {
       load = await closedLoop(queue, events, {
         concurrency,
         measuredJobs: workload.measuredJobs(concurrency, quick),
         windowMs: workload.windowMs(quick),
         input: workload.input,
-        deadlineMs: 240_000,
+        deadlineMs: quick ? 60_000 : 120_000,
       });
     } finally {
       clearInterval(poll);
+      series = sampler.stop();
     }
-    const series = sampler.stop();
     const stats = await host.stats();
     const sorted = [...load.latenciesMs].sort((a, b) => a - b);
     const sandboxed = start.kind === 'sandboxed';
@@ -110,6 +113,7 @@ export async function runCell(workload: PaperWorkload, mode: CellMode, concurren
       failed: load.failed,
       failures: load.failures,
       warmupMs: load.warmupMs,
+      truncated: load.truncated,
       seconds: (performance.now() - started) / 1000,
       loadAverage: loadavg()[0]!,
     };

@@ -21,6 +21,8 @@ export interface TargetVerdict {
 export interface Evaluation {
   memoryReductionAt64: Record<string, number>;
   throughputRatio: Record<string, number>;
+  /** photon/lambda throughput at every concurrency both ran, by workload then concurrency. */
+  throughputRatioByConcurrency: Record<string, Record<number, number>>;
   p99Ratio: Record<string, number>;
   verdicts: TargetVerdict[];
 }
@@ -29,7 +31,7 @@ const MB = 1024 * 1024;
 const mb = (bytes: number): string => `${(bytes / MB).toFixed(1)} MB`;
 
 export function evaluate(cells: CellResult[], workloads: PaperWorkload[]): Evaluation {
-  const evaluation: Evaluation = { memoryReductionAt64: {}, throughputRatio: {}, p99Ratio: {}, verdicts: [] };
+  const evaluation: Evaluation = { memoryReductionAt64: {}, throughputRatio: {}, throughputRatioByConcurrency: {}, p99Ratio: {}, verdicts: [] };
   for (const workload of workloads) {
     const of = (mode: string): CellResult[] => cells.filter((c) => c.workload === workload.name && c.mode === mode);
     const photonCells = of('photon');
@@ -39,6 +41,12 @@ export function evaluate(cells: CellResult[], workloads: PaperWorkload[]): Evalu
     const photon = photonCells.find((c) => c.concurrency === top);
     const lambda = lambdaCells.find((c) => c.concurrency === top);
     if (!photon || !lambda) continue;
+    evaluation.throughputRatioByConcurrency[workload.name] = Object.fromEntries(
+      photonCells.flatMap((p) => {
+        const l = lambdaCells.find((c) => c.concurrency === p.concurrency);
+        return l ? [[p.concurrency, round(p.jobsPerSec / l.jobsPerSec)]] : [];
+      }),
+    );
 
     const reduction = 1 - photon.perInvocationBytes / lambda.perInvocationBytes;
     evaluation.memoryReductionAt64[workload.name] = round(reduction);
@@ -72,8 +80,9 @@ export function evaluate(cells: CellResult[], workloads: PaperWorkload[]): Evalu
         target: THROUGHPUT_TARGET,
         met: ratio >= THROUGHPUT_TARGET,
         why:
-          `photon ${photon.jobsPerSec.toFixed(1)} jobs/s on ${photon.runtimes} runtime(s), lambda ${lambda.jobsPerSec.toFixed(1)} jobs/s on ${lambda.runtimes}; ` +
-          `same 2 cores; load average ${photon.loadAverage.toFixed(1)} / ${lambda.loadAverage.toFixed(1)} during the cells`,
+          `photon ${photon.jobsPerSec.toFixed(1)} jobs/s on ${photon.runtimes} runtime(s), lambda ${lambda.jobsPerSec.toFixed(1)} jobs/s on ${lambda.runtimes}` +
+          `${lambda.truncated ? ' (lambda cut at its deadline)' : ''}; same 2 cores; load average ${photon.loadAverage.toFixed(1)} / ${lambda.loadAverage.toFixed(1)}; ` +
+          `by concurrency: ${Object.entries(evaluation.throughputRatioByConcurrency[workload.name]!).map(([c, r]) => `@${c} ${r}×`).join(', ')}`,
       });
     }
 
@@ -96,16 +105,16 @@ export function evaluate(cells: CellResult[], workloads: PaperWorkload[]): Evalu
 }
 
 export function describeVerdict(v: TargetVerdict): string {
-  const value = v.what === 'memory' ? pct(v.value) : `${v.value}×`;
-  const target = v.what === 'memory' ? `≥ ${pct(v.target)}` : v.what === 'throughput' ? `≥ ${v.target}×` : `≤ ${v.target}×`;
+  const value = v.what === 'memory' ? pct(v.value, 2) : `${v.value}×`;
+  const target = v.what === 'memory' ? `≥ ${pct(v.target, 0)}` : v.what === 'throughput' ? `≥ ${v.target}×` : `≤ ${v.target}×`;
   const label = v.what === 'memory' ? 'memory/invocation vs lambda' : v.what === 'throughput' ? 'throughput photon/lambda' : 'p99 photon/lambda';
   return `${v.workload} @${v.concurrency}: ${label} ${value} (target ${target}): ${v.met ? 'met' : 'MISSED'} — ${v.why}`;
 }
 
 function round(value: number): number {
-  return Number(value.toFixed(3));
+  return Number(value.toFixed(4));
 }
 
-function pct(fraction: number): string {
-  return `${(fraction * 100).toFixed(1)}%`;
+function pct(fraction: number, digits = 1): string {
+  return `${(fraction * 100).toFixed(digits)}%`;
 }

@@ -80,6 +80,7 @@ export async function paperBench(options: SuiteOptions): Promise<SuiteReport> {
       quick: options.quick,
       memoryReductionAt64: evaluation.memoryReductionAt64,
       throughputRatio: evaluation.throughputRatio,
+      throughputRatioByConcurrency: evaluation.throughputRatioByConcurrency,
       p99Ratio: evaluation.p99Ratio,
       verdicts: evaluation.verdicts,
       cells,
@@ -94,7 +95,7 @@ export async function paperBench(options: SuiteOptions): Promise<SuiteReport> {
       ...chosen.flatMap((w) => cellTable(w.name, cells)),
       'Targets (same run):',
       ...evaluation.verdicts.map((v) => `  ${describeVerdict(v)}`),
-      ...(skipped.length > 0 ? ['', 'Skipped cells:', ...skipped.map((s) => `  ${s.workload} ${s.mode} @${s.concurrency}: ${s.reason}`)] : []),
+      ...(skipped.length > 0 ? ['', 'Skipped cells:', ...describeSkipped(skipped)] : []),
       '',
       `${cells.length} cells in ${Math.round(seconds)} s.`,
     ];
@@ -110,12 +111,16 @@ export async function paperBench(options: SuiteOptions): Promise<SuiteReport> {
 
 /**
  * Photon and lambda first, each pair back to back (the targets compare them, and the machine's
- * load drifts); then shared mode and BullMQ's sandboxed processors while the time budget lasts.
+ * load drifts); then, while the time budget lasts, shared mode, then BullMQ's sandboxed processors
+ * from the cheapest cells (low concurrency, light workloads) to the dearest.
  */
 function planCells(chosen: PaperWorkload[], concurrencies: number[]): PlannedCell[] {
-  const pass = (modes: CellMode[], required: boolean): PlannedCell[] =>
+  const cells = (modes: CellMode[], required: boolean): PlannedCell[] =>
     chosen.flatMap((workload) => concurrencies.flatMap((concurrency) => modes.map((mode) => ({ workload, mode, concurrency, required }))));
-  return [...pass(['photon', 'lambda'], true), ...pass(['shared', 'bullmq-thread', 'bullmq-process'], false)];
+  const sandboxed = concurrencies.flatMap((concurrency) =>
+    chosen.flatMap((workload) => (['bullmq-thread', 'bullmq-process'] as const).map((mode) => ({ workload, mode, concurrency, required: false }))),
+  );
+  return [...cells(['photon', 'lambda'], true), ...cells(['shared'], false), ...sandboxed];
 }
 
 function skipReason(planned: PlannedCell, done: CellResult[], elapsedMs: number, quick: boolean): string | undefined {
@@ -150,12 +155,24 @@ function cellTable(workload: string, cells: CellResult[]): string[] {
       c.jobsPerSec,
       c.p50Ms,
       c.p99Ms,
-      `${c.measuredJobs}${c.failed ? ` (${c.failed} failed)` : ''}`,
+      `${c.measuredJobs}${c.failed ? ` (${c.failed} failed)` : ''}${c.truncated ? ' (deadline)' : ''}`,
     ]);
   return [
     `${workload}:`,
     ...table(['mode', 'conc', 'MB/inv', 'idle MB', 'peak MB', 'heap/runtime MB', 'runtimes', 'cold', 'jobs/s', 'p50 ms', 'p99 ms', 'jobs'], rows),
     '',
+  ];
+}
+
+/** Time-budget skips share one reason: one line for all of them, the others one line each. */
+function describeSkipped(skipped: Array<{ workload: string; mode: CellMode; concurrency: number; reason: string }>): string[] {
+  const budget = skipped.filter((s) => s.reason.includes('budget'));
+  const other = skipped.filter((s) => !s.reason.includes('budget'));
+  return [
+    ...other.map((s) => `  ${s.workload} ${s.mode} @${s.concurrency}: ${s.reason}`),
+    ...(budget.length > 0
+      ? [`  ${budget.length} cell(s) ${budget[0]!.reason.replace(/^not run: /, 'not run because ')}: ${budget.map((s) => `${s.workload} ${s.mode} @${s.concurrency}`).join(', ')}`]
+      : []),
   ];
 }
 
