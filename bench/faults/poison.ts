@@ -34,14 +34,14 @@ function poisonScenario(name: string, fn: 'spin' | 'hoard', culprit: Record<stri
         const counts = count(outcomes, ids);
         const verdict = outcomes.get(culpritId)!;
         const poisoned = verdict.failedReason?.startsWith('PHOTONS_ERR_POISON') ?? false;
-        const deaths = (await fleet.heartbeats()).reduce((sum, s) => sum + (s.functions.find((f) => f.fn === fn)?.runtimeDeaths ?? 0), 0);
+        const deaths = /present at (\d+) runtime deaths/.exec(verdict.failedReason ?? '')?.[1] ?? '?';
         return {
           scenario: name,
           ...counts,
           recoveryMs: verdict.finishedOn !== undefined ? verdict.finishedOn - addedAt : undefined,
           holds: counts.lost === 0 && poisoned,
           notes: [
-            `${what}: ${poisoned ? 'failed as poison' : `NOT failed as poison (${verdict.failedReason ?? (verdict.completed ? 'completed' : 'unfinished')})`} after ${deaths} runtime death(s)`,
+            `${what}: ${poisoned ? 'failed as poison' : `NOT failed as poison (${verdict.failedReason ?? (verdict.completed ? 'completed' : 'unfinished')})`} at ${deaths} runtime deaths`,
           ],
         };
       } finally {
