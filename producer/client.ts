@@ -230,6 +230,7 @@ export class PhotonsClient {
   private async cancelJob(fn: string, jobId: string): Promise<CancelResult['outcome']> {
     const queue = this.queue(fn);
     const state = await queue.getJobState(jobId);
+    if (state === 'unknown') throw notFound(jobId);
     if (state === 'completed' || state === 'failed') return 'finished';
     // remove() refuses a job whose lock a dispatcher holds: then it is running, and is signalled.
     if (NOT_STARTED.includes(state as JobState) && (await queue.remove(jobId)) === 1) return 'removed';
