@@ -9,10 +9,10 @@ import { loadConfig } from '../config';
 import { ensureRedis, workerConnection } from '../dispatcher/redis';
 import { bundleFunction } from '../photon-worker/bundle';
 import { runCell, type CellEnv, type CellMode, type CellResult } from './paper-cell';
+import { paperReport, type SkippedCell } from './paper-report';
 import { saveResults } from './paper-results';
-import { describeVerdict, evaluate } from './paper-targets';
 import { startRestService, workloads, type PaperWorkload } from './paper-workloads';
-import { machine, table, type SuiteOptions, type SuiteReport } from './report';
+import type { SuiteOptions, SuiteReport } from './report';
 
 const FUNCTIONS_DIR = path.resolve(__dirname, '..', '..', 'functions');
 /** The whole suite must end within 15 minutes: optional cells are skipped past this. */
@@ -50,7 +50,7 @@ export async function paperBench(options: SuiteOptions): Promise<SuiteReport> {
     }
     const plan = planCells(chosen, concurrencies);
     const cells: CellResult[] = [];
-    const skipped: Array<{ workload: string; mode: CellMode; concurrency: number; reason: string }> = [];
+    const skipped: SkippedCell[] = [];
     let index = 0;
     for (const planned of plan) {
       const { workload, mode, concurrency } = planned;
@@ -73,33 +73,8 @@ export async function paperBench(options: SuiteOptions): Promise<SuiteReport> {
         await removeKeys(redis.url, env.prefix);
       }
     }
-    const evaluation = evaluate(cells, chosen);
-    const seconds = (performance.now() - started) / 1000;
-    const result = {
-      suite: 'paper',
-      quick: options.quick,
-      memoryReductionAt64: evaluation.memoryReductionAt64,
-      throughputRatio: evaluation.throughputRatio,
-      throughputRatioByConcurrency: evaluation.throughputRatioByConcurrency,
-      p99Ratio: evaluation.p99Ratio,
-      verdicts: evaluation.verdicts,
-      cells,
-      skipped,
-      seconds: Math.round(seconds),
-      machine: machine(),
-    };
-    const lines = [
-      `Paper workloads through Redis and the dispatcher, concurrency ${concurrencies.join(', ')}, closed loop; ` +
-        `memory = (peak − idle RSS of the process tree) / concurrency`,
-      '',
-      ...chosen.flatMap((w) => cellTable(w.name, cells)),
-      'Targets (same run):',
-      ...evaluation.verdicts.map((v) => `  ${describeVerdict(v)}`),
-      ...(skipped.length > 0 ? ['', 'Skipped cells:', ...describeSkipped(skipped)] : []),
-      '',
-      `${cells.length} cells in ${Math.round(seconds)} s.`,
-    ];
-    const report = { lines, result };
+    const report = paperReport({ cells, skipped, workloads: chosen, concurrencies, seconds: (performance.now() - started) / 1000, quick: options.quick });
+    const { lines } = report;
     if (!options.quick) lines.push(`Results: ${path.relative(process.cwd(), saveResults('paper', report))} and bench/RESULTS.md`);
     return report;
   } finally {
@@ -138,42 +113,6 @@ function skipReason(planned: PlannedCell, done: CellResult[], elapsedMs: number,
     }
   }
   return undefined;
-}
-
-function cellTable(workload: string, cells: CellResult[]): string[] {
-  const rows = cells
-    .filter((c) => c.workload === workload)
-    .map((c) => [
-      c.mode,
-      c.concurrency,
-      (c.perInvocationBytes / MB).toFixed(2),
-      (c.idleBytes / MB).toFixed(0),
-      (c.peakBytes / MB).toFixed(0),
-      c.heapPerRuntimeBytes === null ? '—' : (c.heapPerRuntimeBytes / MB).toFixed(1),
-      c.runtimes,
-      c.coldStarts,
-      c.jobsPerSec,
-      c.p50Ms,
-      c.p99Ms,
-      `${c.measuredJobs}${c.failed ? ` (${c.failed} failed)` : ''}${c.truncated ? ' (deadline)' : ''}`,
-    ]);
-  return [
-    `${workload}:`,
-    ...table(['mode', 'conc', 'MB/inv', 'idle MB', 'peak MB', 'heap/runtime MB', 'runtimes', 'cold', 'jobs/s', 'p50 ms', 'p99 ms', 'jobs'], rows),
-    '',
-  ];
-}
-
-/** Time-budget skips share one reason: one line for all of them, the others one line each. */
-function describeSkipped(skipped: Array<{ workload: string; mode: CellMode; concurrency: number; reason: string }>): string[] {
-  const budget = skipped.filter((s) => s.reason.includes('budget'));
-  const other = skipped.filter((s) => !s.reason.includes('budget'));
-  return [
-    ...other.map((s) => `  ${s.workload} ${s.mode} @${s.concurrency}: ${s.reason}`),
-    ...(budget.length > 0
-      ? [`  ${budget.length} cell(s) ${budget[0]!.reason.replace(/^not run: /, 'not run because ')}: ${budget.map((s) => `${s.workload} ${s.mode} @${s.concurrency}`).join(', ')}`]
-      : []),
-  ];
 }
 
 async function removeKeys(url: string, prefix: string): Promise<void> {
