@@ -3,11 +3,10 @@
 // same concurrency, with the same job options, on the same Redis, in the same run.
 import * as path from 'node:path';
 import { Queue, QueueEvents, Worker, type JobsOptions } from 'bullmq';
-import { Redis } from 'ioredis';
 import pino from 'pino';
 import { loadConfig } from '../config';
 import { Dispatcher } from '../dispatcher/dispatcher';
-import { ensureRedis, workerConnection, type LocalRedis } from '../dispatcher/redis';
+import { ensureRedis, removeKeys, workerConnection, type LocalRedis } from '../dispatcher/redis';
 import { machine, median, table, type SuiteOptions, type SuiteReport } from './report';
 
 const FUNCTIONS = path.join(__dirname, '..', '..', 'bench', 'functions');
@@ -83,7 +82,7 @@ export async function dispatchBench(options: SuiteOptions): Promise<SuiteReport>
     ];
     return { lines, result };
   } finally {
-    await removePrefix(redis.url, prefix);
+    await removeKeys(redis.url, `${prefix}:*`);
     await stopLocal(redis.local);
   }
 }
@@ -184,17 +183,6 @@ async function until(condition: () => boolean, timeoutMs = 120_000): Promise<voi
     if (Date.now() > deadline) throw new Error('benchmark timed out waiting for jobs');
     await new Promise((resolve) => setTimeout(resolve, 2));
   }
-}
-
-async function removePrefix(url: string, prefix: string): Promise<void> {
-  const client = new Redis(workerConnection(url));
-  let cursor = '0';
-  do {
-    const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    if (keys.length > 0) await client.unlink(...keys);
-    cursor = next;
-  } while (cursor !== '0');
-  await client.quit();
 }
 
 async function stopLocal(local: LocalRedis | undefined): Promise<void> {

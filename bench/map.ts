@@ -4,11 +4,10 @@
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import { Queue, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
 import pino from 'pino';
 import { loadConfig } from '../config';
 import { Dispatcher } from '../dispatcher/dispatcher';
-import { producerConnection, workerConnection } from '../dispatcher/redis';
+import { producerConnection, removeKeys, workerConnection } from '../dispatcher/redis';
 import { PhotonsClient } from '../producer/client';
 
 export interface MapBenchOptions {
@@ -77,7 +76,7 @@ export async function benchMap(options: MapBenchOptions = {}): Promise<MapBenchR
       await dispatcher.close();
     }
   } finally {
-    await removeKeys(redisUrl, prefix);
+    await removeKeys(redisUrl, `${prefix}:*`);
   }
 }
 
@@ -129,20 +128,6 @@ async function plainBullmq(redisUrl: string, prefix: string, inputs: unknown[], 
   } finally {
     await worker.close();
     await queue.close();
-  }
-}
-
-async function removeKeys(redisUrl: string, prefix: string): Promise<void> {
-  const redis = new Redis(workerConnection(redisUrl));
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.unlink(...keys);
-    } while (cursor !== '0');
-  } finally {
-    await redis.quit();
   }
 }
 

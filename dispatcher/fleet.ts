@@ -4,7 +4,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { DispatcherStats } from './dispatcher';
 import { mergeDurations, type DurationHistogram, type TimedPoolStats } from './job-durations';
-import { photonsKey } from './redis';
+import { photonsKey, scanKeys } from './redis';
 
 export interface DispatcherStatus {
   id: string;
@@ -85,14 +85,9 @@ export async function readFleet(redis: Redis, prefix: string, heartbeatMs: numbe
 /** A function's stats in one heartbeat, with the seconds its answeredLastMinute spans. */
 type CountedPool = TimedPoolStats & { windowSec: number };
 
-async function readHeartbeats(redis: Redis, prefix: string): Promise<DispatcherStats[]> {
-  const keys: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, found] = await redis.scan(cursor, 'MATCH', photonsKey(prefix, 'dispatcher', '*'), 'COUNT', 500);
-    keys.push(...found);
-    cursor = next;
-  } while (cursor !== '0');
+/** Every live dispatcher's heartbeat. */
+export async function readHeartbeats(redis: Redis, prefix: string): Promise<DispatcherStats[]> {
+  const keys = await scanKeys(redis, photonsKey(prefix, 'dispatcher', '*'));
   if (keys.length === 0) return [];
   const values = await redis.mget(...keys);
   return values.flatMap((value) => {

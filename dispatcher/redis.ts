@@ -131,3 +131,28 @@ export function redacted(url: string): string {
     return '<invalid url>';
   }
 }
+
+/** Every key matching `pattern`, by SCAN (never KEYS, which blocks Redis). */
+export async function scanKeys(redis: Redis, pattern: string): Promise<string[]> {
+  const keys: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, batch] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    keys.push(...batch);
+    cursor = next;
+  } while (cursor !== '0');
+  return keys;
+}
+
+/** Removes every key matching `pattern` (e.g. `${prefix}:*` after a test or a benchmark). */
+export async function removeKeys(target: string | RedisOptions, pattern: string): Promise<number> {
+  const redis = new Redis(typeof target === 'string' ? workerConnection(target) : target);
+  try {
+    const keys = await scanKeys(redis, pattern);
+    let removed = 0;
+    for (let i = 0; i < keys.length; i += 1000) removed += await redis.unlink(...keys.slice(i, i + 1000));
+    return removed;
+  } finally {
+    await redis.quit().catch(() => redis.disconnect());
+  }
+}

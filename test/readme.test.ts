@@ -11,7 +11,7 @@ import pino from 'pino';
 import { loadConfig } from '../config';
 import { Dispatcher } from '../dispatcher/dispatcher';
 import { runLocal } from '../dispatcher/local-run';
-import { freePort } from '../dispatcher/redis';
+import { freePort, removeKeys } from '../dispatcher/redis';
 
 const execFileAsync = promisify(execFile);
 const REPO_ROOT = path.resolve(__dirname, '../..');
@@ -95,7 +95,7 @@ describe('README snippets', function () {
       assert.match(output, /"ok":true/, 'the HTTP invoke answered');
       assert.match(output, /hash/, 'status lists the function');
     } finally {
-      await removePrefix(prefix);
+      await removeKeys(REDIS_URL, `${prefix}:*`);
     }
   });
 
@@ -144,15 +144,3 @@ describe('README snippets', function () {
     });
   });
 });
-
-async function removePrefix(prefix: string): Promise<void> {
-  const { Redis } = await import('ioredis');
-  const client = new Redis(REDIS_URL);
-  let cursor = '0';
-  do {
-    const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    if (keys.length > 0) await client.unlink(...keys);
-    cursor = next;
-  } while (cursor !== '0');
-  await client.quit();
-}

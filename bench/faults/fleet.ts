@@ -5,7 +5,8 @@ import { once } from 'node:events';
 import * as path from 'node:path';
 import { Redis } from 'ioredis';
 import type { DispatcherStats } from '../../dispatcher/dispatcher';
-import { photonsKey, workerConnection } from '../../dispatcher/redis';
+import { readHeartbeats } from '../../dispatcher/fleet';
+import { workerConnection } from '../../dispatcher/redis';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
 const PHOTONS_BIN = path.join(REPO_ROOT, 'bin', 'photons.js');
@@ -82,16 +83,8 @@ export class Fleet {
   }
 
   /** The heartbeats on this prefix: one per live dispatcher, expiring after three periods. */
-  async heartbeats(): Promise<DispatcherStats[]> {
-    const keys: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, batch] = await this.redis.scan(cursor, 'MATCH', photonsKey(this.prefix, 'dispatcher', '*'), 'COUNT', 1000);
-      cursor = next;
-      keys.push(...batch);
-    } while (cursor !== '0');
-    if (keys.length === 0) return [];
-    return (await this.redis.mget(keys)).flatMap((v) => (v ? [JSON.parse(v) as DispatcherStats] : []));
+  heartbeats(): Promise<DispatcherStats[]> {
+    return readHeartbeats(this.redis, this.prefix);
   }
 
   async heartbeatOf(member: Member): Promise<DispatcherStats | undefined> {

@@ -9,7 +9,8 @@ import { Redis, type RedisOptions } from 'ioredis';
 import pino from 'pino';
 import { loadConfig, type ConfigOverrides, type PhotonsConfig } from '../../config';
 import { Dispatcher, type DispatcherStats } from '../../dispatcher/dispatcher';
-import { photonsKey, workerConnection } from '../../dispatcher/redis';
+import { readHeartbeats } from '../../dispatcher/fleet';
+import { removeKeys, scanKeys, workerConnection } from '../../dispatcher/redis';
 
 export const REDIS_URL = process.env.PHOTONS_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -216,11 +217,8 @@ export class TestBed {
   }
 
   /** The heartbeats of every dispatcher on this prefix. */
-  async heartbeats(): Promise<DispatcherStats[]> {
-    const keys = await this.scan(photonsKey(this.prefix, 'dispatcher', '*'));
-    if (keys.length === 0) return [];
-    const values = await this.redis.mget(keys);
-    return values.flatMap((v) => (v ? [JSON.parse(v) as DispatcherStats] : []));
+  heartbeats(): Promise<DispatcherStats[]> {
+    return readHeartbeats(this.redis, this.prefix);
   }
 
   /** Waits until a dispatcher process has published its first heartbeat: it is consuming. */
@@ -228,15 +226,8 @@ export class TestBed {
     return until(`dispatcher pid ${pid} to publish a heartbeat`, async () => (await this.heartbeats()).find((s) => s.pid === pid), timeoutMs, 100);
   }
 
-  async scan(pattern: string): Promise<string[]> {
-    const keys: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, batch] = await this.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-      cursor = next;
-      keys.push(...batch);
-    } while (cursor !== '0');
-    return keys;
+  scan(pattern: string): Promise<string[]> {
+    return scanKeys(this.redis, pattern);
   }
 
   async cleanup(): Promise<void> {
@@ -255,21 +246,7 @@ export class TestBed {
 }
 
 /** SCAN + UNLINK of every key matching `pattern`, with a client of its own. */
-export async function removeKeys(connection: RedisOptions, pattern: string): Promise<number> {
-  const client = new Redis(connection);
-  try {
-    let cursor = '0';
-    let removed = 0;
-    do {
-      const [next, batch] = await client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-      cursor = next;
-      if (batch.length > 0) removed += await client.unlink(...batch);
-    } while (cursor !== '0');
-    return removed;
-  } finally {
-    await client.quit().catch(() => client.disconnect());
-  }
-}
+export { removeKeys };
 
 /** Fetches jobs by id (BullMQ's getJob per id, in parallel), failing on any that is gone. */
 export async function jobsById(queue: Queue, ids: readonly string[]): Promise<Job[]> {

@@ -2,7 +2,7 @@
 // test functions under a fresh key prefix, and one cleanup that closes everything and removes the keys.
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
-import { Redis } from 'ioredis';
+import { removeKeys } from '../../dispatcher/redis';
 import pino from 'pino';
 import { loadConfig, type ConfigOverrides, type PhotonsConfig } from '../../config';
 import { Dispatcher } from '../../dispatcher/dispatcher';
@@ -65,19 +65,9 @@ export async function startStack(overrides: ConfigOverrides = {}): Promise<Stack
   };
 }
 
-/** SCAN + UNLINK of every key under the prefix. */
+/** Removes every key under the prefix. */
 export async function removePrefix(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS_URL);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.unlink(...keys);
-    } while (cursor !== '0');
-  } finally {
-    await redis.quit();
-  }
+  await removeKeys(REDIS_URL, `${prefix}:*`);
 }
 
 export function range(n: number): number[] {
