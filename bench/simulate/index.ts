@@ -1,5 +1,6 @@
 // `photons bench simulate`: the paper's Azure-trace simulation (100 hosts × 40 GB, 10,000 functions,
 // 15 minutes) run with the dispatcher's placement code, photon against lambda, Poisson and bursty.
+import * as path from 'node:path';
 import { saveResults } from '../paper-results';
 import { machine, table, type SuiteOptions, type SuiteReport } from '../report';
 import { calibration, generatePopulation, invocationDurationMs, ArrivalProcess, type FunctionProfile } from '../trace/generator';
@@ -116,7 +117,7 @@ export async function simulateBench(options: SuiteOptions): Promise<SuiteReport>
     `Generated population against the published trace: ${describeCalibration(result.calibration)}`,
   ];
   const report = { lines, result };
-  if (!options.quick) lines.push(`Results: ${saveResults('simulate', report)} and bench/RESULTS.md`);
+  if (!options.quick) lines.push(`Results: ${path.relative(process.cwd(), saveResults('simulate', report))} and bench/RESULTS.md`);
   return report;
 }
 
