@@ -3,10 +3,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { freemem, tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { Redis } from 'ioredis';
 import pino from 'pino';
 import { loadConfig } from '../config';
-import { ensureRedis, workerConnection } from '../dispatcher/redis';
+import { ensureRedis, removeKeys } from '../dispatcher/redis';
 import { bundleFunction } from '../photon-worker/bundle';
 import { runCell, type CellEnv, type CellMode, type CellResult } from './paper-cell';
 import { paperReport, type SkippedCell } from './paper-report';
@@ -70,7 +69,7 @@ export async function paperBench(options: SuiteOptions): Promise<SuiteReport> {
       } catch (err) {
         skipped.push({ workload: workload.name, mode, concurrency, reason: `failed: ${(err as Error).message.split('\n')[0]}` });
       } finally {
-        await removeKeys(redis.url, env.prefix);
+        await removeKeys(redis.url, `${env.prefix}:*`);
       }
     }
     const report = paperReport({ cells, skipped, workloads: chosen, concurrencies, seconds: (performance.now() - started) / 1000, quick: options.quick });
@@ -113,18 +112,4 @@ function skipReason(planned: PlannedCell, done: CellResult[], elapsedMs: number,
     }
   }
   return undefined;
-}
-
-async function removeKeys(url: string, prefix: string): Promise<void> {
-  const client = new Redis(workerConnection(url));
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      if (keys.length > 0) await client.unlink(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    await client.quit();
-  }
 }

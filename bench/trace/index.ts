@@ -3,10 +3,9 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { Redis } from 'ioredis';
 import pino from 'pino';
 import { loadConfig } from '../../config';
-import { ensureRedis, workerConnection } from '../../dispatcher/redis';
+import { ensureRedis, removeKeys } from '../../dispatcher/redis';
 import { saveResults } from '../paper-results';
 import { machine, table, type SuiteOptions, type SuiteReport } from '../report';
 import { azure2021Trace, parseAzure2021 } from './azure2021';
@@ -75,7 +74,7 @@ export async function traceBench(options: SuiteOptions): Promise<SuiteReport> {
             redisUrl: redis.url, prefix: runPrefix, scratch,
           });
         } finally {
-          await removeKeys(redis.url, runPrefix);
+          await removeKeys(redis.url, `${runPrefix}:*`);
         }
       };
       // Back to back, photon first: the machine's load drifts less within a pair.
@@ -139,19 +138,6 @@ function sampleTrace(): Trace {
   return azure2021Trace(rows, () => clamp(burrQuantile(random(), 11.652, 0.221, 107.083), 100, 1_800));
 }
 
-async function removeKeys(url: string, prefix: string): Promise<void> {
-  const client = new Redis(workerConnection(url));
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      if (keys.length > 0) await client.unlink(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    await client.quit();
-  }
-}
 
 function round(value: number): number {
   return Number(value.toFixed(3));
