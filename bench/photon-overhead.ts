@@ -90,6 +90,7 @@ async function measureThreads(bundle: FunctionBundle, count: number): Promise<nu
           mode: 'lambda',
           memoryMb: 512,
           watchdogMs: 60_000,
+          startTimeoutMs: 60_000,
           defaultTimeoutMs: 60_000,
           logLevel: 'silent',
           logger: pino({ level: 'silent' }),

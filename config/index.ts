@@ -16,6 +16,7 @@ export interface PhotonsConfig {
     spareThreads: number;
     keepAliveMs: number;
     watchdogMs: number;
+    startTimeoutMs: number;
     eluHigh: number;
   };
   job: { timeoutMs: number };

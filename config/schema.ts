@@ -74,6 +74,12 @@ export const schema = {
       default: 10_000,
       env: 'PHOTONS_WATCHDOG_MS',
     },
+    startTimeoutMs: {
+      doc: 'A runtime that has not loaded its function this long after it started is replaced (its top level loops or blocks). Longer than watchdogMs: many runtimes starting at once on few cores are slow, not stuck.',
+      format: 'positive-int',
+      default: 60_000,
+      env: 'PHOTONS_START_TIMEOUT_MS',
+    },
     eluHigh: {
       doc: 'Event-loop utilisation (0..1) above which a function is CPU-bound and gets another runtime.',
       format: 'fraction',

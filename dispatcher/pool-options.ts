@@ -17,6 +17,8 @@ export interface PoolOptions {
   memoryMb: number;
   keepAliveMs: number;
   watchdogMs: number;
+  /** How long a runtime may take to load its function before it is replaced. */
+  startTimeoutMs: number;
   defaultTimeoutMs: number;
   /** Most jobs in one batch message. */
   batchSize: number;
@@ -47,6 +49,7 @@ export function poolOptionsFrom(
     memoryMb: config.runtime.memoryMb,
     keepAliveMs: config.runtime.keepAliveMs,
     watchdogMs: config.runtime.watchdogMs,
+    startTimeoutMs: config.runtime.startTimeoutMs,
     defaultTimeoutMs: config.job.timeoutMs,
     batchSize: config.batch.size,
     batchLingerMs: config.batch.lingerMs,

@@ -271,6 +271,7 @@ export class RuntimePool {
       mode: this.options.mode,
       memoryMb: this.config?.memoryMb ?? this.options.memoryMb,
       watchdogMs: this.options.watchdogMs,
+      startTimeoutMs: this.options.startTimeoutMs,
       defaultTimeoutMs: this.options.defaultTimeoutMs,
       logLevel: this.options.logLevel,
       logger: this.options.logger,

@@ -22,6 +22,8 @@ export interface RuntimeOptions {
   mode: Mode;
   memoryMb: number;
   watchdogMs: number;
+  /** How long loading the function may keep the thread from answering. */
+  startTimeoutMs: number;
   defaultTimeoutMs: number;
   logLevel: string;
   logger: Logger;
@@ -58,6 +60,7 @@ export class Runtime {
   private readonly watchdog: NodeJS.Timeout;
   private exitReason: SerializedError | null = null;
   private retiring = false;
+  private readyAt: number | undefined;
   /** Set when the function failed to load: its jobs fail, nothing retries. */
   initError: SerializedError | undefined;
 
@@ -171,6 +174,7 @@ export class Runtime {
     switch (message.type) {
       case 'ready':
         this.state = 'ready';
+        this.readyAt = Date.now();
         this.config = message.config;
         this.initMs = message.initMs;
         this.baseHeap = message.heapUsed;
@@ -219,11 +223,15 @@ export class Runtime {
   private checkAlive(): void {
     if (this.state === 'dead' || this.state === 'closing') return;
     const silentMs = Date.now() - this.lastPong;
-    if (silentMs > this.options.watchdogMs) {
-      const what = this.state === 'starting' ? 'while loading the function' : 'while running jobs';
-      this.options.logger.warn({ runtimeId: this.id, silentMs }, 'runtime event loop blocked: replacing the runtime');
+    // Loading gets its own allowance: many threads booting at once on few cores are slow, not stuck.
+    const starting = this.state === 'starting';
+    const limitMs = starting ? this.options.startTimeoutMs : this.options.watchdogMs;
+    if (silentMs > limitMs) {
+      this.options.logger.warn({ runtimeId: this.id, silentMs, starting }, 'runtime event loop blocked: replacing the runtime');
       void this.kill(
-        `The runtime of "${this.options.bundle.name}" stopped answering ${what}: its event loop was blocked for more than ${this.options.watchdogMs} ms (watchdogMs). A job probably loops without awaiting.`,
+        starting
+          ? `Function "${this.options.bundle.name}" (${this.options.bundle.file}) did not finish loading within ${limitMs} ms (runtime.startTimeoutMs): its module top level probably loops or blocks.`
+          : `The runtime of "${this.options.bundle.name}" stopped answering while running jobs: its event loop was blocked for more than ${limitMs} ms (watchdogMs). A job probably loops without awaiting.`,
       );
       return;
     }
@@ -237,6 +245,9 @@ export class Runtime {
       code: ErrorCodes.RUNTIME_DIED,
       message: `The runtime of "${this.options.bundle.name}" exited unexpectedly.`,
     };
+    // Dying before the function loaded (a top level that loops, or exhausts the heap) is the
+    // function's fault, not a job's: the pool then fails its jobs instead of restarting for ever.
+    if (this.readyAt === undefined && !this.retiring) this.initError ??= { ...reason, code: ErrorCodes.FUNCTION_INIT };
     for (const resolve of this.pending.values()) resolve({ kind: 'runtime-died', error: reason });
     this.pending.clear();
     this.options.onExit(this, this.retiring ? null : reason);

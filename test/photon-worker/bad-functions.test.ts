@@ -69,6 +69,20 @@ describe('bad functions', function () {
     }
   });
 
+  it('a module top level that never returns: every job fails with PHOTONS_ERR_FUNCTION_INIT, no endless restarts', async function () {
+    const file = fixture('top-level-loop.ts');
+    const outcomes = await runLocal(file, [{}, {}], {
+      concurrency: 2,
+      config: loadConfig({ 'log.level': 'fatal', 'runtime.startTimeoutMs': 500 }),
+    });
+    for (const outcome of outcomes) {
+      const error = errorOf(outcome);
+      assert.equal(error.code, ErrorCodes.FUNCTION_INIT);
+      assertNamesFunctionAndFile(error.message, file);
+      assert.match(error.message, /did not finish loading within 500 ms/);
+    }
+  });
+
   for (const name of ['no-default.ts', 'default-not-function.ts']) {
     it(`no default export function (${name}): PHOTONS_ERR_NO_HANDLER`, async function () {
       const file = fixture(name);
