@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { loadConfig } from '../../config';
 import { runLocal, type LocalOutcome } from '../../dispatcher/local-run';
+import { installFixturePackage } from './fixture-package';
 
 const REPO_ROOT = path.resolve(__dirname, '../../..');
 const LIMITS = path.join(REPO_ROOT, 'test/fixtures/isolation/limits');
@@ -23,6 +24,8 @@ function values(outcomes: LocalOutcome[]): unknown[] {
 }
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
+
+before(installFixturePackage);
 
 describe('contract limits (DESIGN.md "Contract")', function () {
   this.timeout(30_000);

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { loadConfig } from '../../config';
 import { runLocal } from '../../dispatcher/local-run';
 import type { Mode } from '../../photon-worker/types';
+import { installFixturePackage } from './fixture-package';
 
 const REPO_ROOT = path.resolve(__dirname, '../../..');
 const VIEW = path.join(REPO_ROOT, 'test/fixtures/isolation/view');
@@ -15,6 +16,8 @@ async function answer(file: string, input: unknown, mode: Mode = 'photon'): Prom
   assert.ok(outcome!.ok, JSON.stringify(outcome));
   return outcome!.value;
 }
+
+before(installFixturePackage);
 
 describe('a photon\'s view of the global object', function () {
   this.timeout(30_000);
