@@ -86,15 +86,6 @@ export interface SerializedError {
   stack?: string;
 }
 
-export function isSerializedError(value: unknown): value is SerializedError {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as SerializedError).code === 'string' &&
-    typeof (value as SerializedError).message === 'string'
-  );
-}
-
 /** A job that failed: `jobError` is the function's own error as the dispatcher stored it. */
 export class JobFailedError extends PhotonsError {
   constructor(
