@@ -67,15 +67,23 @@ export const apiFloodScenario: Scenario = {
 
       const badAnswers = schedule.flatMap((s, k) => (s.good ? [] : [{ kind: s.req.kind, req: s.req, answer: answers[k]! }]));
       const goodAnswers = schedule.flatMap((s, k) => (s.good ? [answers[k]!] : []));
-      const not4xx = badAnswers.filter(({ answer }) => answer.status === undefined || answer.status < 400 || answer.status >= 500);
+      // An upload over the body limit is answered 413 and cut off; a client still writing may see
+      // the cut (EPIPE) before it reads the 413. That is the server refusing, not failing: counted
+      // apart, as "cut after the limit", and any other answer to it still fails the scenario.
+      const cutAfterLimit = ({ req, answer }: { req: BadRequest; answer: Answer }): boolean =>
+        req.kind.endsWith('over the limit') && answer.status === undefined && (answer.error === 'EPIPE' || answer.error === 'ECONNRESET');
+      const not4xx = badAnswers.filter(
+        (bad) => !cutAfterLimit(bad) && (bad.answer.status === undefined || bad.answer.status < 400 || bad.answer.status >= 500),
+      );
       const accepted = ids.filter((_, k) => goodAnswers[k]!.status === 202);
       const alive = api.alive() && (await send(agent, base, { kind: 'health', method: 'GET', path: '/health', headers: {} })).status === 200;
 
       await settle(fleet.redis, prefix, 'tally', accepted.length);
       const counts = count(await readOutcomes(fleet.redis, prefix, 'tally', ids), ids);
       const statuses = new Map<string, number>();
-      for (const { answer } of badAnswers) {
-        const key = answer.status === undefined ? `no answer (${answer.error})` : String(answer.status);
+      for (const bad of badAnswers) {
+        const { answer } = bad;
+        const key = cutAfterLimit(bad) ? 'cut after the limit' : answer.status === undefined ? `no answer (${answer.error})` : String(answer.status);
         statuses.set(key, (statuses.get(key) ?? 0) + 1);
       }
       const latencies = goodAnswers.map((a) => a.ms);
@@ -111,18 +119,35 @@ function send(agent: Agent, base: string, req: BadRequest): Promise<Answer> {
     };
     const headers: Record<string, string | number> = { ...req.headers };
     if (req.body !== undefined && !req.chunked) headers['content-length'] = Buffer.byteLength(req.body);
+    let responded = false;
     const outgoing = request(`${base}${req.path}`, { method: req.method, headers, agent, timeout: 30_000 }, (res) => {
+      responded = true;
       res.resume();
       res.on('end', () => done({ status: res.statusCode }));
       res.on('error', () => done({ status: res.statusCode }));
     });
     outgoing.on('timeout', () => outgoing.destroy(new Error('timeout')));
-    // A server may answer 413 and close before the whole body is sent; the answer still counts.
-    outgoing.on('error', (err: NodeJS.ErrnoException) => done({ status: undefined, error: err.code ?? err.message }));
-    if (req.body !== undefined) {
-      if (req.chunked) for (let at = 0; at < req.body.length; at += 16_384) outgoing.write(req.body.slice(at, at + 16_384));
-      else outgoing.write(req.body);
+    // A server may answer 413 and close before the whole body is sent; the answer still counts, so
+    // a write that fails (EPIPE) leaves the answer already on its way a moment to be read.
+    outgoing.on('error', (err: NodeJS.ErrnoException) => {
+      const error = err.code ?? err.message;
+      if (req.chunked && (error === 'EPIPE' || error === 'ECONNRESET')) setTimeout(() => done({ status: undefined, error }), 500);
+      else done({ status: undefined, error });
+    });
+    if (req.body === undefined) {
+      outgoing.end();
+    } else if (!req.chunked) {
+      outgoing.end(req.body);
+    } else {
+      // Chunk by chunk, yielding between chunks, so an early answer is read before more is written.
+      const body = req.body;
+      void (async () => {
+        for (let at = 0; at < body.length && !responded && !outgoing.destroyed; at += 16_384) {
+          outgoing.write(body.slice(at, at + 16_384));
+          await new Promise((next) => setImmediate(next));
+        }
+        if (!outgoing.destroyed) outgoing.end();
+      })();
     }
-    outgoing.end();
   });
 }
