@@ -6,7 +6,8 @@ import { Queue, QueueEvents, Worker, type JobsOptions } from 'bullmq';
 import pino from 'pino';
 import { loadConfig } from '../config';
 import { Dispatcher } from '../dispatcher/dispatcher';
-import { ensureRedis, removeKeys, workerConnection, type LocalRedis } from '../dispatcher/redis';
+import { removeKeys, workerConnection } from '../dispatcher/redis';
+import { ensureRedis, type LocalRedis } from '../dispatcher/redis-server';
 import { machine, median, table, type SuiteOptions, type SuiteReport } from './report';
 
 const FUNCTIONS = path.join(__dirname, '..', '..', 'bench', 'functions');
@@ -15,7 +16,7 @@ const JOB_OPTIONS: JobsOptions = { removeOnComplete: true, removeOnFail: true };
 export async function dispatchBench(options: SuiteOptions): Promise<SuiteReport> {
   const logger = pino({ level: 'warn' });
   const base = loadConfig();
-  const redis = await ensureRedis(base.redis.url, base.redis.autostart, logger);
+  const redis = await ensureRedis(base.redis, base.redis.autostart, logger);
   const prefix = `bench-${process.pid}-${Date.now().toString(36)}`;
   const jobs = options.quick ? 5_000 : 20_000;
   const concurrency = 128;

@@ -5,7 +5,8 @@ import { freemem, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import pino from 'pino';
 import { loadConfig } from '../config';
-import { ensureRedis, removeKeys } from '../dispatcher/redis';
+import { removeKeys } from '../dispatcher/redis';
+import { ensureRedis } from '../dispatcher/redis-server';
 import { bundleFunction } from '../photon-worker/bundle';
 import { runCell, type CellEnv, type CellMode, type CellResult } from './paper-cell';
 import { paperReport, type SkippedCell } from './paper-report';
@@ -31,7 +32,7 @@ interface PlannedCell {
 export async function paperBench(options: SuiteOptions): Promise<SuiteReport> {
   const logger = pino({ level: 'warn' });
   const base = loadConfig();
-  const redis = await ensureRedis(base.redis.url, base.redis.autostart, logger);
+  const redis = await ensureRedis(base.redis, base.redis.autostart, logger);
   const prefix = `paper-${process.pid}-${Date.now().toString(36)}`;
   const rest = await startRestService();
   const scratch = mkdtempSync(path.join(tmpdir(), 'photons-paper-'));

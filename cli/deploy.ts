@@ -1,12 +1,10 @@
 // `photons deploy <file|dir>`: bundles functions here and stores them in Redis under their content
 // hash; dispatchers on every host switch to exactly that version, the old one finishing its jobs.
 import { stat } from 'node:fs/promises';
-import { Redis } from 'ioredis';
 import { loadConfig } from '../config';
 import { findFunctionFiles } from '../dispatcher/catalog';
 import { deployBundle } from '../dispatcher/deployments';
-import { pingRedis, producerConnection, redacted } from '../dispatcher/redis';
-import { ErrorCodes, PhotonsError } from '../errors';
+import { connectFleet } from '../dispatcher/redis';
 import { bundleFunction } from '../photon-worker/bundle';
 import { parse, usageError, type Command } from './args';
 
@@ -26,11 +24,7 @@ export const deployCommand: Command = {
     const files = info.isDirectory() ? [...(await findFunctionFiles(target)).values()] : [target];
     // Every file bundles before anything is deployed: a broken folder changes nothing.
     const bundles = await Promise.all(files.map((file) => bundleFunction(file)));
-    if (!(await pingRedis(config.redis.url))) {
-      throw new PhotonsError(ErrorCodes.REDIS_UNAVAILABLE, `No Redis answers at ${redacted(config.redis.url)}. Set PHOTONS_REDIS_URL to the fleet's Redis.`);
-    }
-    const redis = new Redis({ ...producerConnection(config.redis.url), lazyConnect: true });
-    await redis.connect();
+    const redis = await connectFleet(config.redis);
     try {
       for (const bundle of bundles) {
         await deployBundle(redis, config.redis.prefix, bundle);

@@ -1,7 +1,7 @@
 // `photons health`: the container healthcheck. Exit 0 when Redis answers (and, with --api, when
 // the API on this host answers /health); exit 1 with the reason otherwise.
 import { loadConfig } from '../config';
-import { pingRedis, redacted } from '../dispatcher/redis';
+import { checkRedis, redacted } from '../dispatcher/redis';
 import { parse, usageError, type Command } from './args';
 
 export const healthCommand: Command = {
@@ -16,8 +16,10 @@ export const healthCommand: Command = {
     const args = parse(this, argv);
     if (args.positionals.length > 0) throw usageError(this, `Unexpected arguments: ${args.positionals.join(' ')}.`);
     const config = loadConfig({}, (args.values.config as string | undefined) ?? process.env.PHOTONS_CONFIG);
-    if (!(await pingRedis(config.redis.url))) {
-      process.stderr.write(`unhealthy: no Redis answers at ${redacted(config.redis.url)}\n`);
+    // A Redis that answers but does not fit (a cluster node addressed as one Redis) is unhealthy too.
+    const answers = await checkRedis(config.redis).catch((err: Error) => err);
+    if (answers !== true) {
+      process.stderr.write(`unhealthy: ${answers === false ? `no Redis answers at ${redacted(config.redis.url)}` : answers.message}\n`);
       return 1;
     }
     if (args.values.api) {

@@ -3,7 +3,8 @@
 import pino, { type Logger } from 'pino';
 import { loadConfig, type ConfigOverrides, type PhotonsConfig } from '../config';
 import { Dispatcher } from '../dispatcher/dispatcher';
-import { ensureRedis, pingRedis, redacted, type LocalRedis } from '../dispatcher/redis';
+import { checkRedis, redacted } from '../dispatcher/redis';
+import { ensureRedis, type LocalRedis } from '../dispatcher/redis-server';
 import { ErrorCodes, PhotonsError } from '../errors';
 import { MODES, type Mode } from '../photon-worker/types';
 import { startApi } from '../producer/api/server';
@@ -40,7 +41,7 @@ export const dispatcherCommand: Command = {
   async run(argv) {
     const config = serveConfig(this, parse(this, argv));
     const logger = pino({ level: config.log.level }).child({ component: 'dispatcher' });
-    if (!(await pingRedis(config.redis.url))) {
+    if (!(await checkRedis(config.redis))) {
       throw new PhotonsError(
         ErrorCodes.REDIS_UNAVAILABLE,
         `No Redis answers at ${redacted(config.redis.url)}. Start one or set PHOTONS_REDIS_URL (\`photons start\` starts a private one).`,
@@ -58,7 +59,7 @@ export const startCommand: Command = {
   async run(argv) {
     const config = serveConfig(this, parse(this, argv));
     const logger = pino({ level: config.log.level }).child({ component: 'start' });
-    const redis = await ensureRedis(config.redis.url, config.redis.autostart, logger);
+    const redis = await ensureRedis(config.redis, config.redis.autostart, logger);
     const effective = redis.url === config.redis.url ? config : loadConfig({ ...flatten(config), 'redis.url': redis.url });
     return serveUntilSignal(effective, logger, { localRedis: redis.local, withApi: true });
   },

@@ -1,10 +1,8 @@
 // `photons status`: what is queued and what runs where, over every dispatcher, read from Redis.
-import { Redis } from 'ioredis';
 import { table } from './table';
 import { loadConfig } from '../config';
 import { readFleet, type FleetStatus } from '../dispatcher/fleet';
-import { pingRedis, producerConnection, redacted } from '../dispatcher/redis';
-import { ErrorCodes, PhotonsError } from '../errors';
+import { connectFleet } from '../dispatcher/redis';
 import { parse, positiveInt, usageError, type Command } from './args';
 
 export const statusCommand: Command = {
@@ -22,11 +20,7 @@ export const statusCommand: Command = {
     if (args.positionals.length > 0) throw usageError(this, `Unexpected arguments: ${args.positionals.join(' ')}.`);
     const intervalMs = positiveInt(this, args, 'interval-ms') ?? 1_000;
     const config = loadConfig({}, (args.values.config as string | undefined) ?? process.env.PHOTONS_CONFIG);
-    if (!(await pingRedis(config.redis.url))) {
-      throw new PhotonsError(ErrorCodes.REDIS_UNAVAILABLE, `No Redis answers at ${redacted(config.redis.url)}. Set PHOTONS_REDIS_URL to the fleet's Redis.`);
-    }
-    const redis = new Redis({ ...producerConnection(config.redis.url), lazyConnect: true });
-    await redis.connect();
+    const redis = await connectFleet(config.redis);
     const read = () => readFleet(redis, config.redis.prefix, config.dispatcher.heartbeatMs);
     try {
       if (!args.values.watch) {

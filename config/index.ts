@@ -6,7 +6,7 @@ import type { Mode } from '../photon-worker/types';
 import { schema } from './schema';
 
 export interface PhotonsConfig {
-  redis: { url: string; autostart: boolean; prefix: string };
+  redis: { url: string; cluster: boolean; autostart: boolean; prefix: string };
   functionsDir: string;
   mode: Mode;
   runtime: {
@@ -72,14 +72,17 @@ convict.addFormat({
 convict.addFormat({
   name: 'redis-url',
   validate(value: unknown) {
-    let url: URL | undefined;
-    try {
-      url = new URL(String(value));
-    } catch {
-      url = undefined;
-    }
-    if (!url || (url.protocol !== 'redis:' && url.protocol !== 'rediss:')) {
-      throw new Error('must be a URL like redis://host:6379 or rediss://user:password@host:6380');
+    // A comma-separated list names the nodes of a cluster; loadConfig checks redis.cluster is on.
+    for (const one of String(value).split(',')) {
+      let url: URL | undefined;
+      try {
+        url = new URL(one.trim());
+      } catch {
+        url = undefined;
+      }
+      if (!url || (url.protocol !== 'redis:' && url.protocol !== 'rediss:')) {
+        throw new Error('must be a URL like redis://host:6379 or rediss://user:password@host:6380 (for a cluster: several, comma-separated)');
+      }
     }
   },
 });
@@ -100,10 +103,23 @@ export function loadConfig(overrides: ConfigOverrides = {}, file = process.env.P
       if (value !== undefined) config.set(key as never, value as never);
     }
     config.validate({ allowed: 'strict' });
+    checkRedisUrl(config.get('redis.url'), config.get('redis.cluster'));
   } catch (err) {
     throw new PhotonsError(ErrorCodes.CONFIG, describeConfigError(err, file), { cause: err });
   }
   return deepFreeze(config.getProperties());
+}
+
+/** What one key's format cannot see: a URL list needs a cluster, and a cluster has only database 0. */
+function checkRedisUrl(url: string, cluster: boolean): void {
+  const urls = url.split(',').map((one) => new URL(one.trim()));
+  if (urls.length > 1 && !cluster) {
+    throw new Error('redis.url: lists several Redis URLs, which only a Redis Cluster takes: set redis.cluster (PHOTONS_REDIS_CLUSTER=true) or give one URL');
+  }
+  const withDb = urls.find((one) => one.pathname.length > 1 && one.pathname !== '/0');
+  if (cluster && withDb) {
+    throw new Error(`redis.url: names database ${withDb.pathname.slice(1)}, but a Redis Cluster has only database 0: drop the /${withDb.pathname.slice(1)}`);
+  }
 }
 
 /** Every key with its env var, default and doc, for `photons config` and the README. */

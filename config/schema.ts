@@ -6,11 +6,17 @@ import { MODES } from '../photon-worker/types';
 export const schema = {
   redis: {
     url: {
-      doc: 'Redis URL of the job queues (redis:// or rediss://, with user and password if any).',
+      doc: 'Redis URL of the job queues (redis:// or rediss://, with user and password if any). With redis.cluster: one or more comma-separated URLs of the cluster\'s nodes.',
       format: 'redis-url',
       default: 'redis://127.0.0.1:6379',
       env: 'PHOTONS_REDIS_URL',
       sensitive: true,
+    },
+    cluster: {
+      doc: 'The Redis is a Redis Cluster: each function\'s queue carries its own hash tag ({fn}), so the queues spread over the shards.',
+      format: Boolean,
+      default: false,
+      env: 'PHOTONS_REDIS_CLUSTER',
     },
     autostart: {
       doc: '`photons start`: when no Redis answers at redis.url, start a private redis-server (if on the PATH) on a free port.',

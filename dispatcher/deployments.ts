@@ -2,9 +2,8 @@
 // hash and names it the function's current version; every dispatcher, on any host, loads exactly
 // that bundle and switches to it when told, while the version before finishes its running jobs.
 import * as path from 'node:path';
-import type { Redis } from 'ioredis';
 import type { FunctionBundle } from '../photon-worker/bundle';
-import { photonsKey } from './redis';
+import { photonsKey, type RedisClient } from './redis';
 
 /** Pub/sub channel (under the key prefix) on which a new version reaches every dispatcher. */
 export const DEPLOY_CHANNEL = 'deploy';
@@ -15,12 +14,11 @@ export interface DeployNotice {
 }
 
 /** Stores the bundle by content hash and makes it the function's current version; tells every dispatcher. */
-export async function deployBundle(redis: Redis, prefix: string, bundle: FunctionBundle): Promise<void> {
-  await redis
-    .multi()
-    .set(photonsKey(prefix, 'bundle', bundle.hash), JSON.stringify(bundle))
-    .hset(photonsKey(prefix, 'deployed'), bundle.name, bundle.hash)
-    .exec();
+export async function deployBundle(redis: RedisClient, prefix: string, bundle: FunctionBundle): Promise<void> {
+  // The bundle first, then the name pointing at it: no one ever reads a version that is not
+  // there. Two commands, not a MULTI: on a cluster the two keys may sit on different shards.
+  await redis.set(photonsKey(prefix, 'bundle', bundle.hash), JSON.stringify(bundle));
+  await redis.hset(photonsKey(prefix, 'deployed'), bundle.name, bundle.hash);
   await redis.publish(photonsKey(prefix, DEPLOY_CHANNEL), JSON.stringify({ fn: bundle.name, hash: bundle.hash } satisfies DeployNotice));
 }
 
@@ -28,7 +26,7 @@ export async function deployBundle(redis: Redis, prefix: string, bundle: Functio
  * A stored bundle, placed in this host's functions folder: the path it was bundled at may not
  * exist here, and its `require` of node_modules packages must resolve from this installation.
  */
-export async function loadBundle(redis: Redis, prefix: string, hash: string, functionsDir: string): Promise<FunctionBundle | undefined> {
+export async function loadBundle(redis: RedisClient, prefix: string, hash: string, functionsDir: string): Promise<FunctionBundle | undefined> {
   const stored = await redis.get(photonsKey(prefix, 'bundle', hash));
   if (!stored) return undefined;
   const bundle = JSON.parse(stored) as FunctionBundle;
@@ -36,7 +34,7 @@ export async function loadBundle(redis: Redis, prefix: string, hash: string, fun
 }
 
 /** The current version of every deployed function. */
-export async function loadDeployed(redis: Redis, prefix: string, functionsDir: string): Promise<Map<string, FunctionBundle>> {
+export async function loadDeployed(redis: RedisClient, prefix: string, functionsDir: string): Promise<Map<string, FunctionBundle>> {
   const current = await redis.hgetall(photonsKey(prefix, 'deployed'));
   const bundles = new Map<string, FunctionBundle>();
   await Promise.all(
@@ -57,7 +55,7 @@ export class VersionLog {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly ttlSec: number,
   ) {}
@@ -75,15 +73,16 @@ export class VersionLog {
     const pending = this.pending;
     this.pending = new Map();
     if (pending.size === 0) return;
-    const multi = this.redis.multi();
-    for (const [fn, entries] of pending) {
-      const key = photonsKey(this.prefix, 'versions', fn);
-      multi.hset(key, Object.fromEntries(entries)).expire(key, this.ttlSec);
-    }
-    await multi.exec().catch(() => undefined); // a lost record costs a label, never a job
+    // One MULTI per function: its hash is one key, so this holds on a cluster too.
+    await Promise.all(
+      [...pending].map(([fn, entries]) => {
+        const key = photonsKey(this.prefix, 'versions', fn);
+        return this.redis.multi().hset(key, Object.fromEntries(entries)).expire(key, this.ttlSec).exec();
+      }),
+    ).catch(() => undefined); // a lost record costs a label, never a job
   }
 }
 
-export async function versionOf(redis: Redis, prefix: string, fn: string, jobId: string): Promise<string | undefined> {
+export async function versionOf(redis: RedisClient, prefix: string, fn: string, jobId: string): Promise<string | undefined> {
   return (await redis.hget(photonsKey(prefix, 'versions', fn), jobId)) ?? undefined;
 }

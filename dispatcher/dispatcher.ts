@@ -3,17 +3,18 @@
 // requests, publishes its heartbeat, and shuts down gracefully.
 import { hostname } from 'node:os';
 import { Worker, UnrecoverableError, type Job } from 'bullmq';
-import { Redis } from 'ioredis';
+import { Cluster, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import type { PhotonsConfig } from '../config';
 import { PhotonsError } from '../errors';
 import type { FunctionBundle } from '../photon-worker/bundle';
 import { CANCEL_CHANNEL, type CancelRequest } from '../queue-protocol';
 import { loadCatalog } from './catalog';
+import { DISPATCHER_ROLL } from './fleet';
 import { DEPLOY_CHANNEL, loadBundle, loadDeployed, VersionLog, type DeployNotice } from './deployments';
 import { JobRunner } from './job-runner';
 import { serveMetrics, type MetricsServer } from './metrics-server';
-import { photonsKey, workerConnection } from './redis';
+import { bullConnection, connectRedis, photonsKey, queueName, type RedisClient } from './redis';
 import { poolOptionsFrom } from './pool-options';
 import { RuntimePool, type PoolStats } from './runtime-pool';
 import { SpareThreads } from './spare-threads';
@@ -47,8 +48,10 @@ export class Dispatcher {
   private readonly startedAt = Date.now();
   private readonly served = new Map<string, Served>();
   private spares: SpareThreads | undefined;
-  private redis: Redis | undefined;
-  private subscriber: Redis | undefined;
+  private redis: RedisClient | undefined;
+  private subscriber: RedisClient | undefined;
+  /** The queue workers' connection: options for one Redis, a shared client for a cluster. */
+  private bull: RedisOptions | Cluster | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   /** Function name → its registry entry (file and hash, or why it does not load). */
   private registry: Record<string, string> = {};
@@ -72,7 +75,9 @@ export class Dispatcher {
 
   async start(): Promise<void> {
     const { config } = this;
-    this.redis = new Redis(workerConnection(config.redis.url));
+    this.redis = connectRedis(config.redis, 'worker');
+    this.bull = bullConnection(config.redis, 'worker');
+    if (this.bull instanceof Cluster) this.bull.on('error', (err) => this.logger.warn({ err }, 'redis cluster connection error'));
     this.redis.on('error', (err) => this.logger.warn({ err }, 'redis connection error'));
     this.versions = new VersionLog(this.redis, config.redis.prefix, config.producer.resultTtlSec);
     const catalog = await loadCatalog(config.functionsDir);
@@ -135,8 +140,10 @@ export class Dispatcher {
     clearInterval(this.heartbeat);
     await this.metricsServer?.close();
     await this.subscriber?.quit().catch(() => undefined);
+    if (this.bull && 'quit' in this.bull) await this.bull.quit().catch(() => undefined);
     if (this.redis) {
-      await this.redis.del(photonsKey(this.config.redis.prefix, 'dispatcher', this.id)).catch(() => undefined);
+      const { prefix } = this.config.redis;
+      await Promise.all([this.redis.del(photonsKey(prefix, 'dispatcher', this.id)), this.redis.zrem(photonsKey(prefix, DISPATCHER_ROLL), this.id)]).catch(() => undefined);
       await this.redis.quit().catch(() => undefined);
     }
     this.logger.info('dispatcher stopped');
@@ -152,7 +159,7 @@ export class Dispatcher {
     const served: Served = { pool: undefined, worker: undefined as unknown as Worker, active: new Map<string, Job>() };
     this.use(name, served, entry, deployed);
     served.worker = new Worker(
-      name,
+      queueName(name, config.redis.cluster),
       // Two parameters, not three: BullMQ then skips an AbortController per job; cancel requests
       // reach the pool directly (listen).
       async (job: Job, token?: string) => {
@@ -168,7 +175,7 @@ export class Dispatcher {
         }
       },
       {
-        connection: workerConnection(config.redis.url),
+        connection: this.bull instanceof Cluster ? this.bull : { ...this.bull },
         prefix: config.redis.prefix,
         concurrency: config.dispatcher.concurrency,
         lockDuration: config.dispatcher.lockDurationMs,
@@ -231,7 +238,7 @@ export class Dispatcher {
     const { prefix } = this.config.redis;
     const cancelChannel = photonsKey(prefix, CANCEL_CHANNEL);
     const deployChannel = photonsKey(prefix, DEPLOY_CHANNEL);
-    this.subscriber = new Redis(workerConnection(this.config.redis.url));
+    this.subscriber = connectRedis(this.config.redis, 'worker');
     this.subscriber.on('error', (err) => this.logger.warn({ err }, 'redis subscriber error'));
     this.subscriber.on('message', (channel: string, message: string) => {
       let notice: Partial<CancelRequest & DeployNotice>;
@@ -258,7 +265,13 @@ export class Dispatcher {
     if (!this.redis) return;
     const { prefix } = this.config.redis;
     const ttl = this.config.dispatcher.heartbeatMs * 3;
-    const writes: Promise<unknown>[] = [this.redis.set(photonsKey(prefix, 'dispatcher', this.id), JSON.stringify(this.stats()), 'PX', ttl)];
+    const roll = photonsKey(prefix, DISPATCHER_ROLL);
+    const now = Date.now();
+    const writes: Promise<unknown>[] = [
+      this.redis.set(photonsKey(prefix, 'dispatcher', this.id), JSON.stringify(this.stats()), 'PX', ttl),
+      this.redis.zadd(roll, now + ttl, this.id),
+      this.redis.zremrangebyscore(roll, '-inf', now),
+    ];
     // The registry goes with every heartbeat: producers refuse functions missing from it, and a
     // Redis restarted empty (unpersisted, flushed) would otherwise lose it until we restart.
     if (Object.keys(this.registry).length > 0) writes.push(this.redis.hset(photonsKey(prefix, 'functions'), this.registry));

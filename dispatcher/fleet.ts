@@ -1,10 +1,15 @@
 // The whole fleet as Redis sees it: every dispatcher's heartbeat and every function queue's counts.
 // `photons status`, the dashboard and /metrics read it; nothing here needs a dispatcher nearby.
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { DispatcherStats } from './dispatcher';
 import { mergeDurations, type DurationHistogram, type TimedPoolStats } from './job-durations';
-import { photonsKey, scanKeys } from './redis';
+import { photonsKey, queueName, type RedisClient } from './redis';
+
+/**
+ * Sorted set of the dispatcher ids, scored by when their heartbeat expires: readers list the
+ * live ones from it; each heartbeat drops the expired.
+ */
+export const DISPATCHER_ROLL = 'dispatchers';
 
 export interface DispatcherStatus {
   id: string;
@@ -52,7 +57,7 @@ export interface FleetStatus {
   functions: FunctionStatus[];
 }
 
-export async function readFleet(redis: Redis, prefix: string, heartbeatMs: number): Promise<FleetStatus> {
+export async function readFleet(redis: RedisClient, prefix: string, heartbeatMs: number): Promise<FleetStatus> {
   const now = Date.now();
   const heartbeats = await readHeartbeats(redis, prefix);
   const registry = await redis.hgetall(photonsKey(prefix, 'functions'));
@@ -85,11 +90,13 @@ export async function readFleet(redis: Redis, prefix: string, heartbeatMs: numbe
 /** A function's stats in one heartbeat, with the seconds its answeredLastMinute spans. */
 type CountedPool = TimedPoolStats & { windowSec: number };
 
-/** Every live dispatcher's heartbeat. */
-export async function readHeartbeats(redis: Redis, prefix: string): Promise<DispatcherStats[]> {
-  const keys = await scanKeys(redis, photonsKey(prefix, 'dispatcher', '*'));
-  if (keys.length === 0) return [];
-  const values = await redis.mget(...keys);
+/**
+ * Every live dispatcher's heartbeat: the ids from the roll, then each one's own key. No SCAN and
+ * no MGET, which on a cluster would miss the other shards or span slots.
+ */
+export async function readHeartbeats(redis: RedisClient, prefix: string): Promise<DispatcherStats[]> {
+  const ids = await redis.zrangebyscore(photonsKey(prefix, DISPATCHER_ROLL), Date.now(), '+inf');
+  const values = await Promise.all(ids.map((id) => redis.get(photonsKey(prefix, 'dispatcher', id))));
   return values.flatMap((value) => {
     if (!value) return [];
     try {
@@ -101,13 +108,13 @@ export async function readHeartbeats(redis: Redis, prefix: string): Promise<Disp
 }
 
 async function functionStatus(
-  redis: Redis,
+  redis: RedisClient,
   prefix: string,
   fn: string,
   registryEntry: string | undefined,
   pools: CountedPool[],
 ): Promise<FunctionStatus> {
-  const queue = new Queue(fn, { connection: redis, prefix });
+  const queue = new Queue(queueName(fn, redis.isCluster), { connection: redis, prefix });
   try {
     const counts = await queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'completed', 'failed', 'paused');
     const runtimes = pools.flatMap((p) => p.runtimes);

@@ -1,18 +1,17 @@
 // Runs one BullMQ job on a runtime pool and settles it: its result, its failure (with the retry
 // policy), or, when a runtime died under it, a hand-back to the queue or a failure as poison.
 import { UnrecoverableError, WaitingError, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { ErrorCodes, type SerializedError } from '../errors';
 import { CHUNK_JOB_NAME, type ChunkData, type ChunkResult } from '../queue-protocol';
-import { photonsKey } from './redis';
+import { photonsKey, type RedisClient } from './redis';
 import type { JobOutcome } from './runtime';
 import { POISON_DEATHS, type RuntimePool } from './runtime-pool';
 
 export class JobRunner {
   constructor(
     private readonly prefix: string,
-    private readonly redis: () => Redis,
+    private readonly redis: () => RedisClient,
     private readonly logger: Logger,
     /** While shutting down, a runtime retired under a job is no fault of the job's. */
     private readonly closing: () => boolean,

@@ -1,10 +1,23 @@
-// Redis connections and keys. Worker-side connections retry for ever (maxRetriesPerRequest: null,
-// as BullMQ requires); our own keys live beside BullMQ's under `<prefix>:__photons:`.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
-import { Redis, type RedisOptions } from 'ioredis';
-import type { Logger } from 'pino';
+// Redis connections and keys, for one Redis server or a Redis Cluster. Worker-side connections
+// retry for ever (maxRetriesPerRequest: null, as BullMQ requires); producers fail fast. Our own
+// keys live beside BullMQ's under `<prefix>:__photons:`; none of our commands spans two keys, so
+// they work unchanged on a cluster, where each key may sit on another shard.
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { ErrorCodes, PhotonsError } from '../errors';
+
+/** A connection to the queues: one Redis server, or a Redis Cluster. */
+export type RedisClient = Redis | Cluster;
+
+/**
+ * Where the queues live. `url` is one Redis, or with `cluster` one or more comma-separated URLs
+ * of the cluster's nodes (any of them: the client learns the others from the cluster).
+ */
+export interface RedisTarget {
+  url: string;
+  cluster: boolean;
+}
+
+export type ConnectionRole = 'worker' | 'producer';
 
 /** Connection options for BullMQ workers and the dispatcher's own commands. */
 export function workerConnection(url: string): RedisOptions {
@@ -14,6 +27,56 @@ export function workerConnection(url: string): RedisOptions {
 /** Connection options for producers: fail fast instead of queueing commands while Redis is away. */
 export function producerConnection(url: string): RedisOptions {
   return { ...fromUrl(url), enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 5_000 };
+}
+
+/** A connection of the given role to one Redis or to a cluster. */
+export function connectRedis(target: RedisTarget, role: ConnectionRole, extra: { lazyConnect?: boolean } = {}): RedisClient {
+  if (!target.cluster) {
+    return new Redis({ ...(role === 'worker' ? workerConnection(target.url) : producerConnection(target.url)), ...extra });
+  }
+  const seeds = clusterSeeds(target.url);
+  const { username, password, tls } = seeds[0]!;
+  const options: ClusterOptions = {
+    ...extra,
+    redisOptions: {
+      username,
+      password,
+      tls,
+      connectTimeout: 5_000,
+      maxRetriesPerRequest: role === 'worker' ? null : 1,
+    },
+    enableOfflineQueue: role === 'worker',
+    // Nodes announce themselves by address; with TLS the certificate names the host, so keep names as given.
+    dnsLookup: (address, callback) => callback(null, address),
+  };
+  return new Cluster(
+    seeds.map(({ host, port }) => ({ host, port })),
+    options,
+  );
+}
+
+/**
+ * What BullMQ takes as `connection`: for one Redis, options (each queue opens its own connection,
+ * as before); for a cluster, a shared Cluster client, which BullMQ duplicates where it blocks.
+ * The caller closes a shared client after the queues that use it.
+ */
+export function bullConnection(target: RedisTarget, role: ConnectionRole): RedisOptions | Cluster {
+  if (!target.cluster) return role === 'worker' ? workerConnection(target.url) : producerConnection(target.url);
+  return connectRedis(target, role) as Cluster;
+}
+
+/**
+ * The BullMQ queue of a function. On a cluster its name is a hash tag, `{fn}`: every key of one
+ * queue then hashes to one slot (BullMQ's scripts need that), and the functions spread over the
+ * shards. On one Redis it is the bare name, so that a plain `new Queue(fn)` reaches it.
+ */
+export function queueName(fn: string, cluster: boolean): string {
+  return cluster ? `{${fn}}` : fn;
+}
+
+/** The seed nodes of a cluster URL list. */
+export function clusterSeeds(urls: string): RedisOptions[] {
+  return urls.split(',').map((url) => fromUrl(url.trim()));
 }
 
 function fromUrl(url: string): RedisOptions {
@@ -34,123 +97,129 @@ export function photonsKey(prefix: string, ...parts: string[]): string {
   return [prefix, '__photons', ...parts].join(':');
 }
 
-/** Answers whether Redis answers at `url`, and checks it is new enough for BullMQ. */
+/** Answers whether one Redis server answers at `url`, and checks it is new enough for BullMQ. */
 export async function pingRedis(url: string, timeoutMs = 1_500): Promise<boolean> {
+  return (await probe(url, timeoutMs)) !== undefined;
+}
+
+/**
+ * Answers whether the target answers (for a cluster: any of its seed nodes, with every slot
+ * served); throws when it answers but does not fit: too old for BullMQ, or a cluster node
+ * addressed as one Redis and the other way round, which would otherwise fail job by job.
+ */
+export async function checkRedis(target: RedisTarget, timeoutMs = 1_500): Promise<boolean> {
+  for (const url of target.cluster ? target.url.split(',').map((u) => u.trim()) : [target.url]) {
+    const info = await probe(url, timeoutMs);
+    if (info === undefined) continue;
+    if (info.clusterEnabled && !target.cluster) {
+      throw new PhotonsError(
+        ErrorCodes.CONFIG,
+        `Redis at ${redacted(url)} is a node of a Redis Cluster: set PHOTONS_REDIS_CLUSTER=true (redis.cluster), and list one or more of its nodes in PHOTONS_REDIS_URL.`,
+      );
+    }
+    if (!info.clusterEnabled && target.cluster) {
+      throw new PhotonsError(
+        ErrorCodes.CONFIG,
+        `Redis at ${redacted(url)} is not a cluster node (cluster_enabled:0), yet PHOTONS_REDIS_CLUSTER (redis.cluster) is on: turn it off, or point PHOTONS_REDIS_URL at the cluster's nodes.`,
+      );
+    }
+    if (target.cluster && info.clusterState !== 'ok') {
+      throw new PhotonsError(
+        ErrorCodes.REDIS_UNAVAILABLE,
+        `The Redis Cluster of ${redacted(url)} does not serve every slot (cluster_state:${info.clusterState}): finish creating it (redis-cli --cluster create …) or bring back the failed shard.`,
+      );
+    }
+    return true;
+  }
+  return false;
+}
+
+/** A ready producer connection to the fleet's Redis; a clear error when it does not answer or fit. */
+export async function connectFleet(target: RedisTarget): Promise<RedisClient> {
+  if (!(await checkRedis(target))) {
+    throw new PhotonsError(ErrorCodes.REDIS_UNAVAILABLE, `No Redis answers at ${redacted(target.url)}. Set PHOTONS_REDIS_URL to the fleet's Redis.`);
+  }
+  const redis = connectRedis(target, 'producer', { lazyConnect: true });
+  redis.on('error', () => undefined); // commands fail with the reason; nothing else to do with it
+  await redis.connect();
+  return redis;
+}
+
+interface Probe {
+  clusterEnabled: boolean;
+  /** CLUSTER INFO's cluster_state ('ok' when every slot is served); empty when not a cluster node. */
+  clusterState: string;
+}
+
+/** What one server says of itself, or undefined when it does not answer. */
+async function probe(url: string, timeoutMs: number): Promise<Probe | undefined> {
   const client = new Redis({ ...fromUrl(url), lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null });
   client.on('error', () => undefined);
   try {
     await client.connect();
-    const info = await client.info('server');
-    const version = /redis_version:(\d+)\.(\d+)/.exec(info);
+    const version = /redis_version:(\d+)\.(\d+)/.exec(await client.info('server'));
     if (version && (Number(version[1]) < 6 || (Number(version[1]) === 6 && Number(version[2]) < 2))) {
       throw new PhotonsError(
         ErrorCodes.REDIS_UNAVAILABLE,
         `Redis at ${redacted(url)} is version ${version[1]}.${version[2]}; Photons (BullMQ) needs Redis 6.2 or newer.`,
       );
     }
-    return true;
+    const clusterEnabled = /cluster_enabled:1/.test(await client.info('cluster'));
+    const clusterState = clusterEnabled ? (/cluster_state:(\w+)/.exec(String(await client.cluster('INFO')))?.[1] ?? '') : '';
+    return { clusterEnabled, clusterState };
   } catch (err) {
     if (err instanceof PhotonsError) throw err;
-    return false;
+    return undefined;
   } finally {
     client.disconnect();
   }
 }
 
-export interface LocalRedis {
-  url: string;
-  process: ChildProcess;
-  stop(): Promise<void>;
-}
-
-/**
- * Makes sure a Redis answers: the configured one, or else (when allowed and redis-server is on the
- * PATH) a private one on a free port that keeps nothing on disk.
- */
-export async function ensureRedis(url: string, autostart: boolean, logger: Logger): Promise<{ url: string; local?: LocalRedis }> {
-  if (await pingRedis(url)) return { url };
-  const hasServer = spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
-  if (!autostart || !hasServer) {
-    throw new PhotonsError(
-      ErrorCodes.REDIS_UNAVAILABLE,
-      `No Redis answers at ${redacted(url)}` +
-        (autostart ? ' and redis-server is not on the PATH' : ' (and PHOTONS_REDIS_AUTOSTART is off)') +
-        '. Start one (e.g. `apt-get install redis-server`, or `docker run -p 6379:6379 redis:7`) or point PHOTONS_REDIS_URL at yours.',
-    );
-  }
-  const local = await startRedisServer();
-  logger.info({ url: local.url, pid: local.process.pid }, `no Redis at ${redacted(url)}: started a private redis-server at ${local.url} (nothing persisted)`);
-  return { url: local.url, local };
-}
-
-/** Starts a redis-server on a free loopback port; tests that restart Redis use it too. */
-export async function startRedisServer(extraArgs: string[] = []): Promise<LocalRedis> {
-  const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extraArgs], {
-    stdio: 'ignore',
-  });
-  const url = `redis://127.0.0.1:${port}`;
-  const deadline = Date.now() + 10_000;
-  while (!(await pingRedis(url, 500))) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new PhotonsError(ErrorCodes.REDIS_UNAVAILABLE, `redis-server did not start on port ${port}.`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return {
-    url,
-    process: child,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
-/** The URL without its password, for logs and messages. */
+/** The URL (or URLs) without passwords, for logs and messages. */
 export function redacted(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '<invalid url>';
-  }
+  return url
+    .split(',')
+    .map((one) => {
+      try {
+        const parsed = new URL(one.trim());
+        if (parsed.password) parsed.password = '***';
+        return parsed.toString();
+      } catch {
+        return '<invalid url>';
+      }
+    })
+    .join(',');
 }
 
-/** Every key matching `pattern`, by SCAN (never KEYS, which blocks Redis). */
-export async function scanKeys(redis: Redis, pattern: string): Promise<string[]> {
+/** Every key matching `pattern`, by SCAN (never KEYS, which blocks Redis); on a cluster, of every master. */
+export async function scanKeys(redis: RedisClient, pattern: string): Promise<string[]> {
+  if (redis instanceof Cluster && redis.status !== 'ready') await new Promise((resolve) => redis.once('ready', resolve));
+  const nodes = redis instanceof Cluster ? redis.nodes('master') : [redis];
   const keys: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, batch] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    keys.push(...batch);
-    cursor = next;
-  } while (cursor !== '0');
+  for (const node of nodes) {
+    let cursor = '0';
+    do {
+      const [next, batch] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      keys.push(...batch);
+      cursor = next;
+    } while (cursor !== '0');
+  }
   return keys;
 }
 
 /** Removes every key matching `pattern` (e.g. `${prefix}:*` after a test or a benchmark). */
-export async function removeKeys(target: string | RedisOptions, pattern: string): Promise<number> {
-  const redis = new Redis(typeof target === 'string' ? workerConnection(target) : target);
+export async function removeKeys(target: string | RedisOptions | RedisTarget, pattern: string): Promise<number> {
+  const redis =
+    typeof target === 'string' ? new Redis(workerConnection(target)) : 'cluster' in target ? connectRedis(target, 'worker') : new Redis(target);
   try {
     const keys = await scanKeys(redis, pattern);
     let removed = 0;
-    for (let i = 0; i < keys.length; i += 1000) removed += await redis.unlink(...keys.slice(i, i + 1000));
+    if (redis instanceof Cluster) {
+      // One key a command: on a cluster, a command's keys must share a slot.
+      for (let i = 0; i < keys.length; i += 1000) removed += (await Promise.all(keys.slice(i, i + 1000).map((key) => redis.unlink(key)))).reduce((a, b) => a + b, 0);
+    } else {
+      for (let i = 0; i < keys.length; i += 1000) removed += await redis.unlink(...keys.slice(i, i + 1000));
+    }
     return removed;
   } finally {
     await redis.quit().catch(() => redis.disconnect());

@@ -2,12 +2,12 @@
 // fan out over many inputs with map. Everything is checked before anything reaches Redis.
 import { randomUUID } from 'node:crypto';
 import { Queue, type JobsOptions } from 'bullmq';
-import { Redis } from 'ioredis';
 import type { PhotonsConfig } from '../config';
 import { versionOf } from '../dispatcher/deployments';
-import { producerConnection, photonsKey, redacted, workerConnection } from '../dispatcher/redis';
+import { photonsKey, queueName, type RedisClient } from '../dispatcher/redis';
 import { ErrorCodes, JobFailedError, PhotonsError } from '../errors';
 import { CANCEL_CHANNEL, type CancelRequest } from '../queue-protocol';
+import { ProducerConnection } from './connection';
 import { JobEvents } from './job-events';
 import { cancelledError, readJobs, snapshotOf, type Outcome } from './jobs';
 import { MapRun, incomplete } from './map-run';
@@ -38,9 +38,9 @@ export interface JobSettlement {
 export class PhotonsClient {
   readonly prefix: string;
   readonly resultTtlSec: number;
-  private readonly redisUrl: string;
+  private readonly cluster: boolean;
   private readonly maxInFlight: number;
-  private readonly redis: Redis;
+  private readonly connection: ProducerConnection;
   private readonly queues = new Map<string, Queue>();
   private readonly events: JobEvents;
   private readonly registry: FunctionRegistry;
@@ -49,24 +49,27 @@ export class PhotonsClient {
   private readonly live = new Map<string, MapRun>();
   /** Every run this client works on, to detach on close. */
   private readonly runsInProcess = new Set<MapRun>();
-  private lastRedisError: Error | undefined;
 
   static fromConfig(config: Readonly<PhotonsConfig>): PhotonsClient {
-    return new PhotonsClient({ redisUrl: config.redis.url, prefix: config.redis.prefix, resultTtlSec: config.producer.resultTtlSec, maxInFlight: config.producer.maxInFlight });
+    return new PhotonsClient({ redisUrl: config.redis.url, cluster: config.redis.cluster, prefix: config.redis.prefix, resultTtlSec: config.producer.resultTtlSec, maxInFlight: config.producer.maxInFlight });
   }
 
   constructor(options: ClientOptions = {}) {
-    const { redisUrl = 'redis://127.0.0.1:6379', prefix = 'bull', ...rest } = options;
+    const { redisUrl = 'redis://127.0.0.1:6379', cluster = false, prefix = 'bull', ...rest } = options;
     checkOptions(rest, CLIENT_OPTIONS, 'PhotonsClient');
-    if (!/^rediss?:\/\//.test(redisUrl)) throw invalidOption(`options.redisUrl must be a URL like redis://host:6379, got ${JSON.stringify(redisUrl)}`);
+    if (typeof cluster !== 'boolean') throw invalidOption(`options.cluster must be true or false, got ${JSON.stringify(cluster)}`);
+    const urls = String(redisUrl).split(',');
+    if (!urls.every((url) => /^rediss?:\/\/[^,\s]+$/.test(url.trim()))) {
+      throw invalidOption(`options.redisUrl must be a URL like redis://host:6379 (for a cluster: one or more, comma-separated), got ${JSON.stringify(redisUrl)}`);
+    }
+    if (urls.length > 1 && !cluster) throw invalidOption('options.redisUrl lists several URLs, which only a Redis Cluster takes: set options.cluster to true, or give one URL');
     if (!/^[A-Za-z0-9_.-]{1,32}$/.test(prefix)) throw invalidOption(`options.prefix must be 1 to 32 letters, digits, '.', '_' or '-', got ${JSON.stringify(prefix)}`);
-    this.redisUrl = redisUrl;
+    this.cluster = cluster;
     this.prefix = prefix;
     this.resultTtlSec = rest.resultTtlSec ?? 86_400;
     this.maxInFlight = rest.maxInFlight ?? 10_000;
-    this.redis = new Redis({ ...producerConnection(redisUrl), lazyConnect: true });
-    this.redis.on('error', (err: Error) => (this.lastRedisError = err));
-    this.events = new JobEvents(workerConnection(redisUrl), prefix);
+    this.connection = new ProducerConnection({ url: redisUrl, cluster });
+    this.events = new JobEvents(() => this.connection.eventsConnection(), prefix, cluster);
     this.registry = new FunctionRegistry(() => this.connected(), photonsKey(prefix, 'functions'));
     this.runs = new RunStore(() => this.connected(), (runId) => photonsKey(prefix, 'run', runId));
   }
@@ -196,8 +199,7 @@ export class PhotonsClient {
     await this.events.close();
     await Promise.all([...this.queues.values()].map((queue) => queue.close().catch(() => undefined)));
     this.queues.clear();
-    if (this.redis.status === 'ready') await this.redis.quit().catch(() => undefined);
-    else this.redis.disconnect();
+    await this.connection.close();
   }
 
   private startRun<T>(meta: RunMeta, options: ResumeOptions & { failFast?: boolean }, attempts?: number): MapRun<T> {
@@ -285,9 +287,8 @@ export class PhotonsClient {
     }
     if (tombstone) return { fn: tombstone, cancelled: true };
     const names = await this.registry.names();
-    const pipeline = redis.pipeline();
-    for (const name of names) pipeline.exists(this.jobKey(name, jobId));
-    const found = ((await pipeline.exec()) ?? []).findIndex(([, exists]) => exists === 1);
+    // One EXISTS each, not a pipeline: on a cluster the queues sit on different shards.
+    const found = (await Promise.all(names.map((name) => redis.exists(this.jobKey(name, jobId))))).findIndex((exists) => exists === 1);
     if (found < 0) throw notFound(jobId);
     return { fn: names[found]!, cancelled: false };
   }
@@ -307,43 +308,22 @@ export class PhotonsClient {
   }
 
   private jobKey(fn: string, jobId: string): string {
-    return `${this.prefix}:${fn}:${jobId}`;
+    return `${this.prefix}:${queueName(fn, this.cluster)}:${jobId}`;
   }
 
   private queue(fn: string): Queue {
     let queue = this.queues.get(fn);
     if (!queue) {
-      queue = new Queue(fn, { connection: this.redis, prefix: this.prefix });
-      queue.on('error', (err: Error) => (this.lastRedisError = err));
+      queue = new Queue(queueName(fn, this.cluster), { connection: this.connection.client, prefix: this.prefix });
+      queue.on('error', this.connection.noteError);
       this.queues.set(fn, queue);
     }
     return queue;
   }
 
   /** The command connection, once ready; producers fail fast rather than queue commands while Redis is away. */
-  private async connected(): Promise<Redis> {
-    const redis = this.redis;
-    if (redis.status === 'ready') return redis;
-    if (redis.status === 'wait') redis.connect().catch(() => undefined);
-    const ready = await new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => done(false), 5_000);
-      const onReady = (): void => done(true);
-      // Producers fail fast: a refused connection is an answer, not something to wait out.
-      const onError = (): void => done(false);
-      const done = (ok: boolean): void => {
-        clearTimeout(timer);
-        redis.off('ready', onReady);
-        redis.off('error', onError);
-        resolve(ok);
-      };
-      redis.on('ready', onReady);
-      redis.on('error', onError);
-    });
-    if (!ready) {
-      const why = this.lastRedisError ? ` (${this.lastRedisError.message})` : '';
-      throw new PhotonsError(ErrorCodes.REDIS_UNAVAILABLE, `No Redis answers at ${redacted(this.redisUrl)}${why}. Start one or point PHOTONS_REDIS_URL at yours.`);
-    }
-    return redis;
+  private connected(): Promise<RedisClient> {
+    return this.connection.ready();
   }
 }
 

@@ -1,7 +1,8 @@
 // Wake-up calls from BullMQ's event stream, one QueueEvents per function: a finished job's
 // waiter (invoke) or its run reads the job early. Only a hint: the job hash stays the record.
 import { QueueEvents } from 'bullmq';
-import type { RedisOptions } from 'ioredis';
+import type { Cluster, RedisOptions } from 'ioredis';
+import { queueName } from '../dispatcher/redis';
 
 type Hint = (jobId: string) => void;
 
@@ -16,8 +17,10 @@ export class JobEvents {
   private readonly byFunction = new Map<string, Listeners>();
 
   constructor(
-    private readonly connection: RedisOptions,
+    /** Asked once per function: QueueEvents copies options, or duplicates a cluster client. */
+    private readonly connection: () => RedisOptions | Cluster,
     private readonly prefix: string,
+    private readonly cluster: boolean,
   ) {}
 
   /** Starts listening to `fn`'s events (once); events before this resolves may be missed. */
@@ -54,7 +57,7 @@ export class JobEvents {
   private listeners(fn: string): Listeners {
     let listeners = this.byFunction.get(fn);
     if (listeners) return listeners;
-    const events = new QueueEvents(fn, { connection: { ...this.connection }, prefix: this.prefix });
+    const events = new QueueEvents(queueName(fn, this.cluster), { connection: this.connection(), prefix: this.prefix });
     // Connection trouble only delays hints; the readers poll anyway.
     events.on('error', () => undefined);
     const created: Listeners = { events, ready: events.waitUntilReady().then(() => undefined, () => undefined), jobs: new Map(), runs: new Map() };

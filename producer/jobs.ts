@@ -1,6 +1,6 @@
 // Reads jobs straight from their BullMQ hashes, many at once in one pipeline: the record that
 // outlives BullMQ's trimmed event stream, so no result is missed however many jobs a run has.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../dispatcher/redis';
 import { ErrorCodes, type SerializedError } from '../errors';
 import { parseFailedReason } from '../queue-protocol';
 
@@ -17,7 +17,7 @@ export type JobSnapshot =
 const FIELDS = ['timestamp', 'finishedOn', 'returnvalue', 'failedReason', 'stacktrace'] as const;
 
 /** One pipelined HMGET per job key; the order of the answer is the order of `keys`. */
-export async function readJobs(redis: Redis, keys: string[]): Promise<JobSnapshot[]> {
+export async function readJobs(redis: RedisClient, keys: string[]): Promise<JobSnapshot[]> {
   if (keys.length === 0) return [];
   const pipeline = redis.pipeline();
   for (const key of keys) pipeline.hmget(key, ...FIELDS);

@@ -1,6 +1,6 @@
 // The functions that dispatchers have registered (hash photonsKey(prefix, 'functions')): the
 // producer refuses to enqueue for a name no dispatcher serves, instead of leaving jobs waiting.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../dispatcher/redis';
 import { ErrorCodes, PhotonsError, type ErrorCode } from '../errors';
 import { assertFunctionName } from './validate';
 
@@ -21,7 +21,7 @@ export class FunctionRegistry {
   private readonly known = new Map<string, number>();
 
   constructor(
-    private readonly redis: () => Promise<Redis>,
+    private readonly redis: () => Promise<RedisClient>,
     private readonly key: string,
   ) {}
 

@@ -1,6 +1,6 @@
 // Collects a run's results: keeps the chunk jobs not yet seen and reads them back from their job
 // hashes, those named by an event first, all of them on each sweep, so none is ever missed.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../dispatcher/redis';
 import { ErrorCodes, type SerializedError } from '../errors';
 import type { ChunkResult } from '../queue-protocol';
 import { cancelledError, goneError, readJobs, type Outcome } from './jobs';
@@ -24,7 +24,7 @@ export interface RunReaderOptions {
   runId: string;
   /** Several inputs per job ('photons:chunk' jobs) rather than one plain job per input. */
   chunked: boolean;
-  redis: () => Promise<Redis>;
+  redis: () => Promise<RedisClient>;
   jobKey: (jobId: string) => string;
   /** Whether the run was cancelled: a missing job then means removed before it ran. */
   cancelled: () => boolean;

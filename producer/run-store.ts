@@ -1,6 +1,6 @@
 // A run's metadata in Redis (hash photonsKey(prefix, 'run', runId), expiring with its results):
 // enough for another process to find the run's chunk jobs and resume it after a crash.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../dispatcher/redis';
 import type { RunState } from './types';
 
 export interface RunMeta {
@@ -27,7 +27,7 @@ export const HEARTBEAT_STALE_MS = 15_000;
 
 export class RunStore {
   constructor(
-    private readonly redis: () => Promise<Redis>,
+    private readonly redis: () => Promise<RedisClient>,
     private readonly keyOf: (runId: string) => string,
   ) {}
 

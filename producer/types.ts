@@ -4,6 +4,8 @@ import type { SerializedError } from '../errors';
 export interface ClientOptions {
   /** Redis of the job queues. Default redis://127.0.0.1:6379. */
   redisUrl?: string;
+  /** The Redis is a Redis Cluster (redisUrl may then list several of its nodes, comma-separated). Default false. */
+  cluster?: boolean;
   /** Key prefix shared with the dispatchers (config redis.prefix). Default 'bull'. */
   prefix?: string;
   /** How long results of jobs and runs stay in Redis, in seconds. Default 86400. */

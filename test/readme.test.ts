@@ -11,7 +11,8 @@ import pino from 'pino';
 import { loadConfig } from '../config';
 import { Dispatcher } from '../dispatcher/dispatcher';
 import { runLocal } from '../dispatcher/local-run';
-import { freePort, removeKeys } from '../dispatcher/redis';
+import { removeKeys } from '../dispatcher/redis';
+import { freePort } from '../dispatcher/redis-server';
 
 const execFileAsync = promisify(execFile);
 const REPO_ROOT = path.resolve(__dirname, '../..');

@@ -3,7 +3,7 @@
 // up, and every good job must be accepted and complete.
 import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'node:http';
-import { freePort, startRedisServer } from '../../dispatcher/redis';
+import { freePort, startRedisServer } from '../../dispatcher/redis-server';
 import { median } from '../report';
 import { badRequests, type BadRequest } from './bad-requests';
 import { Fleet, until } from './fleet';

@@ -1,7 +1,7 @@
 // A host's network cut for 20 s mid-run: three dispatchers, each in a network namespace of its
 // own, reach Redis over a virtual network; one host's link goes down, the others take its jobs
 // back once their locks expire, and when the link comes back the host rejoins and serves again.
-import { startRedisServer } from '../../dispatcher/redis';
+import { startRedisServer } from '../../dispatcher/redis-server';
 import { Fleet, sleep, until } from './fleet';
 import { count, enqueue, jobIds, readOutcomes, recoveryMs, runsKey, settle, takenBack } from './ledger';
 import { VirtualNetwork } from './network';

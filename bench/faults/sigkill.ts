@@ -1,6 +1,6 @@
 // A dispatcher (of three) SIGKILLed mid-run: BullMQ's stalled-job recovery hands its jobs to the
 // two others once their locks expire; every job must complete.
-import { startRedisServer } from '../../dispatcher/redis';
+import { startRedisServer } from '../../dispatcher/redis-server';
 import { Fleet, until } from './fleet';
 import { count, enqueue, jobIds, readOutcomes, recoveryMs, runsKey, settle, takenBack } from './ledger';
 import { scenarioPrefix, type Scenario, type ScenarioResult, type ScenarioSize } from './scenario';

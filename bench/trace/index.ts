@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import pino from 'pino';
 import { loadConfig } from '../../config';
-import { ensureRedis, removeKeys } from '../../dispatcher/redis';
+import { removeKeys } from '../../dispatcher/redis';
+import { ensureRedis } from '../../dispatcher/redis-server';
 import { saveResults } from '../paper-results';
 import { machine, table, type SuiteOptions, type SuiteReport } from '../report';
 import { azure2021Trace, parseAzure2021 } from './azure2021';
@@ -34,7 +35,7 @@ interface Replayed {
 export async function traceBench(options: SuiteOptions): Promise<SuiteReport> {
   const logger = pino({ level: 'warn' });
   const base = loadConfig();
-  const redis = await ensureRedis(base.redis.url, base.redis.autostart, logger);
+  const redis = await ensureRedis(base.redis, base.redis.autostart, logger);
   // Short: a key prefix has at most 32 characters.
   const prefix = `trace-${Date.now().toString(36)}`;
   const scratch = mkdtempSync(path.join(tmpdir(), 'photons-trace-'));

@@ -4,7 +4,8 @@
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
 import { Queue, QueueEvents } from 'bullmq';
-import { freePort, pingRedis, workerConnection } from '../../dispatcher/redis';
+import { pingRedis, workerConnection } from '../../dispatcher/redis';
+import { freePort } from '../../dispatcher/redis-server';
 import { FIXTURES_DIR, TestBed, jobsById, removeKeys, until, type SpawnedDispatcher } from './helpers';
 
 interface ArithOutput {

@@ -3,7 +3,8 @@
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { photonsKey, pingRedis, startRedisServer, type LocalRedis } from '../../dispatcher/redis';
+import { photonsKey, pingRedis } from '../../dispatcher/redis';
+import { startRedisServer, type LocalRedis } from '../../dispatcher/redis-server';
 import { FinishTracker, TestBed, until } from './helpers';
 
 describe('dispatcher: Redis restarts', function () {

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { runScenario, formatFaults } from '../../bench/faults';
 import { networkCutScenario } from '../../bench/faults/network-cut';
 import { VirtualNetwork, type VirtualHost } from '../../bench/faults/network';
-import { startRedisServer, type LocalRedis } from '../../dispatcher/redis';
+import { startRedisServer, type LocalRedis } from '../../dispatcher/redis-server';
 
 /** Whether a process in the host's namespace can open a connection to `address:port` within 1.5 s. */
 function reaches(host: VirtualHost, address: string, port: string): boolean {

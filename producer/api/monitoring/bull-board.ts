@@ -6,9 +6,9 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
 import { Queue } from 'bullmq';
 import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
-import type { Redis } from 'ioredis';
 import type { DashboardAccess } from './access';
 import type { FleetReader } from './fleet-reader';
+import { queueName, type RedisClient } from '../../../dispatcher/redis';
 
 export const READ_ONLY_BOARD = '/dashboard/queues';
 export const FULL_BOARD = '/dashboard/admin/queues';
@@ -23,7 +23,7 @@ const BOARD_CSP = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src
 type Board = ReturnType<typeof createBullBoard>;
 
 export interface QueueBoardOptions {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   fleet: FleetReader;
   access: DashboardAccess;
@@ -41,11 +41,11 @@ export async function queueBoards(app: FastifyInstance, options: QueueBoardOptio
     const { functions } = await fleet.read(QUEUE_LIST_MAX_AGE_MS);
     for (const { fn } of functions) {
       if (queues.has(fn)) continue;
-      const queue = new Queue(fn, { connection: redis, prefix });
+      const queue = new Queue(queueName(fn, redis.isCluster), { connection: redis, prefix });
       queues.set(fn, queue);
       for (const { board, readOnlyMode } of boards) {
         const description = readOnlyMode ? `Jobs of the function "${fn}" (read-only).` : `Jobs of the function "${fn}".`;
-        board.addQueue(new BullMQAdapter(queue, { readOnlyMode, allowRetries: !readOnlyMode, description }));
+        board.addQueue(new BullMQAdapter(queue, { readOnlyMode, allowRetries: !readOnlyMode, description, displayName: fn }));
       }
     }
   }

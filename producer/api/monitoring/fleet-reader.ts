@@ -1,13 +1,13 @@
 // The fleet as the monitoring routes read it: one reading of Redis shared by the requests that
 // arrive together, so that many open dashboards polling every second cost one reading, not many.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../../dispatcher/redis';
 import { readFleet, type FleetStatus } from '../../../dispatcher/fleet';
 
 export class FleetReader {
   private last: { at: number; fleet: Promise<FleetStatus> } | undefined;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly heartbeatMs: number,
   ) {}

@@ -1,9 +1,8 @@
 // Monitoring next to the HTTP API, as one fastify plugin: the Photons page (/dashboard), the queue
 // boards (/dashboard/queues, /dashboard/admin/queues) and Prometheus /metrics, all read from Redis.
 import type { FastifyPluginAsync } from 'fastify';
-import { Redis } from 'ioredis';
 import type { PhotonsConfig } from '../../../config';
-import { producerConnection } from '../../../dispatcher/redis';
+import { connectRedis } from '../../../dispatcher/redis';
 import { DashboardAccess } from './access';
 import { queueBoards } from './bull-board';
 import { dashboardRoutes } from './dashboard';
@@ -12,6 +11,8 @@ import { metricsRoute } from './metrics';
 
 export interface MonitoringOptions {
   redisUrl: string;
+  /** redis.cluster. */
+  cluster: boolean;
   /** redis.prefix. Not `prefix`: fastify takes that plugin option as a route prefix. */
   keyPrefix: string;
   /** The dispatchers' heartbeat period: one missing for two periods marks its dispatcher stale. */
@@ -25,6 +26,7 @@ export interface MonitoringOptions {
 export function monitoringOptions(config: Readonly<PhotonsConfig>): MonitoringOptions {
   return {
     redisUrl: config.redis.url,
+    cluster: config.redis.cluster,
     keyPrefix: config.redis.prefix,
     heartbeatMs: config.dispatcher.heartbeatMs,
     token: config.api.token,
@@ -42,7 +44,7 @@ export function isMonitoringPath(url: string): boolean {
 }
 
 export const monitoring: FastifyPluginAsync<MonitoringOptions> = async (app, options) => {
-  const redis = new Redis({ ...producerConnection(options.redisUrl), lazyConnect: true });
+  const redis = connectRedis({ url: options.redisUrl, cluster: options.cluster }, 'producer', { lazyConnect: true });
   redis.on('error', (err) => app.log.warn({ err, component: 'monitoring' }, 'redis connection error'));
   // Redis away at start is no reason to refuse the API: ioredis keeps trying, the pages say so.
   await redis.connect().catch((err: unknown) => app.log.warn({ err, component: 'monitoring' }, 'redis not reachable yet'));
