@@ -1,0 +1,87 @@
+// A Redis Cluster of our own on this machine: N masters (redis-server --cluster-enabled yes on free
+// loopback ports), joined by `redis-cli --cluster create`. The cluster tests run on it; it keeps
+// nothing once stopped.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { ErrorCodes, PhotonsError } from '../../errors';
+import { checkRedis } from '../../dispatcher/redis';
+import { freePort, startRedisServer, type LocalRedis } from '../../dispatcher/redis-server';
+
+export interface LocalCluster {
+  /** The nodes' URLs, comma-separated: what PHOTONS_REDIS_URL takes with PHOTONS_REDIS_CLUSTER=true. */
+  url: string;
+  nodes: LocalRedis[];
+  stop(): Promise<void>;
+}
+
+/** Why no local cluster can be made here, or undefined when it can. */
+export function clusterUnavailable(): string | undefined {
+  for (const tool of ['redis-server', 'redis-cli']) {
+    if (spawnSync(tool, ['--version'], { stdio: 'ignore' }).status !== 0) return `${tool} is not on the PATH`;
+  }
+  return undefined;
+}
+
+export async function startRedisCluster(masters = 3): Promise<LocalCluster> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'photons-cluster-'));
+  const nodes: LocalRedis[] = [];
+  const stop = async (): Promise<void> => {
+    await Promise.all(nodes.map((node) => node.stop()));
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const ports = await distinctFreePorts(masters * 2);
+    for (let i = 0; i < masters; i++) {
+      const [port, busPort] = [ports[2 * i]!, ports[2 * i + 1]!];
+      nodes.push(
+        await startRedisServer(
+          [
+            '--cluster-enabled', 'yes',
+            '--cluster-config-file', path.join(dir, `nodes-${port}.conf`),
+            // The bus port is chosen too, not port + 10000, which may be taken.
+            '--cluster-port', String(busPort),
+            '--cluster-node-timeout', '5000',
+            '--dir', dir,
+          ],
+          port,
+        ),
+      );
+    }
+    const addresses = nodes.map((node) => new URL(node.url).host);
+    await run('redis-cli', ['--cluster', 'create', ...addresses, '--cluster-replicas', '0', '--cluster-yes']);
+    const url = nodes.map((node) => node.url).join(',');
+    // Every node must agree that every slot is served before the first job goes in.
+    const deadline = Date.now() + 20_000;
+    for (const node of nodes) {
+      while (!(await checkRedis({ url: node.url, cluster: true }).catch(() => false))) {
+        if (Date.now() > deadline) throw new PhotonsError(ErrorCodes.REDIS_UNAVAILABLE, `the local Redis Cluster at ${url} did not reach cluster_state:ok`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+    return { url, nodes, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+async function distinctFreePorts(count: number): Promise<number[]> {
+  const ports = new Set<number>();
+  while (ports.size < count) ports.add(await freePort());
+  return [...ports];
+}
+
+function run(command: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new PhotonsError(ErrorCodes.REDIS_UNAVAILABLE, `${command} ${args.join(' ')} failed (exit ${code}): ${output.trim().slice(-500)}`)),
+    );
+  });
+}
