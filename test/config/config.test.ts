@@ -66,6 +66,17 @@ describe('config', function () {
     assert.doesNotMatch(err.message, /secret/);
   });
 
+  it('takes several Redis URLs only for a cluster, and no database number for one', function () {
+    process.env.PHOTONS_REDIS_URL = 'redis://10.0.0.1:7000,redis://10.0.0.2:7000';
+    assert.match(configError(() => loadConfig()).message, /redis\.url \(PHOTONS_REDIS_URL\): lists several Redis URLs, which only a Redis Cluster takes: set redis\.cluster \(PHOTONS_REDIS_CLUSTER=true\)/);
+    process.env.PHOTONS_REDIS_CLUSTER = 'true';
+    assert.deepEqual(loadConfig().redis, { url: 'redis://10.0.0.1:7000,redis://10.0.0.2:7000', cluster: true, autostart: true, prefix: 'bull' });
+    process.env.PHOTONS_REDIS_URL = 'redis://10.0.0.1:7000/2';
+    assert.match(configError(() => loadConfig()).message, /a Redis Cluster has only database 0: drop the \/2/);
+    process.env.PHOTONS_REDIS_URL = 'redis://10.0.0.1:7000,http://10.0.0.2:7000';
+    assert.match(configError(() => loadConfig()).message, /must be a URL like redis:\/\/host:6379 .*several, comma-separated/);
+  });
+
   it('refuses keys that are not in the schema', function () {
     assert.match(configError(() => loadConfig({ 'runtime.bogus': 1 })).message, /runtime\.bogus/);
   });
