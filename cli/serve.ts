@@ -94,6 +94,8 @@ async function serveUntilSignal(
     process.on('SIGINT', stop);
   });
   await options.localRedis?.stop();
+  // BullMQ may still wait for a Redis that went away; nothing is left to do but leave.
+  if (dispatcher.stoppedWithoutRedis) process.exit(1);
   return 0;
 }
 

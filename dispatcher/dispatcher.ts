@@ -14,10 +14,17 @@ import { DISPATCHER_ROLL } from './fleet';
 import { DEPLOY_CHANNEL, loadBundle, loadDeployed, VersionLog, type DeployNotice } from './deployments';
 import { JobRunner } from './job-runner';
 import { serveMetrics, type MetricsServer } from './metrics-server';
-import { bullConnection, connectRedis, photonsKey, queueName, type RedisClient } from './redis';
+import { bullConnection, closeClient, connectRedis, photonsKey, queueName, type RedisClient } from './redis';
 import { poolOptionsFrom } from './pool-options';
 import { RuntimePool, type PoolStats } from './runtime-pool';
 import { SpareThreads } from './spare-threads';
+
+/**
+ * After the grace period, handing the jobs back takes a round trip to Redis each; when the queue
+ * workers have still not closed this much later, Redis is not answering and the dispatcher stops
+ * without it (the jobs' locks expire and other dispatchers run them again).
+ */
+const REDIS_GONE_AFTER_GRACE_MS = 5_000;
 
 const VERSION: string = (require('../../package.json') as { version: string }).version;
 
@@ -61,6 +68,8 @@ export class Dispatcher {
   private readonly retiring = new Set<RuntimePool>();
   private readonly jobs: JobRunner;
   private closing: Promise<void> | undefined;
+  /** Set when close() gave up on Redis: connections may linger, so a process should exit by itself. */
+  stoppedWithoutRedis = false;
 
   constructor(
     private readonly config: Readonly<PhotonsConfig>,
@@ -132,21 +141,34 @@ export class Dispatcher {
       this.logger.warn({ jobs: left }, 'grace period over: handing the remaining jobs back to their queues');
       for (const pool of this.pools()) void pool.close();
     }, grace);
-    await workersClosed;
+    let forced: NodeJS.Timeout | undefined;
+    const closed = await Promise.race([
+      workersClosed.then(() => true),
+      new Promise<false>((resolve) => (forced = setTimeout(() => resolve(false), grace + REDIS_GONE_AFTER_GRACE_MS))),
+    ]);
     clearTimeout(timer);
+    clearTimeout(forced);
+    clearInterval(this.heartbeat);
+    if (!closed) {
+      const left = [...this.served.values()].reduce((sum, s) => sum + s.active.size, 0);
+      this.logger.error({ jobs: left }, 'Redis does not answer: stopping without handing jobs back; their locks expire and other dispatchers run them again');
+      for (const client of [this.redis, this.subscriber, this.bull instanceof Cluster ? this.bull : undefined]) client?.disconnect();
+      // Not awaited: BullMQ waits there for the connection to end, which may not come either.
+      for (const s of this.served.values()) void s.worker.disconnect().catch(() => undefined);
+      this.stoppedWithoutRedis = true;
+    }
     await Promise.all(this.pools().map((pool) => pool.close()));
     await this.spares?.close();
-    await this.versions?.flush();
-    clearInterval(this.heartbeat);
+    if (closed) await this.versions?.flush();
     await this.metricsServer?.close();
-    await this.subscriber?.quit().catch(() => undefined);
-    if (this.bull && 'quit' in this.bull) await this.bull.quit().catch(() => undefined);
-    if (this.redis) {
+    if (this.subscriber) await closeClient(this.subscriber);
+    if (this.bull instanceof Cluster) await closeClient(this.bull);
+    if (this.redis && closed) {
       const { prefix } = this.config.redis;
       await Promise.all([this.redis.del(photonsKey(prefix, 'dispatcher', this.id)), this.redis.zrem(photonsKey(prefix, DISPATCHER_ROLL), this.id)]).catch(() => undefined);
-      await this.redis.quit().catch(() => undefined);
+      await closeClient(this.redis);
     }
-    this.logger.info('dispatcher stopped');
+    this.logger.info(closed ? 'dispatcher stopped' : 'dispatcher stopped without Redis');
   }
 
   private pools(): RuntimePool[] {

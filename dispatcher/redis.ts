@@ -46,6 +46,9 @@ export function connectRedis(target: RedisTarget, role: ConnectionRole, extra: {
       maxRetriesPerRequest: role === 'worker' ? null : 1,
     },
     enableOfflineQueue: role === 'worker',
+    // ioredis' default retries a cluster whose every node is down ten times a second, and each
+    // client logs each failure: back off to every 2 s, as a single Redis does.
+    clusterRetryStrategy: (times) => Math.min(100 * times, 2_000),
     // Nodes announce themselves by address; with TLS the certificate names the host, so keep names as given.
     dnsLookup: (address, callback) => callback(null, address),
   };
@@ -189,6 +192,19 @@ export function redacted(url: string): string {
       }
     })
     .join(',');
+}
+
+/**
+ * QUIT, or when Redis does not answer within `timeoutMs`, a plain disconnect: a client set to
+ * retry for ever would otherwise wait for a Redis that may never come back.
+ */
+export async function closeClient(client: RedisClient, timeoutMs = 2_000): Promise<void> {
+  if (client.status === 'end') return;
+  let timer: NodeJS.Timeout | undefined;
+  const quit = client.quit().then(() => true, () => false);
+  const answered = await Promise.race([quit, new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)))]);
+  clearTimeout(timer);
+  if (!answered) client.disconnect();
 }
 
 /** Every key matching `pattern`, by SCAN (never KEYS, which blocks Redis); on a cluster, of every master. */

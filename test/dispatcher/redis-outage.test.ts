@@ -1,5 +1,6 @@
 // A Redis that goes away and comes back (restarted empty, as an unpersisted Redis does): the
 // dispatcher reconnects by itself, registers its functions again and serves the jobs added afterwards.
+// A Redis that stays away does not keep a dispatcher from stopping.
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -29,8 +30,8 @@ describe('dispatcher: Redis restarts', function () {
 
   it('serves again once Redis is back on the same port', async () => {
     const dispatcher = await bed.dispatcher();
+    const tracker = await bed.tracker('arith'); // listening before the job goes in, so its end is not missed
     const first = await bed.queue('arith').add('arith', { a: 1, b: 2 });
-    const tracker = await bed.tracker('arith');
     await tracker.wait([first.id!], 10_000);
 
     await redis.stop();
@@ -49,5 +50,27 @@ describe('dispatcher: Redis restarts', function () {
     const second = await bed.queue('arith').add('arith', { a: 20, b: 22 });
     const { completed } = await again.wait([second.id!], 20_000);
     assert.deepEqual(completed.get(second.id!), { sum: 42, product: 440, attempt: 1 });
+  });
+
+  it('stops on SIGTERM though Redis is gone for good: after the grace period, exit 1, saying why', async () => {
+    let own = await startRedisServer();
+    const other = new TestBed(own.url);
+    try {
+      const spawned = other.spawn('dispatcher');
+      await other.serving(spawned.child.pid!);
+      await own.stop();
+      const signalled = Date.now();
+      spawned.child.kill('SIGTERM');
+      const { code } = await spawned.exited;
+      // SHORT_TIMINGS_ENV: a grace period of 3 s, then 5 s for Redis to take the jobs back.
+      assert.ok(Date.now() - signalled < 20_000, 'stopped in time');
+      assert.equal(code, 1, spawned.output());
+      assert.match(spawned.output(), /Redis does not answer: stopping without handing jobs back/);
+    } finally {
+      // Back on the same port, so that the bed's clients can close and clean up.
+      own = await startRedisServer([], Number(new URL(own.url).port));
+      await other.cleanup();
+      await own.stop();
+    }
   });
 });
