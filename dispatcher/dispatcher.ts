@@ -16,7 +16,8 @@ import { JobRunner } from './job-runner';
 import { serveMetrics, type MetricsServer } from './metrics-server';
 import { bullConnection, closeClient, connectRedis, photonsKey, queueName, type RedisClient } from './redis';
 import { poolOptionsFrom } from './pool-options';
-import { RuntimePool, type PoolStats } from './runtime-pool';
+import type { PoolStats } from './pool-stats';
+import { RuntimePool } from './runtime-pool';
 import { SpareThreads } from './spare-threads';
 
 /**

@@ -1,7 +1,7 @@
 // How long a function's jobs take in a dispatcher, counted into fixed buckets so that the heartbeat
 // carries a few numbers per function and the fleet's histograms add up bucket by bucket for /metrics.
 import { performance } from 'node:perf_hooks';
-import type { PoolStats } from './runtime-pool';
+import type { PoolStats } from './pool-stats';
 import type { JobOutcome } from './runtime';
 
 /**

@@ -10,43 +10,15 @@
 // node:worker_threads directly (photon-worker/protocol.ts is the whole interface).
 import { ErrorCodes, type SerializedError } from '../errors';
 import type { JobRequest } from '../photon-worker/protocol';
-import type { FunctionConfig, Mode } from '../photon-worker/types';
+import type { FunctionConfig } from '../photon-worker/types';
 import type { PoolOptions } from './pool-options';
 import { pickRuntime, room, runtimesToStart, shouldRetire, shouldSpread, type PlacementPolicy } from './placement';
 import { Runtime, type JobOutcome } from './runtime';
-import { JobDurations, type DurationHistogram } from './job-durations';
+import { PoolCounters, type PoolStats } from './pool-stats';
 
 interface Waiting {
   job: JobRequest;
   resolve: (outcome: JobOutcome) => void;
-}
-
-export interface RuntimeStats {
-  id: number;
-  threadId: number;
-  state: string;
-  photons: number;
-  heapUsed: number;
-  heapPerPhoton: number;
-  baseHeap: number;
-  elu: number;
-  ageMs: number;
-}
-
-export interface PoolStats {
-  fn: string;
-  mode: Mode;
-  runtimes: RuntimeStats[];
-  photonsInFlight: number;
-  queued: number;
-  coldStarts: number;
-  runtimeDeaths: number;
-  completed: number;
-  failed: number;
-  /** Jobs answered (completed or failed) over the last 60 seconds. */
-  answeredLastMinute: number;
-  /** How long answered jobs took, from reaching the pool to their answer. */
-  durations: DurationHistogram;
 }
 
 /** A job present at this many runtime deaths is failed as poison. */
@@ -71,10 +43,7 @@ export class RuntimePool {
   private closed = false;
   /** Set by retireWhenIdle: resolves once the last job is answered and the runtimes are gone. */
   private retired: { resolve: () => void; promise: Promise<void> } | undefined;
-  private counts = { coldStarts: 0, runtimeDeaths: 0, completed: 0, failed: 0 };
-  private readonly durations = new JobDurations();
-  /** Answered totals, one sample per second for the last minute: the rate status reports. */
-  private answeredSamples: number[] = [];
+  private readonly counters = new PoolCounters();
   private ticks = 0;
 
   constructor(private readonly options: PoolOptions) {
@@ -106,7 +75,7 @@ export class RuntimePool {
         resolve({ kind: 'runtime-died', error: this.closedError() });
         return;
       }
-      const waiting = { job, resolve: this.durations.timed((outcome: JobOutcome) => this.count(outcome, resolve)) };
+      const waiting = { job, resolve: this.counters.counted(resolve) };
       if (solo) {
         this.soloQueue.push(waiting);
         this.placeSolo();
@@ -138,27 +107,7 @@ export class RuntimePool {
 
 
   stats(): PoolStats {
-    const runtimes = [...this.runtimes, ...this.soloRuntimes];
-    return {
-      fn: this.functionName,
-      mode: this.options.mode,
-      runtimes: runtimes.map((r) => ({
-        id: r.id,
-        threadId: r.threadId,
-        state: r.state,
-        photons: r.inFlight,
-        heapUsed: r.heapUsed,
-        heapPerPhoton: Math.round(r.heapPerPhoton),
-        baseHeap: r.baseHeap,
-        elu: Number(r.elu.toFixed(3)),
-        ageMs: Date.now() - r.startedAt,
-      })),
-      photonsInFlight: runtimes.reduce((sum, r) => sum + r.inFlight, 0),
-      queued: this.queue.length + this.soloQueue.length,
-      ...this.counts,
-      answeredLastMinute: this.counts.completed + this.counts.failed - (this.answeredSamples[0] ?? 0),
-      durations: this.durations.snapshot(),
-    };
+    return this.counters.snapshot(this.functionName, this.options.mode, [...this.runtimes, ...this.soloRuntimes], this.queue.length + this.soloQueue.length);
   }
 
   /**
@@ -191,12 +140,6 @@ export class RuntimePool {
     this.queue = [];
     this.soloQueue = [];
     await Promise.all([...this.runtimes, ...this.soloRuntimes].map((r) => r.retire()));
-  }
-
-  private count(outcome: JobOutcome, resolve: (outcome: JobOutcome) => void): void {
-    if (outcome.kind === 'done') this.counts.completed++;
-    else if (outcome.kind === 'failed') this.counts.failed++;
-    resolve(outcome);
   }
 
   private closedError(): SerializedError {
@@ -264,7 +207,7 @@ export class RuntimePool {
   }
 
   private startRuntime(into: Set<Runtime>): Runtime {
-    this.counts.coldStarts++;
+    this.counters.coldStarts++;
     const runtime = new Runtime({
       id: this.nextRuntimeId++,
       bundle: this.options.bundle,
@@ -325,7 +268,7 @@ export class RuntimePool {
         this.options.logger.error({ err: runtime.initError }, 'function failed to load');
         return;
       }
-      this.counts.runtimeDeaths++;
+      this.counters.runtimeDeaths++;
       this.options.logger.warn({ runtimeId: runtime.id, reason: reason.message }, 'runtime died');
     }
     if (this.closed) return;
@@ -354,10 +297,7 @@ export class RuntimePool {
 
   private onTick(): void {
     this.closeIfRetiredAndIdle();
-    if (++this.ticks % (1000 / TICK_MS) === 0) {
-      this.answeredSamples.push(this.counts.completed + this.counts.failed);
-      if (this.answeredSamples.length > 60) this.answeredSamples.shift();
-    }
+    if (++this.ticks % (1000 / TICK_MS) === 0) this.counters.sample();
     const now = Date.now();
     const policy = this.policy();
     for (const runtime of this.runtimes) {

@@ -1,0 +1,86 @@
+// What one runtime pool reports (heartbeats, `photons status`, /metrics): its runtimes as they are
+// now, and counters of what it did: outcomes, cold starts, runtime deaths, durations, and the jobs
+// answered over the last minute.
+import type { Mode } from '../photon-worker/types';
+import { JobDurations, type DurationHistogram } from './job-durations';
+import type { JobOutcome, Runtime } from './runtime';
+
+export interface RuntimeStats {
+  id: number;
+  threadId: number;
+  state: string;
+  photons: number;
+  heapUsed: number;
+  heapPerPhoton: number;
+  baseHeap: number;
+  elu: number;
+  ageMs: number;
+}
+
+export interface PoolStats {
+  fn: string;
+  mode: Mode;
+  runtimes: RuntimeStats[];
+  photonsInFlight: number;
+  queued: number;
+  coldStarts: number;
+  runtimeDeaths: number;
+  completed: number;
+  failed: number;
+  /** Jobs answered (completed or failed) over the last 60 seconds. */
+  answeredLastMinute: number;
+  /** How long answered jobs took, from reaching the pool to their answer. */
+  durations: DurationHistogram;
+}
+
+export class PoolCounters {
+  coldStarts = 0;
+  runtimeDeaths = 0;
+  completed = 0;
+  failed = 0;
+  private readonly durations = new JobDurations();
+  /** Answered totals, one sample per second for the last minute: the rate status reports. */
+  private answeredSamples: number[] = [];
+
+  /** Wraps a job's answer: it is timed and counted on its way. */
+  counted(resolve: (outcome: JobOutcome) => void): (outcome: JobOutcome) => void {
+    return this.durations.timed((outcome: JobOutcome) => {
+      if (outcome.kind === 'done') this.completed++;
+      else if (outcome.kind === 'failed') this.failed++;
+      resolve(outcome);
+    });
+  }
+
+  /** Call once a second. */
+  sample(): void {
+    this.answeredSamples.push(this.completed + this.failed);
+    if (this.answeredSamples.length > 60) this.answeredSamples.shift();
+  }
+
+  snapshot(fn: string, mode: Mode, runtimes: Runtime[], queued: number): PoolStats {
+    const { coldStarts, runtimeDeaths, completed, failed } = this;
+    return {
+      fn,
+      mode,
+      runtimes: runtimes.map((r) => ({
+        id: r.id,
+        threadId: r.threadId,
+        state: r.state,
+        photons: r.inFlight,
+        heapUsed: r.heapUsed,
+        heapPerPhoton: Math.round(r.heapPerPhoton),
+        baseHeap: r.baseHeap,
+        elu: Number(r.elu.toFixed(3)),
+        ageMs: Date.now() - r.startedAt,
+      })),
+      photonsInFlight: runtimes.reduce((sum, r) => sum + r.inFlight, 0),
+      queued,
+      coldStarts,
+      runtimeDeaths,
+      completed,
+      failed,
+      answeredLastMinute: completed + failed - (this.answeredSamples[0] ?? 0),
+      durations: this.durations.snapshot(),
+    };
+  }
+}
