@@ -13,6 +13,8 @@ import { isMonitoringPath, monitoring, monitoringOptions } from './monitoring';
 import { runRoutes } from './run-routes';
 
 const VERSION: string = (require('../../../package.json') as { version: string }).version;
+/** How long the rest of a refused upload is read and dropped before its connection is cut. */
+const LINGER_MS = 5_000;
 /** Routes anyone may read: they run nothing and reveal no data. */
 const PUBLIC_ROUTES = new Set(['/health', '/openapi.json']);
 
@@ -47,6 +49,22 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     const answer = toApiError(err, bodyLimitBytes);
     if (answer.status >= 500) request.log.error({ err, url: request.url }, 'request failed');
     void reply.code(answer.status).send({ error: { code: answer.code, message: answer.message } });
+  });
+  // An upload over the body limit is refused before it is all read. Closing the connection at once
+  // (fastify's way, and Node's for a client that asked for close) resets a client that is still
+  // writing, which then never reads the 413. As nginx's lingering close does, the connection stays
+  // open while the rest of the body is read and dropped, for LINGER_MS at most; the client closes
+  // it when done, or reuses it (the HTTP parser has skipped the whole body).
+  app.addHook('onSend', async (request, reply) => {
+    const incoming = request.raw;
+    if (reply.statusCode !== 413 || incoming.complete) return;
+    reply.removeHeader('connection');
+    reply.raw.shouldKeepAlive = true;
+    reply.raw.once('finish', () => {
+      if (incoming.complete) return;
+      const cut = setTimeout(() => incoming.socket?.destroy(), LINGER_MS);
+      incoming.once('end', () => clearTimeout(cut)).once('close', () => clearTimeout(cut));
+    });
   });
   app.setNotFoundHandler((request, reply) => {
     void reply.code(404).send({
