@@ -67,23 +67,15 @@ export const apiFloodScenario: Scenario = {
 
       const badAnswers = schedule.flatMap((s, k) => (s.good ? [] : [{ kind: s.req.kind, req: s.req, answer: answers[k]! }]));
       const goodAnswers = schedule.flatMap((s, k) => (s.good ? [answers[k]!] : []));
-      // An upload over the body limit is answered 413 and cut off; a client still writing may see
-      // the cut (EPIPE) before it reads the 413. That is the server refusing, not failing: counted
-      // apart, as "cut after the limit", and any other answer to it still fails the scenario.
-      const cutAfterLimit = ({ req, answer }: { req: BadRequest; answer: Answer }): boolean =>
-        req.kind.endsWith('over the limit') && answer.status === undefined && (answer.error === 'EPIPE' || answer.error === 'ECONNRESET');
-      const not4xx = badAnswers.filter(
-        (bad) => !cutAfterLimit(bad) && (bad.answer.status === undefined || bad.answer.status < 400 || bad.answer.status >= 500),
-      );
+      const not4xx = badAnswers.filter(({ answer }) => answer.status === undefined || answer.status < 400 || answer.status >= 500);
       const accepted = ids.filter((_, k) => goodAnswers[k]!.status === 202);
       const alive = api.alive() && (await send(agent, base, { kind: 'health', method: 'GET', path: '/health', headers: {} })).status === 200;
 
       await settle(fleet.redis, prefix, 'tally', accepted.length);
       const counts = count(await readOutcomes(fleet.redis, prefix, 'tally', ids), ids);
       const statuses = new Map<string, number>();
-      for (const bad of badAnswers) {
-        const { answer } = bad;
-        const key = cutAfterLimit(bad) ? 'cut after the limit' : answer.status === undefined ? `no answer (${answer.error})` : String(answer.status);
+      for (const { answer } of badAnswers) {
+        const key = answer.status === undefined ? `no answer (${answer.error})` : String(answer.status);
         statuses.set(key, (statuses.get(key) ?? 0) + 1);
       }
       const latencies = goodAnswers.map((a) => a.ms);
@@ -127,13 +119,8 @@ function send(agent: Agent, base: string, req: BadRequest): Promise<Answer> {
       res.on('error', () => done({ status: res.statusCode }));
     });
     outgoing.on('timeout', () => outgoing.destroy(new Error('timeout')));
-    // A server may answer 413 and close before the whole body is sent; the answer still counts, so
-    // a write that fails (EPIPE) leaves the answer already on its way a moment to be read.
-    outgoing.on('error', (err: NodeJS.ErrnoException) => {
-      const error = err.code ?? err.message;
-      if (req.chunked && (error === 'EPIPE' || error === 'ECONNRESET')) setTimeout(() => done({ status: undefined, error }), 500);
-      else done({ status: undefined, error });
-    });
+    // An upload over the body limit must still be answered 413 (the API lingers), never cut off.
+    outgoing.on('error', (err: NodeJS.ErrnoException) => done({ status: undefined, error: err.code ?? err.message }));
     if (req.body === undefined) {
       outgoing.end();
     } else if (!req.chunked) {
