@@ -18,7 +18,7 @@ import { checkRedis, connectRedis, removeKeys, type RedisClient } from '../../di
 import { bundleFunction } from '../../photon-worker/bundle';
 import { PhotonsClient } from '../../producer/client';
 import { FIXTURES_DIR, PHOTONS_BIN, REDIS_URL, REPO_ROOT, SHORT_TIMINGS, newPrefix, until } from '../dispatcher/helpers';
-import { clusterUnavailable, startRedisCluster, type LocalCluster } from './redis-cluster';
+import { clusterUnavailable, startRedisCluster, type LocalCluster } from '../../bench/redis-cluster';
 
 const execFileAsync = promisify(execFile);
 

@@ -1,13 +1,13 @@
 // A Redis Cluster of our own on this machine: N masters (redis-server --cluster-enabled yes on free
-// loopback ports), joined by `redis-cli --cluster create`. The cluster tests run on it; it keeps
-// nothing once stopped.
+// loopback ports), joined by `redis-cli --cluster create`. The cluster test and benchmark run on
+// it; it keeps nothing once stopped.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { ErrorCodes, PhotonsError } from '../../errors';
-import { checkRedis } from '../../dispatcher/redis';
-import { freePort, startRedisServer, type LocalRedis } from '../../dispatcher/redis-server';
+import { ErrorCodes, PhotonsError } from '../errors';
+import { checkRedis } from '../dispatcher/redis';
+import { freePort, startRedisServer, type LocalRedis } from '../dispatcher/redis-server';
 
 export interface LocalCluster {
   /** The nodes' URLs, comma-separated: what PHOTONS_REDIS_URL takes with PHOTONS_REDIS_CLUSTER=true. */
