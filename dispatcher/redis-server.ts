@@ -56,7 +56,7 @@ export async function startRedisServer(extraArgs: string[] = [], port?: number):
     process: child,
     stop: () =>
       new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
+        if (child.exitCode !== null || child.signalCode !== null) return resolve(); // gone already (a test may kill it)
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
       }),
