@@ -3,6 +3,7 @@
 // of items is in flight. The run's record in Redis lets another process resume it by id.
 import { ErrorCodes, PhotonsError } from '../errors';
 import type { JobEvents } from './job-events';
+import { rideOut } from './ride-out';
 import { RunEnqueuer, type RunEnqueuerOptions } from './run-enqueuer';
 import { RunReader, chunkJobId, type ChunkSpan, type RunReaderOptions } from './run-reader';
 import { HEARTBEAT_STALE_MS, type RunMeta, type RunStore } from './run-store';
@@ -19,7 +20,7 @@ export interface MapRunOptions {
   meta: RunMeta;
   store: RunStore;
   events: JobEvents;
-  reader: Omit<RunReaderOptions, 'runId' | 'chunked' | 'cancelled'>;
+  reader: Omit<RunReaderOptions, 'runId' | 'chunked' | 'cancelled' | 'detached'>;
   /** Present when this process enqueues (a new run, or a resumed one given its inputs again). */
   enqueue?: Pick<RunEnqueuerOptions, 'queue' | 'jobOptions' | 'maxInFlight'> & { inputs: MapInputs };
   ordered: boolean;
@@ -67,6 +68,7 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemResult<T>> {
       runId: this.id,
       chunked: o.meta.chunkSize > 1,
       cancelled: () => this.meta.state === 'cancelled' || this.meta.state === 'failed',
+      detached: () => this.detached,
     });
     this.reader.add(spansOf(0, o.meta.enqueuedChunks, o.meta));
     if (o.meta.state !== 'enqueuing') this.seal(o.meta.total ?? o.meta.enqueuedItems);
@@ -154,7 +156,8 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemResult<T>> {
     const off = this.o.events.onRun(this.fn, this.id, (jobId) => {
       if (this.reader.hint(jobId)) this.wake.notify();
     });
-    const heartbeat = setInterval(() => void this.save({ heartbeatAt: Date.now() }).catch(() => undefined), HEARTBEAT_MS);
+    // Not ridden out: the next beat tries again.
+    const heartbeat = setInterval(() => void this.o.store.update(this.id, { heartbeatAt: Date.now() }, this.meta.ttlSec).catch(() => undefined), HEARTBEAT_MS);
     heartbeat.unref();
     try {
       await this.o.events.watch(this.fn);
@@ -221,7 +224,7 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemResult<T>> {
 
   /** Catches up with the enqueuing process's record; answers whether it is still enqueuing. */
   private async follow(): Promise<boolean> {
-    const meta = await this.o.store.load(this.id);
+    const meta = await rideOut(`Run ${this.id}, following its record`, () => this.o.store.load(this.id), () => this.detached);
     if (!meta) throw new PhotonsError(ErrorCodes.RUN_NOT_FOUND, `Run ${this.id} is no longer in Redis (expired).`);
     this.reader.add(spansOf(this.meta.enqueuedChunks, meta.enqueuedChunks, meta));
     Object.assign(this.meta, { enqueuedChunks: meta.enqueuedChunks, enqueuedItems: meta.enqueuedItems, state: meta.state });
@@ -291,7 +294,7 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemResult<T>> {
   }
 
   private save(fields: Partial<RunMeta>): Promise<void> {
-    return this.o.store.update(this.id, fields, this.meta.ttlSec);
+    return rideOut(`Run ${this.id}, saving its record`, () => this.o.store.update(this.id, fields, this.meta.ttlSec), () => this.detached);
   }
 }
 

@@ -3,6 +3,7 @@
 // the window ahead of what the caller has consumed.
 import type { JobsOptions, Queue } from 'bullmq';
 import { CHUNK_JOB_NAME, type ChunkData } from '../queue-protocol';
+import { rideOut } from './ride-out';
 import { chunkJobId, type ChunkSpan } from './run-reader';
 import type { Signal } from './signal';
 import type { MapInputs } from './types';
@@ -101,13 +102,12 @@ export class RunEnqueuer {
 
   private async send(batch: Array<{ span: ChunkSpan; items: unknown[] }>): Promise<void> {
     const chunked = this.o.chunkSize > 1;
-    await this.o.queue.addBulk(
-      batch.map(({ span, items }) => {
-        const jobId = chunkJobId(this.o.runId, span.chunk);
-        const data: ChunkData | unknown = chunked ? { items } : items[0];
-        return { name: chunked ? CHUNK_JOB_NAME : this.o.fn, data, opts: this.o.jobOptions(jobId) };
-      }),
-    );
+    const jobs = batch.map(({ span, items }) => {
+      const jobId = chunkJobId(this.o.runId, span.chunk);
+      const data: ChunkData | unknown = chunked ? { items } : items[0];
+      return { name: chunked ? CHUNK_JOB_NAME : this.o.fn, data, opts: this.o.jobOptions(jobId) };
+    });
+    await rideOut(`Run ${this.o.runId}, enqueuing`, () => this.o.queue.addBulk(jobs), this.o.stopped);
     await this.o.onEnqueued(batch.map((b) => b.span));
   }
 }

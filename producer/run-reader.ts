@@ -4,6 +4,7 @@ import type { RedisClient } from '../dispatcher/redis';
 import { ErrorCodes, type SerializedError } from '../errors';
 import type { ChunkResult } from '../queue-protocol';
 import { cancelledError, goneError, readJobs, type Outcome } from './jobs';
+import { rideOut } from './ride-out';
 import type { ItemResult } from './types';
 
 /** Chunk `chunk` of a run holds items [first, first + count). */
@@ -28,6 +29,8 @@ export interface RunReaderOptions {
   jobKey: (jobId: string) => string;
   /** Whether the run was cancelled: a missing job then means removed before it ran. */
   cancelled: () => boolean;
+  /** Whether this process stopped following the run: an outage is then not waited out. */
+  detached: () => boolean;
 }
 
 export class RunReader {
@@ -65,11 +68,14 @@ export class RunReader {
     const spans = all ? [...this.pending.values()] : [...this.hinted].flatMap((c) => this.pending.get(c) ?? []);
     this.hinted.clear();
     const results: ItemResult[] = [];
-    const redis = await this.options.redis();
     for (let start = 0; start < spans.length; start += READ_BATCH) {
       const batch = spans.slice(start, start + READ_BATCH);
       const ids = batch.map((span) => chunkJobId(this.options.runId, span.chunk));
-      const snapshots = await readJobs(redis, ids.map((id) => this.options.jobKey(id)));
+      // Per batch, so that an outage between two batches loses none of the first one's results.
+      const snapshots = await rideOut(`Run ${this.options.runId}, reading results`, async () =>
+        readJobs(await this.options.redis(), ids.map((id) => this.options.jobKey(id))),
+        this.options.detached,
+      );
       snapshots.forEach((snapshot, i) => {
         const span = batch[i]!;
         if (!this.pending.has(span.chunk)) return;
