@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { ErrorCodes, PhotonsError } from '../errors';
+import { Redis } from 'ioredis';
 import { checkRedis } from '../dispatcher/redis';
 import { freePort, startRedisServer, type LocalRedis } from '../dispatcher/redis-server';
 
@@ -24,7 +25,11 @@ export function clusterUnavailable(): string | undefined {
   return undefined;
 }
 
-export async function startRedisCluster(masters = 3): Promise<LocalCluster> {
+/**
+ * `masters` masters, each with `replicas` replicas (a replica takes over when its master stops
+ * answering for `nodeTimeoutMs`).
+ */
+export async function startRedisCluster(masters = 3, replicas = 0, nodeTimeoutMs = 5_000): Promise<LocalCluster> {
   const dir = mkdtempSync(path.join(tmpdir(), 'photons-cluster-'));
   const nodes: LocalRedis[] = [];
   const stop = async (): Promise<void> => {
@@ -32,8 +37,9 @@ export async function startRedisCluster(masters = 3): Promise<LocalCluster> {
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    const ports = await distinctFreePorts(masters * 2);
-    for (let i = 0; i < masters; i++) {
+    const count = masters * (1 + replicas);
+    const ports = await distinctFreePorts(count * 2);
+    for (let i = 0; i < count; i++) {
       const [port, busPort] = [ports[2 * i]!, ports[2 * i + 1]!];
       nodes.push(
         await startRedisServer(
@@ -42,15 +48,17 @@ export async function startRedisCluster(masters = 3): Promise<LocalCluster> {
             '--cluster-config-file', path.join(dir, `nodes-${port}.conf`),
             // The bus port is chosen too, not port + 10000, which may be taken.
             '--cluster-port', String(busPort),
-            '--cluster-node-timeout', '5000',
+            '--cluster-node-timeout', String(nodeTimeoutMs),
             '--dir', dir,
+            // A replica syncs at once rather than waiting for others: it can take over only once synced.
+            '--repl-diskless-sync-delay', '0',
           ],
           port,
         ),
       );
     }
     const addresses = nodes.map((node) => new URL(node.url).host);
-    await run('redis-cli', ['--cluster', 'create', ...addresses, '--cluster-replicas', '0', '--cluster-yes']);
+    await run('redis-cli', ['--cluster', 'create', ...addresses, '--cluster-replicas', String(replicas), '--cluster-yes']);
     const url = nodes.map((node) => node.url).join(',');
     // Every node must agree that every slot is served before the first job goes in.
     const deadline = Date.now() + 20_000;
@@ -60,10 +68,26 @@ export async function startRedisCluster(masters = 3): Promise<LocalCluster> {
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     }
+    if (replicas > 0) await replicasInSync(nodes, masters * replicas, deadline);
     return { url, nodes, stop };
   } catch (err) {
     await stop();
     throw err;
+  }
+}
+
+/** Waits until `expected` replicas have their master link up: until then, none could take over. */
+async function replicasInSync(nodes: LocalRedis[], expected: number, deadline: number): Promise<void> {
+  const clients = nodes.map((node) => new Redis(node.url, { lazyConnect: true, maxRetriesPerRequest: 1 }));
+  try {
+    for (;;) {
+      const infos = await Promise.all(clients.map((client) => client.info('replication')));
+      if (infos.filter((info) => /role:slave/.test(info) && /master_link_status:up/.test(info)).length >= expected) return;
+      if (Date.now() > deadline + 20_000) throw new PhotonsError(ErrorCodes.REDIS_UNAVAILABLE, 'the replicas of the local Redis Cluster did not sync with their masters');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  } finally {
+    for (const client of clients) client.disconnect();
   }
 }
 
