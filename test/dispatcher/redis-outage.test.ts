@@ -4,8 +4,12 @@
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { photonsKey, pingRedis } from '../../dispatcher/redis';
 import { startRedisServer, type LocalRedis } from '../../dispatcher/redis-server';
+import { PhotonsClient } from '../../producer/client';
 import { FinishTracker, TestBed, until } from './helpers';
 
 describe('dispatcher: Redis restarts', function () {
@@ -71,6 +75,39 @@ describe('dispatcher: Redis restarts', function () {
       own = await startRedisServer([], Number(new URL(own.url).port));
       await other.cleanup();
       await own.stop();
+    }
+  });
+
+  it('a map run rides out a Redis restart (AOF): every item comes back, the iteration never breaks', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'photons-outage-'));
+    const persistence = ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir];
+    let own = await startRedisServer(persistence);
+    const port = Number(new URL(own.url).port);
+    const other = new TestBed(own.url);
+    const client = new PhotonsClient({ redisUrl: own.url, prefix: other.prefix });
+    try {
+      await other.dispatcher();
+      const items = Array.from({ length: 600 }, (_, n) => ({ a: n, b: 1, ms: 50 }));
+      const run = await client.map<{ sum: number }>('arith', items);
+      const sums: number[] = [];
+      let restarted = false;
+      for await (const item of run) {
+        assert.ok(item.ok, JSON.stringify(item));
+        sums[item.index] = item.value.sum;
+        if (!restarted && run.progress().state === 'enqueued' && sums.filter((v) => v !== undefined).length >= 50) {
+          await own.stop();
+          await new Promise((resolve) => setTimeout(resolve, 1_500));
+          own = await startRedisServer(persistence, port);
+          restarted = true;
+        }
+      }
+      assert.ok(restarted, 'Redis was restarted during the run');
+      assert.deepEqual(sums, items.map(({ a }) => a + 1));
+    } finally {
+      await client.close();
+      await other.cleanup();
+      await own.stop();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
