@@ -78,7 +78,7 @@ export function queueName(fn: string, cluster: boolean): string {
 }
 
 /** The seed nodes of a cluster URL list. */
-export function clusterSeeds(urls: string): RedisOptions[] {
+function clusterSeeds(urls: string): RedisOptions[] {
   return urls.split(',').map((url) => fromUrl(url.trim()));
 }
 

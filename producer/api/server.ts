@@ -62,7 +62,8 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     reply.raw.shouldKeepAlive = true;
     reply.raw.once('finish', () => {
       if (incoming.complete) return;
-      const cut = setTimeout(() => incoming.socket?.destroy(), LINGER_MS);
+      // IncomingMessage.destroy() closes its socket (and works on inject()'s stand-in too).
+      const cut = setTimeout(() => incoming.destroy(), LINGER_MS).unref();
       incoming.once('end', () => clearTimeout(cut)).once('close', () => clearTimeout(cut));
     });
   });

@@ -2,6 +2,8 @@
 // of bad input answered with a 4xx and a PHOTONS_ERR_* code; one test over a real socket.
 import { strict as assert } from 'node:assert';
 import { execFile } from 'node:child_process';
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { promisify } from 'node:util';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
@@ -154,6 +156,33 @@ describe('producer HTTP API', function () {
         assert.deepEqual(answers.filter((a) => a !== `413 ${ErrorCodes.BODY_TOO_LARGE}`), [], `of ${answers.length} uploads`);
         assert.equal(answers.length, 40);
       } finally {
+        await api.close();
+      }
+    });
+    it('cuts an endless upload over the body limit 5 s after its 413', async () => {
+      const config = loadConfig({ 'redis.url': REDIS_URL, 'redis.prefix': stack.prefix, 'api.port': 0, 'api.token': TOKEN, 'api.bodyLimitBytes': 10_000, 'log.level': 'warn' }, '');
+      const api = await startApi(config, pino({ level: 'warn' }));
+      const { port } = new URL(api.url);
+      const socket = connect(Number(port), '127.0.0.1');
+      let answer = '';
+      let answeredAt = 0;
+      socket.setEncoding('utf8').on('data', (chunk: string) => {
+        answer += chunk;
+        answeredAt ||= Date.now();
+      });
+      socket.on('error', () => undefined); // writes after the cut fail; the close is what is checked
+      try {
+        socket.write(`POST /jobs/bulk HTTP/1.1\r\nHost: x\r\nAuthorization: ${auth.authorization}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n`);
+        const chunk = `4000\r\n${' '.repeat(0x4000)}\r\n`;
+        const writer = setInterval(() => socket.writable && socket.write(chunk), 20);
+        await once(socket, 'close');
+        clearInterval(writer);
+        assert.match(answer, /^HTTP\/1\.1 413 /);
+        assert.match(answer, /PHOTONS_ERR_BODY_TOO_LARGE/);
+        const lingered = Date.now() - answeredAt;
+        assert.ok(lingered >= 4_500 && lingered < 9_000, `closed ${lingered} ms after the answer`);
+      } finally {
+        socket.destroy();
         await api.close();
       }
     });
