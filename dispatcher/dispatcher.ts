@@ -14,7 +14,7 @@ import { DISPATCHER_ROLL } from './fleet';
 import { DEPLOY_CHANNEL, loadBundle, loadDeployed, VersionLog, type DeployNotice } from './deployments';
 import { JobRunner } from './job-runner';
 import { serveMetrics, type MetricsServer } from './metrics-server';
-import { bullConnection, closeClient, connectRedis, photonsKey, queueName, type RedisClient } from './redis';
+import { bullConnection, closeClient, connectRedis, photonsKey, queueName, settlesWithin, type RedisClient } from './redis';
 import { poolOptionsFrom } from './pool-options';
 import type { PoolStats } from './pool-stats';
 import { RuntimePool } from './runtime-pool';
@@ -69,7 +69,7 @@ export class Dispatcher {
   private readonly retiring = new Set<RuntimePool>();
   private readonly jobs: JobRunner;
   private closing: Promise<void> | undefined;
-  /** Set when close() gave up on Redis: connections may linger, so a process should exit by itself. */
+  /** Set when close() could not reach Redis at the end: connections may linger, so a process should exit by itself (code 1). */
   stoppedWithoutRedis = false;
 
   constructor(
@@ -134,42 +134,56 @@ export class Dispatcher {
   }
 
   private async shutdown(): Promise<void> {
-    const grace = this.config.dispatcher.shutdownGraceMs;
+    const closed = await this.closeWorkers(this.config.dispatcher.shutdownGraceMs);
+    clearInterval(this.heartbeat);
+    await Promise.all(this.pools().map((pool) => pool.close()));
+    await this.spares?.close();
+    await this.metricsServer?.close();
+    const signedOff = closed && (await this.signOff());
+    if (closed && !signedOff) this.logger.warn('Redis does not answer: this dispatcher\'s heartbeat expires by itself');
+    if (this.subscriber) await closeClient(this.subscriber);
+    if (this.bull instanceof Cluster) await closeClient(this.bull);
+    if (this.redis) await closeClient(this.redis);
+    this.stoppedWithoutRedis = !signedOff;
+    this.logger.info(signedOff ? 'dispatcher stopped' : 'dispatcher stopped without Redis');
+  }
+
+  /**
+   * Stops fetching and waits for the queue workers to close: running jobs finish within the grace
+   * period, the rest are handed back. False when Redis does not answer even after that.
+   */
+  private async closeWorkers(grace: number): Promise<boolean> {
     this.logger.info({ graceMs: grace }, 'dispatcher shutting down: finishing running jobs');
     const workersClosed = Promise.all([...this.served.values()].map((s) => s.worker.close()));
     const timer = setTimeout(() => {
-      const left = [...this.served.values()].reduce((sum, s) => sum + s.active.size, 0);
-      this.logger.warn({ jobs: left }, 'grace period over: handing the remaining jobs back to their queues');
+      this.logger.warn({ jobs: this.jobsHeld() }, 'grace period over: handing the remaining jobs back to their queues');
       for (const pool of this.pools()) void pool.close();
     }, grace);
-    let forced: NodeJS.Timeout | undefined;
-    const closed = await Promise.race([
-      workersClosed.then(() => true),
-      new Promise<false>((resolve) => (forced = setTimeout(() => resolve(false), grace + REDIS_GONE_AFTER_GRACE_MS))),
-    ]);
+    const closed = await settlesWithin(workersClosed, grace + REDIS_GONE_AFTER_GRACE_MS);
     clearTimeout(timer);
-    clearTimeout(forced);
-    clearInterval(this.heartbeat);
     if (!closed) {
-      const left = [...this.served.values()].reduce((sum, s) => sum + s.active.size, 0);
-      this.logger.error({ jobs: left }, 'Redis does not answer: stopping without handing jobs back; their locks expire and other dispatchers run them again');
+      this.logger.error({ jobs: this.jobsHeld() }, 'Redis does not answer: stopping without handing jobs back; their locks expire and other dispatchers run them again');
       for (const client of [this.redis, this.subscriber, this.bull instanceof Cluster ? this.bull : undefined]) client?.disconnect();
       // Not awaited: BullMQ waits there for the connection to end, which may not come either.
       for (const s of this.served.values()) void s.worker.disconnect().catch(() => undefined);
-      this.stoppedWithoutRedis = true;
     }
-    await Promise.all(this.pools().map((pool) => pool.close()));
-    await this.spares?.close();
-    if (closed) await this.versions?.flush();
-    await this.metricsServer?.close();
-    if (this.subscriber) await closeClient(this.subscriber);
-    if (this.bull instanceof Cluster) await closeClient(this.bull);
-    if (this.redis && closed) {
-      const { prefix } = this.config.redis;
-      await Promise.all([this.redis.del(photonsKey(prefix, 'dispatcher', this.id)), this.redis.zrem(photonsKey(prefix, DISPATCHER_ROLL), this.id)]).catch(() => undefined);
-      await closeClient(this.redis);
-    }
-    this.logger.info(closed ? 'dispatcher stopped' : 'dispatcher stopped without Redis');
+    return closed;
+  }
+
+  /** Last words in Redis: which version ran which job, and this dispatcher off the roll. */
+  private async signOff(): Promise<boolean> {
+    if (this.redis?.status !== 'ready') return false;
+    const { prefix } = this.config.redis;
+    const words = Promise.all([
+      this.versions?.flush(),
+      this.redis.del(photonsKey(prefix, 'dispatcher', this.id)),
+      this.redis.zrem(photonsKey(prefix, DISPATCHER_ROLL), this.id),
+    ]);
+    return settlesWithin(words, 2_000);
+  }
+
+  private jobsHeld(): number {
+    return [...this.served.values()].reduce((sum, s) => sum + s.active.size, 0);
   }
 
   private pools(): RuntimePool[] {

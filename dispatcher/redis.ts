@@ -200,11 +200,16 @@ export function redacted(url: string): string {
  */
 export async function closeClient(client: RedisClient, timeoutMs = 2_000): Promise<void> {
   if (client.status === 'end') return;
+  await settlesWithin(client.quit(), timeoutMs);
+  client.disconnect(); // a no-op after a QUIT that was answered
+}
+
+/** Whether `work` settles, either way, within `ms`: for last words to a Redis that may be gone. */
+export async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
-  const quit = client.quit().then(() => true, () => false);
-  const answered = await Promise.race([quit, new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)))]);
+  const settled = await Promise.race([work.then(() => true, () => true), new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)))]);
   clearTimeout(timer);
-  if (!answered) client.disconnect();
+  return settled;
 }
 
 /** Every key matching `pattern`, by SCAN (never KEYS, which blocks Redis); on a cluster, of every master. */

@@ -69,7 +69,8 @@ describe('dispatcher: Redis restarts', function () {
       // SHORT_TIMINGS_ENV: a grace period of 3 s, then 5 s for Redis to take the jobs back.
       assert.ok(Date.now() - signalled < 20_000, 'stopped in time');
       assert.equal(code, 1, spawned.output());
-      assert.match(spawned.output(), /Redis does not answer: stopping without handing jobs back/);
+      // Holding no job, its queue workers may close without Redis; either way it says Redis is gone.
+      assert.match(spawned.output(), /Redis does not answer: (stopping without handing jobs back|this dispatcher's heartbeat expires by itself)/);
     } finally {
       // Back on the same port, so that the bed's clients can close and clean up.
       own = await startRedisServer([], Number(new URL(own.url).port));
