@@ -2,7 +2,7 @@
 // the middle of a map run; its replica takes over, the dispatcher and the run carry on, and every
 // item comes back. Skipped where redis-server or redis-cli is missing.
 import { strict as assert } from 'node:assert';
-import { Cluster } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import pino from 'pino';
 import { clusterUnavailable, startRedisCluster, type LocalCluster } from '../../bench/redis-cluster';
 import { loadConfig } from '../../config';
@@ -56,11 +56,13 @@ describe('Redis Cluster failover (3 masters, 3 replicas)', function () {
     for await (const item of run) {
       assert.ok(item.ok, JSON.stringify(item));
       sums[item.index] = item.value.sum;
-      // Once every job is in (replication is asynchronous: a job added in the instant before its
-      // master dies may not have reached the replica), and some have finished.
+      // Once every job is in and its replica has all of it (replication is asynchronous: a job
+      // added in the instant before its master dies may not have reached the replica), and some
+      // jobs have finished.
       if (!killedAt && run.progress().state === 'enqueued' && sums.filter((s) => s !== undefined).length >= 100) {
-        await new Promise((resolve) => setTimeout(resolve, 200));
-        cluster.nodes.find((node) => new URL(node.url).port === master)!.process.kill('SIGKILL');
+        const node = cluster.nodes.find((n) => new URL(n.url).port === master)!;
+        await replicaCaughtUp(node.url);
+        node.process.kill('SIGKILL');
         killedAt = Date.now();
       }
     }
@@ -70,3 +72,17 @@ describe('Redis Cluster failover (3 masters, 3 replicas)', function () {
     await until('a job after the failover', async () => (await client!.invoke('arith', { a: 2, b: 2 }, { timeoutMs: 10_000 }).catch(() => undefined)) !== undefined, 60_000, 500);
   });
 });
+
+/** Waits until the master's replica has acknowledged everything the master had written so far. */
+async function replicaCaughtUp(url: string): Promise<void> {
+  const master = new Redis(url);
+  try {
+    const offset = Number(/master_repl_offset:(\d+)/.exec(await master.info('replication'))?.[1]);
+    await until('the replica to catch up', async () => {
+      const replica = Number(/slave0:.*offset=(\d+)/.exec(await master.info('replication'))?.[1]);
+      return replica >= offset;
+    }, 10_000, 20);
+  } finally {
+    master.disconnect();
+  }
+}
