@@ -117,7 +117,7 @@ export async function checkRedis(target: RedisTarget, timeoutMs = 1_500): Promis
     if (info.clusterEnabled && !target.cluster) {
       throw new PhotonsError(
         ErrorCodes.CONFIG,
-        `Redis at ${redacted(url)} is a node of a Redis Cluster: set PHOTONS_REDIS_CLUSTER=true (redis.cluster), and list one or more of its nodes in PHOTONS_REDIS_URL.`,
+        `Redis at ${redacted(url)} is a node of a Redis Cluster: set PHOTONS_REDIS_CLUSTER=true (redis.cluster; \`cluster: true\` for PhotonsClient), and list one or more of its nodes in PHOTONS_REDIS_URL.`,
       );
     }
     if (!info.clusterEnabled && target.cluster) {

@@ -2,7 +2,7 @@
 // rather than queue commands while Redis is away, and the connection BullMQ's event listeners
 // block on. Both open on first use.
 import { Cluster, type RedisOptions } from 'ioredis';
-import { bullConnection, connectRedis, redacted, type RedisClient, type RedisTarget } from '../dispatcher/redis';
+import { bullConnection, checkRedis, connectRedis, redacted, type RedisClient, type RedisTarget } from '../dispatcher/redis';
 import { ErrorCodes, PhotonsError } from '../errors';
 
 const READY_TIMEOUT_MS = 5_000;
@@ -12,6 +12,8 @@ export class ProducerConnection {
   readonly client: RedisClient;
   private events: RedisOptions | Cluster | undefined;
   private lastError: Error | undefined;
+  /** Once: a cluster node addressed as one Redis (or the reverse) would fail command by command. */
+  private fits: Promise<void> | undefined;
 
   constructor(private readonly target: RedisTarget) {
     this.client = connectRedis(target, 'producer', { lazyConnect: true });
@@ -36,6 +38,14 @@ export class ProducerConnection {
   async ready(): Promise<RedisClient> {
     const redis = this.client;
     if (redis.status === 'ready') return redis;
+    // Not kept when nothing answered: the check is for the Redis that does.
+    this.fits ??= checkRedis(this.target).then((answered) => {
+      if (!answered) this.fits = undefined;
+    });
+    await this.fits.catch((err: unknown) => {
+      this.fits = undefined;
+      throw err;
+    });
     if (redis.status === 'wait') redis.connect().catch(() => undefined);
     const ready = await new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => done(false), READY_TIMEOUT_MS);

@@ -137,6 +137,12 @@ describe('Redis Cluster (3 masters on this machine)', function () {
     const node = cluster!.nodes[0]!.url;
     await assert.rejects(checkRedis({ url: node, cluster: false }), { code: 'PHOTONS_ERR_CONFIG', message: /is a node of a Redis Cluster: set PHOTONS_REDIS_CLUSTER=true/ });
     await assert.rejects(checkRedis({ url: REDIS_URL, cluster: true }), { code: 'PHOTONS_ERR_CONFIG', message: /is not a cluster node/ });
+    const misfit = new PhotonsClient({ redisUrl: node, prefix });
+    try {
+      await assert.rejects(misfit.invoke('arith', { a: 1, b: 1 }), { code: 'PHOTONS_ERR_CONFIG', message: /`cluster: true` for PhotonsClient/ });
+    } finally {
+      await misfit.close();
+    }
 
     const status = (env: Record<string, string>) =>
       execFileAsync(process.execPath, [PHOTONS_BIN, 'status', '--json'], { cwd: REPO_ROOT, env: { ...process.env, PHOTONS_REDIS_PREFIX: prefix, ...env } });
@@ -152,6 +158,9 @@ describe('Redis Cluster (3 masters on this machine)', function () {
   });
 
   it('removes keys of every shard', async () => {
+    // Stopped first: a running dispatcher writes its heartbeat again.
+    await client.close();
+    await dispatcher.close();
     assert.ok((await removeKeys({ url: cluster!.url, cluster: true }, `${prefix}:*`)) > 0);
     const left = await Promise.all((redis as Cluster).nodes('master').map((node) => node.dbsize()));
     assert.deepEqual(left, [0, 0, 0]);
