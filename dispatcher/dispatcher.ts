@@ -10,10 +10,10 @@ import { PhotonsError } from '../errors';
 import type { FunctionBundle } from '../photon-worker/bundle';
 import { CANCEL_CHANNEL, type CancelRequest } from '../queue-protocol';
 import { loadCatalog } from './catalog';
-import { DISPATCHER_ROLL } from './fleet';
 import { DEPLOY_CHANNEL, loadBundle, loadDeployed, VersionLog, type DeployNotice } from './deployments';
 import { JobRunner } from './job-runner';
 import { serveMetrics, type MetricsServer } from './metrics-server';
+import { Presence } from './presence';
 import { bullConnection, closeClient, connectRedis, photonsKey, queueName, settlesWithin, type RedisClient } from './redis';
 import { poolOptionsFrom } from './pool-options';
 import type { PoolStats } from './pool-stats';
@@ -60,9 +60,7 @@ export class Dispatcher {
   private subscriber: RedisClient | undefined;
   /** The queue workers' connection: options for one Redis, a shared client for a cluster. */
   private bull: RedisOptions | Cluster | undefined;
-  private heartbeat: NodeJS.Timeout | undefined;
-  /** Function name → its registry entry (file and hash, or why it does not load). */
-  private registry: Record<string, string> = {};
+  private presence: Presence | undefined;
   private versions: VersionLog | undefined;
   private metricsServer: MetricsServer | undefined;
   /** Pools of replaced versions, finishing their jobs. */
@@ -90,6 +88,7 @@ export class Dispatcher {
     if (this.bull instanceof Cluster) this.bull.on('error', (err) => this.logger.warn({ err }, 'redis cluster connection error'));
     this.redis.on('error', (err) => this.logger.warn({ err }, 'redis connection error'));
     this.versions = new VersionLog(this.redis, config.redis.prefix, config.producer.resultTtlSec);
+    this.presence = new Presence(this.redis, config.redis.prefix, this.id, config.dispatcher.heartbeatMs, () => this.stats(), this.logger);
     const catalog = await loadCatalog(config.functionsDir);
     // A version from `photons deploy` wins over a file of the same name: deploying is explicit.
     const deployed = await loadDeployed(this.redis, config.redis.prefix, config.functionsDir);
@@ -99,12 +98,10 @@ export class Dispatcher {
       this.logger.warn({ functionsDir: config.functionsDir }, 'no function files found and none deployed: nothing to serve');
     }
     for (const [name, entry] of catalog) this.serve(name, entry, deployed.has(name));
-    if (catalog.size > 0) await this.redis.hset(photonsKey(config.redis.prefix, 'functions'), this.registry);
+    await this.presence.register();
     await Promise.all([...this.served.values()].map((s) => s.worker.waitUntilReady()));
     await this.listen();
-    await this.publishStats();
-    this.heartbeat = setInterval(() => void this.publishStats(), config.dispatcher.heartbeatMs);
-    this.heartbeat.unref();
+    await this.presence.start();
     if (config.dispatcher.metricsPort > 0) this.metricsServer = await serveMetrics(config.dispatcher.metricsPort, () => this.stats(), this.logger);
     this.logger.info(
       { dispatcherId: this.id, functions: this.functionNames, mode: config.mode },
@@ -135,7 +132,7 @@ export class Dispatcher {
 
   private async shutdown(): Promise<void> {
     const closed = await this.closeWorkers(this.config.dispatcher.shutdownGraceMs);
-    clearInterval(this.heartbeat);
+    this.presence?.stop();
     await Promise.all(this.pools().map((pool) => pool.close()));
     await this.spares?.close();
     await this.metricsServer?.close();
@@ -173,13 +170,7 @@ export class Dispatcher {
   /** Last words in Redis: which version ran which job, and this dispatcher off the roll. */
   private async signOff(): Promise<boolean> {
     if (this.redis?.status !== 'ready') return false;
-    const { prefix } = this.config.redis;
-    const words = Promise.all([
-      this.versions?.flush(),
-      this.redis.del(photonsKey(prefix, 'dispatcher', this.id)),
-      this.redis.zrem(photonsKey(prefix, DISPATCHER_ROLL), this.id),
-    ]);
-    return settlesWithin(words, 2_000);
+    return settlesWithin(Promise.all([this.versions?.flush(), this.presence?.signOff()]), 2_000);
   }
 
   private jobsHeld(): number {
@@ -230,11 +221,11 @@ export class Dispatcher {
     const logger = this.logger.child({ fn: name });
     if (entry instanceof PhotonsError) {
       logger.error({ err: entry }, 'function does not bundle: its jobs will fail until it is fixed');
-      this.registry[name] = JSON.stringify({ error: { code: entry.code, message: entry.message } });
+      this.presence!.registry[name] = JSON.stringify({ error: { code: entry.code, message: entry.message } });
       Object.assign(served, { pool: undefined, broken: entry, deployed: undefined });
       return;
     }
-    this.registry[name] = JSON.stringify({ file: entry.file, hash: entry.hash, deployed });
+    this.presence!.registry[name] = JSON.stringify({ file: entry.file, hash: entry.hash, deployed });
     const pool = new RuntimePool(
       poolOptionsFrom(this.config, entry, logger, {
         spares: this.spares,
@@ -263,7 +254,7 @@ export class Dispatcher {
         void previous.retireWhenIdle().then(() => this.retiring.delete(previous));
       }
     }
-    await this.redis!.hset(photonsKey(this.config.redis.prefix, 'functions'), notice.fn, this.registry[notice.fn]!);
+    await this.presence!.register(notice.fn);
     this.logger.info({ fn: notice.fn, hash: notice.hash }, 'now serving a deployed version');
   }
 
@@ -297,21 +288,4 @@ export class Dispatcher {
     await this.subscriber.subscribe(cancelChannel, deployChannel);
   }
 
-
-  private async publishStats(): Promise<void> {
-    if (!this.redis) return;
-    const { prefix } = this.config.redis;
-    const ttl = this.config.dispatcher.heartbeatMs * 3;
-    const roll = photonsKey(prefix, DISPATCHER_ROLL);
-    const now = Date.now();
-    const writes: Promise<unknown>[] = [
-      this.redis.set(photonsKey(prefix, 'dispatcher', this.id), JSON.stringify(this.stats()), 'PX', ttl),
-      this.redis.zadd(roll, now + ttl, this.id),
-      this.redis.zremrangebyscore(roll, '-inf', now),
-    ];
-    // The registry goes with every heartbeat: producers refuse functions missing from it, and a
-    // Redis restarted empty (unpersisted, flushed) would otherwise lose it until we restart.
-    if (Object.keys(this.registry).length > 0) writes.push(this.redis.hset(photonsKey(prefix, 'functions'), this.registry));
-    await Promise.all(writes).catch((err: unknown) => this.logger.warn({ err }, 'heartbeat not published'));
-  }
 }
