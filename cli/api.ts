@@ -1,5 +1,6 @@
 // `photons api`: serve the HTTP API (enqueue, invoke, runs, functions) until SIGTERM/SIGINT.
 import pino from 'pino';
+import { checkRedis } from '../dispatcher/redis';
 import { startApi } from '../producer/api/server';
 import { parse, usageError, type Command } from './args';
 import { CLIENT_OPTIONS, CLIENT_USAGE, clientConfig } from './client-options';
@@ -16,6 +17,9 @@ export const apiCommand: Command = {
     if (rawPort !== undefined && !/^\d{1,5}$/.test(rawPort)) throw usageError(this, `--port must be a port number, got ${JSON.stringify(rawPort)}.`);
     const config = clientConfig(args, { 'api.host': args.values.host, 'api.port': rawPort === undefined ? undefined : Number(rawPort) });
     const logger = pino({ level: config.log.level });
+    // A Redis that does not answer yet is no reason to refuse (the API says so per request); one
+    // of the wrong kind (a cluster node without PHOTONS_REDIS_CLUSTER, or the reverse) is.
+    await checkRedis(config.redis);
     const api = await startApi(config, logger);
     // Tests and scripts read the address from here (port 0 picks a free one).
     process.stderr.write(`photons api: listening on ${api.url}\n`);

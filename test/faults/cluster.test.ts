@@ -151,6 +151,12 @@ describe('Redis Cluster (3 masters on this machine)', function () {
       assert.match(err.stderr, /is a node of a Redis Cluster: set PHOTONS_REDIS_CLUSTER=true.*\[PHOTONS_ERR_CONFIG\]/);
       return true;
     });
+    const api = execFileAsync(process.execPath, [PHOTONS_BIN, 'api', '--port', '0'], { cwd: REPO_ROOT, env: { ...process.env, PHOTONS_REDIS_URL: node }, timeout: 20_000 });
+    await assert.rejects(api, (err: { code: number; stderr: string }) => {
+      assert.equal(err.code, 1);
+      assert.match(err.stderr, /photons api: Redis at .* is a node of a Redis Cluster.*\[PHOTONS_ERR_CONFIG\]/);
+      return true;
+    });
     const { stdout } = await status({ PHOTONS_REDIS_URL: node, PHOTONS_REDIS_CLUSTER: 'true' });
     const fleet = JSON.parse(stdout) as { dispatchers: unknown[]; functions: Array<{ fn: string }> };
     assert.equal(fleet.dispatchers.length, 1);
