@@ -4,8 +4,9 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { producerConnection } from '../../dispatcher/redis';
+import type { ScenarioSize } from './scenario';
 import type { TallyInput } from './side-channel';
-import { sleep } from './fleet';
+import { sleep, until, type Fleet, type Member } from './fleet';
 
 export interface JobOutcome {
   completed: boolean;
@@ -42,6 +43,20 @@ export interface EnqueueOptions {
   ratePerSec: number;
   /** Give up on a chunk Redis keeps refusing after this long (the scenario then counts it unacknowledged). */
   retryForMs?: number;
+}
+
+/**
+ * The workload of the scenarios that hit the dispatchers or Redis: `dispatchers` dispatcher
+ * processes, serving, then tally jobs of 50 ms enqueued at a steady rate. Resolves once a third of
+ * them have completed, which is when the fault strikes.
+ */
+export async function tallyRun(fleet: Fleet, url: string, prefix: string, scenario: string, dispatchers: number, { jobs, quick }: ScenarioSize) {
+  const members: Member[] = Array.from({ length: dispatchers }, () => fleet.spawn('dispatcher'));
+  await Promise.all(members.map((d) => fleet.serving(d)));
+  const ids = jobIds(scenario, jobs);
+  const enqueued = enqueue(url, prefix, { fn: 'tally', ids, ratePerSec: quick ? 400 : 500, input: (i) => ({ i, ms: 50, url, key: runsKey(prefix) }) });
+  await until('a third of the jobs to complete', async () => (await fleet.redis.zcard(`${prefix}:tally:completed`)) >= jobs / 3, 120_000, 100);
+  return { dispatchers: members, ids, enqueued };
 }
 
 /**

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { pingRedis } from '../../dispatcher/redis';
 import { startRedisServer } from '../../dispatcher/redis-server';
 import { Fleet, sleep, until } from './fleet';
-import { count, enqueue, jobIds, readOutcomes, runsKey, settle, type JobOutcome } from './ledger';
+import { count, type JobOutcome, readOutcomes, settle, tallyRun } from './ledger';
 import { scenarioPrefix, type Scenario, type ScenarioResult, type ScenarioSize } from './scenario';
 
 const DOWN_MS = 3_000;
@@ -24,17 +24,7 @@ export const redisRestartScenario: Scenario = {
     const prefix = scenarioPrefix('redis');
     const fleet = new Fleet(redis.url, prefix);
     try {
-      const dispatchers = [0, 1].map(() => fleet.spawn('dispatcher'));
-      await Promise.all(dispatchers.map((d) => fleet.serving(d)));
-      const ids = jobIds('redis', jobs);
-      const enqueued = enqueue(redis.url, prefix, {
-        fn: 'tally',
-        ids,
-        ratePerSec: quick ? 400 : 500,
-        input: (i) => ({ i, ms: 50, url: redis.url, key: runsKey(prefix) }),
-      });
-
-      await until('a third of the jobs to complete', async () => (await fleet.redis.zcard(`${prefix}:tally:completed`)) >= jobs / 3, 120_000, 100);
+      const { ids, enqueued } = await tallyRun(fleet, redis.url, prefix, 'redis', 2, { jobs, quick });
       // The jobs running at the stop: those a restart may run twice.
       const running = await fleet.redis.lrange(`${prefix}:tally:active`, 0, -1);
       const stoppedAt = Date.now();

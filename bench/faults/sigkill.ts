@@ -2,7 +2,7 @@
 // two others once their locks expire; every job must complete.
 import { startRedisServer } from '../../dispatcher/redis-server';
 import { Fleet, until } from './fleet';
-import { count, enqueue, jobIds, readOutcomes, recoveryMs, runsKey, settle, takenBack } from './ledger';
+import { count, readOutcomes, recoveryMs, settle, takenBack, tallyRun } from './ledger';
 import { scenarioPrefix, type Scenario, type ScenarioResult, type ScenarioSize } from './scenario';
 
 export const sigkillScenario: Scenario = {
@@ -13,18 +13,8 @@ export const sigkillScenario: Scenario = {
     const prefix = scenarioPrefix('sigkill');
     const fleet = new Fleet(redis.url, prefix);
     try {
-      const dispatchers = [0, 1, 2].map(() => fleet.spawn('dispatcher'));
-      await Promise.all(dispatchers.map((d) => fleet.serving(d)));
-      const ids = jobIds('sigkill', jobs);
-      const enqueued = enqueue(redis.url, prefix, {
-        fn: 'tally',
-        ids,
-        ratePerSec: quick ? 400 : 500,
-        input: (i) => ({ i, ms: 50, url: redis.url, key: runsKey(prefix) }),
-      });
-
       // A third of the way in, kill one that holds running jobs (its heartbeat says so).
-      await until('a third of the jobs to complete', async () => (await fleet.redis.zcard(`${prefix}:tally:completed`)) >= jobs / 3, 120_000, 100);
+      const { dispatchers, ids, enqueued } = await tallyRun(fleet, redis.url, prefix, 'sigkill', 3, { jobs, quick });
       const { victim, held } = await until('a dispatcher with jobs in flight', async () => {
         for (const d of dispatchers) {
           const held = (await fleet.heartbeatOf(d))?.functions.find((f) => f.fn === 'tally')?.photonsInFlight ?? 0;
