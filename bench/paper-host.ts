@@ -3,12 +3,9 @@
 import pino from 'pino';
 import { loadConfig } from '../config';
 import { Dispatcher } from '../dispatcher/dispatcher';
-import type { FromHost, HostStart, ToHost } from './paper-protocol';
+import { serveHost } from './paper-protocol';
 
-const send = (message: FromHost): void => void process.send!(message);
-
-async function main(): Promise<void> {
-  const start = JSON.parse(process.argv[2]!) as HostStart;
+serveHost(async (start) => {
   if (start.kind !== 'dispatcher') throw new Error('paper-host runs dispatchers only');
   const config = loadConfig({
     'redis.url': start.redisUrl,
@@ -26,29 +23,16 @@ async function main(): Promise<void> {
   });
   const dispatcher = new Dispatcher(config, pino({ level: 'warn' }));
   await dispatcher.start();
-  process.on('message', (message: ToHost) => {
-    if (message.type === 'stats') {
+  return {
+    stats: () => {
       const pools = dispatcher.stats().functions;
-      send({
-        type: 'stats',
-        stats: {
-          coldStarts: pools.reduce((sum, p) => sum + p.coldStarts, 0),
-          runtimeHeaps: pools.flatMap((p) => p.runtimes.filter((r) => r.heapUsed > 0).map((r) => r.heapUsed)),
-          completed: pools.reduce((sum, p) => sum + p.completed, 0),
-          failed: pools.reduce((sum, p) => sum + p.failed, 0),
-        },
-      });
-    } else if (message.type === 'stop') {
-      void dispatcher.close().then(() => {
-        send({ type: 'stopped' });
-        process.disconnect();
-      });
-    }
-  });
-  send({ type: 'ready' });
-}
-
-main().catch((err: unknown) => {
-  send({ type: 'error', message: err instanceof Error ? err.stack ?? err.message : String(err) });
-  process.exitCode = 1;
+      return {
+        coldStarts: pools.reduce((sum, p) => sum + p.coldStarts, 0),
+        runtimeHeaps: pools.flatMap((p) => p.runtimes.filter((r) => r.heapUsed > 0).map((r) => r.heapUsed)),
+        completed: pools.reduce((sum, p) => sum + p.completed, 0),
+        failed: pools.reduce((sum, p) => sum + p.failed, 0),
+      };
+    },
+    stop: () => dispatcher.close(),
+  };
 });

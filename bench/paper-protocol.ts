@@ -40,3 +40,35 @@ export interface SandboxedResult {
   runtime: string;
   value: unknown;
 }
+
+/** A host once started: what it answers to a stats request, and how it stops. */
+export interface MeasuredHost {
+  stats(): HostStats;
+  stop(): Promise<void>;
+}
+
+/**
+ * The child's side of the protocol, the same for every host: starts it from argv[2], says when it
+ * is ready, answers stats requests, stops on request, and reports a failed start to the parent.
+ */
+export function serveHost(start: (settings: HostStart) => Promise<MeasuredHost>): void {
+  const send = (message: FromHost): void => void process.send!(message);
+  start(JSON.parse(process.argv[2]!) as HostStart).then(
+    (host) => {
+      process.on('message', (message: ToHost) => {
+        if (message.type === 'stats') send({ type: 'stats', stats: host.stats() });
+        else if (message.type === 'stop') {
+          void host.stop().then(() => {
+            send({ type: 'stopped' });
+            process.disconnect();
+          });
+        }
+      });
+      send({ type: 'ready' });
+    },
+    (err: unknown) => {
+      send({ type: 'error', message: err instanceof Error ? err.stack ?? err.message : String(err) });
+      process.exitCode = 1;
+    },
+  );
+}

@@ -3,13 +3,11 @@
 import * as path from 'node:path';
 import { Worker } from 'bullmq';
 import { workerConnection } from '../../dispatcher/redis';
-import type { FromHost, HostStart, ToHost } from '../paper-protocol';
+import { serveHost } from '../paper-protocol';
 
-const send = (message: FromHost): void => void process.send!(message);
 const PROCESSOR = path.join(__dirname, 'processor.js');
 
-async function main(): Promise<void> {
-  const start = JSON.parse(process.argv[2]!) as HostStart;
+serveHost(async (start) => {
   if (start.kind !== 'sandboxed') throw new Error('sandboxed/host runs sandboxed processors only');
   // The processor file reads the bundle's location from the environment its children inherit.
   process.env.PHOTONS_BENCH_BUNDLE = start.bundleFile;
@@ -25,21 +23,9 @@ async function main(): Promise<void> {
   worker.on('failed', () => failed++);
   worker.on('error', (err) => process.stderr.write(`sandboxed worker: ${err.message}\n`));
   await worker.waitUntilReady();
-  process.on('message', (message: ToHost) => {
-    if (message.type === 'stats') {
-      // Cold starts are counted by the benchmark from the distinct children named in the results.
-      send({ type: 'stats', stats: { coldStarts: 0, runtimeHeaps: [], completed, failed } });
-    } else if (message.type === 'stop') {
-      void worker.close().then(() => {
-        send({ type: 'stopped' });
-        process.disconnect();
-      });
-    }
-  });
-  send({ type: 'ready' });
-}
-
-main().catch((err: unknown) => {
-  send({ type: 'error', message: err instanceof Error ? err.stack ?? err.message : String(err) });
-  process.exitCode = 1;
+  return {
+    // Cold starts are counted by the benchmark from the distinct children named in the results.
+    stats: () => ({ coldStarts: 0, runtimeHeaps: [], completed, failed }),
+    stop: () => worker.close(),
+  };
 });
