@@ -1,0 +1,33 @@
+// The suites of `photons bench`. They live with the benchmarks, not in the CLI: the published
+// package ships no benchmark, and the CLI loads this module only from a checkout.
+import { clusterBench } from './cluster';
+import { dispatchBench } from './dispatch';
+import { faultsBench } from './faults';
+import { benchMap, formatMapBench } from './map';
+import { paperBench } from './paper';
+import { photonOverhead } from './photon-overhead';
+import type { SuiteOptions, SuiteReport } from './report';
+import { simulateBench } from './simulate';
+import { traceBench } from './trace';
+
+export interface Suite {
+  summary: string;
+  run: (options: SuiteOptions) => Promise<SuiteReport>;
+}
+
+export const SUITES: Record<string, Suite> = {
+  'photon-overhead': { summary: 'heap and time per photon vs a runtime per job (thread, process)', run: photonOverhead },
+  map: {
+    summary: 'items/s through map with chunkSize 1 and 100 vs plain BullMQ addBulk + Worker',
+    run: async (options) => {
+      const result = await benchMap({ items: options.quick ? 2_000 : 10_000 });
+      return { lines: formatMapBench(result).split('\n'), result: { suite: 'map', ...result } };
+    },
+  },
+  dispatch: { summary: 'trivial jobs through Redis and the dispatcher vs a plain BullMQ worker', run: dispatchBench },
+  paper: { summary: "the paper's five workloads at concurrency 1–64 in photon, shared, lambda modes and BullMQ sandboxed processors", run: paperBench },
+  trace: { summary: 'Azure traces replayed on the real dispatcher with time compression, photon vs lambda: cold starts and memory-time', run: traceBench },
+  cluster: { summary: "three functions' trivial jobs through one Redis and through a local 3-master Redis Cluster, in the same run", run: clusterBench },
+  faults: { summary: 'jobs lost and duplicated when a dispatcher is killed, Redis restarts, a host is cut off, a runtime blocks or runs out of heap, the API is flooded', run: faultsBench },
+  simulate: { summary: "the paper's Azure-trace cluster simulation with the dispatcher's placement code, photon vs lambda", run: simulateBench },
+};
