@@ -14,7 +14,8 @@ import { saveResults } from './paper-results';
 import { startRestService, workloads, type PaperWorkload } from './paper-workloads';
 import type { SuiteOptions, SuiteReport } from './report';
 
-const FUNCTIONS_DIR = path.resolve(__dirname, '..', '..', 'functions');
+/** The paper's workloads, from dist/bench or build/bench where this runs compiled. */
+const FUNCTIONS_DIR = path.resolve(__dirname, '..', '..', 'bench', 'workloads');
 /** The whole suite must end within 15 minutes: optional cells are skipped past this. */
 const BUDGET_MS = 13 * 60_000;
 /** A cell is skipped when its estimated peak would take more than this share of free memory. */
@@ -35,6 +36,9 @@ export async function paperBench(options: SuiteOptions): Promise<SuiteReport> {
   const redis = await ensureRedis(base.redis, base.redis.autostart, logger);
   const prefix = `paper-${process.pid}-${Date.now().toString(36)}`;
   const rest = await startRestService();
+  // The REST workload refuses loopback addresses unless the operator allows them; the suite's JSON
+  // service listens on 127.0.0.1. The hosts and runtimes it starts inherit this.
+  process.env.PHOTONS_REST_ALLOW_PRIVATE = '1';
   const scratch = mkdtempSync(path.join(tmpdir(), 'photons-paper-'));
   const started = performance.now();
   try {

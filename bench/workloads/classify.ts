@@ -8,7 +8,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { UnrecoverableError } from 'bullmq';
 import { Jimp } from 'jimp';
 import { NSFWJS } from 'nsfwjs';
-import type { FunctionConfig, PhotonContext } from '../photon-worker/types';
+import type { FunctionConfig, PhotonContext } from '../../photon-worker/types';
 
 // Inference is CPU-bound on the runtime's one event loop, so a few photons per runtime suffice;
 // the first job of a runtime also pays the model load (about 0.5 s for MobileNetV2).

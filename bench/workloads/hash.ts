@@ -2,7 +2,7 @@
 // blob from object storage; here it is generated from input.seed, so each job holds its own 2 MB.
 import { createCipheriv, createHash } from 'node:crypto';
 import { UnrecoverableError } from 'bullmq';
-import type { FunctionConfig, PhotonContext } from '../photon-worker/types';
+import type { FunctionConfig, PhotonContext } from '../../photon-worker/types';
 
 export const config: FunctionConfig = { timeoutMs: 30_000, photonsPerRuntime: 32 };
 

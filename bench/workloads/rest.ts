@@ -1,7 +1,7 @@
 // Workload "REST" (paper, Table 1): one call to a JSON API, then a small transformation of the
 // answer. Mostly waiting on the network, so many jobs fit in one runtime.
 import { UnrecoverableError } from 'bullmq';
-import type { FunctionConfig, PhotonContext } from '../photon-worker/types';
+import type { FunctionConfig, PhotonContext } from '../../photon-worker/types';
 
 export const config: FunctionConfig = { timeoutMs: 15_000, photonsPerRuntime: 64, attempts: 3 };
 

@@ -2,7 +2,7 @@
 // measures the floor of what a job costs in a runtime (49 MB per runtime vs 1 MB per photon in the paper).
 import { setTimeout as delay } from 'node:timers/promises';
 import { UnrecoverableError } from 'bullmq';
-import type { FunctionConfig, PhotonContext } from '../photon-worker/types';
+import type { FunctionConfig, PhotonContext } from '../../photon-worker/types';
 
 export const config: FunctionConfig = { timeoutMs: 10_000, photonsPerRuntime: 64 };
 

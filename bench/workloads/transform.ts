@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { UnrecoverableError } from 'bullmq';
 import { Jimp } from 'jimp';
-import type { FunctionConfig, PhotonContext } from '../photon-worker/types';
+import type { FunctionConfig, PhotonContext } from '../../photon-worker/types';
 
 // CPU-bound and about 5 MB of pixels per job: few photons per runtime.
 export const config: FunctionConfig = { timeoutMs: 60_000, photonsPerRuntime: 8 };

@@ -22,14 +22,14 @@ describe('photons run', function () {
   it('prints one JSON line per input, in input order, and exits 0 when all succeed', function () {
     const inputs = path.join(dir, 'inputs.jsonl');
     writeFileSync(inputs, ['{"seed":"a","sizeBytes":1024}', '', '{"seed":"b","sizeBytes":2048}', '{"seed":"c","sizeBytes":16}'].join('\n'));
-    const result = photons('run', 'functions/hash.ts', '--inputs', inputs, '--concurrency', '3');
+    const result = photons('run', 'bench/workloads/hash.ts', '--inputs', inputs, '--concurrency', '3');
     assert.equal(result.status, 0, result.stderr);
     const lines = result.stdout.trim().split('\n').map((l) => JSON.parse(l) as { index: number; ok: boolean; value: { sizeBytes: number } });
     assert.deepEqual(lines.map((l) => [l.index, l.ok, l.value.sizeBytes]), [[0, true, 1024], [1, true, 2048], [2, true, 16]]);
   });
 
   it('reports a failing job as ok:false with its code, and exits 1', function () {
-    const result = photons('run', 'functions/hash.ts', '--input', '{"sizeBytes":-1}');
+    const result = photons('run', 'bench/workloads/hash.ts', '--input', '{"sizeBytes":-1}');
     assert.equal(result.status, 1);
     const line = JSON.parse(result.stdout) as { ok: boolean; error: { code: string; message: string } };
     assert.equal(line.ok, false);
@@ -38,7 +38,7 @@ describe('photons run', function () {
 
   it('runs each mode', function () {
     for (const mode of ['photon', 'shared', 'lambda']) {
-      const result = photons('run', 'functions/hash.ts', '--input', '{"seed":"m","sizeBytes":64}', '--mode', mode);
+      const result = photons('run', 'bench/workloads/hash.ts', '--input', '{"seed":"m","sizeBytes":64}', '--mode', mode);
       assert.equal(result.status, 0, `${mode}: ${result.stderr}`);
     }
   });
@@ -46,12 +46,12 @@ describe('photons run', function () {
   it('refuses bad flags with exit code 2, naming the flag', function () {
     const cases: Array<[string[], RegExp]> = [
       [['run'], /Missing the function file/],
-      [['run', 'functions/hash.ts'], /exactly one of --inputs/],
-      [['run', 'functions/hash.ts', '--input', '{x'], /--input is not JSON/],
-      [['run', 'functions/hash.ts', '--input', '1', '--concurrency', '0'], /--concurrency must be a positive integer, got "0"/],
-      [['run', 'functions/hash.ts', '--input', '1', '--mode', 'turbo'], /--mode must be one of photon, shared, lambda/],
-      [['run', 'functions/hash.ts', '--inputs', path.join(dir, 'missing.jsonl')], /does not exist/],
-      [['run', 'functions/hash.ts', '--input', '1', '--bogus'], /Unknown option '--bogus'/],
+      [['run', 'bench/workloads/hash.ts'], /exactly one of --inputs/],
+      [['run', 'bench/workloads/hash.ts', '--input', '{x'], /--input is not JSON/],
+      [['run', 'bench/workloads/hash.ts', '--input', '1', '--concurrency', '0'], /--concurrency must be a positive integer, got "0"/],
+      [['run', 'bench/workloads/hash.ts', '--input', '1', '--mode', 'turbo'], /--mode must be one of photon, shared, lambda/],
+      [['run', 'bench/workloads/hash.ts', '--inputs', path.join(dir, 'missing.jsonl')], /does not exist/],
+      [['run', 'bench/workloads/hash.ts', '--input', '1', '--bogus'], /Unknown option '--bogus'/],
     ];
     for (const [args, message] of cases) {
       const result = photons(...args);

@@ -17,7 +17,7 @@ export const REDIS_URL = process.env.PHOTONS_TEST_REDIS_URL ?? 'redis://127.0.0.
 /** The repository root, from dist/test/dispatcher where the compiled tests run. */
 export const REPO_ROOT = path.resolve(__dirname, '../../..');
 /** The example functions, as a dispatcher serves them. */
-export const FUNCTIONS_DIR = path.join(REPO_ROOT, 'functions');
+export const FUNCTIONS_DIR = path.join(REPO_ROOT, 'bench', 'workloads');
 /** The fixtures of these tests (sources: the dispatcher bundles them itself). */
 export const FIXTURES_DIR = path.join(REPO_ROOT, 'test', 'fixtures', 'dispatcher');
 export const PHOTONS_BIN = path.join(REPO_ROOT, 'bin', 'photons.js');

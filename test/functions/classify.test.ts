@@ -1,9 +1,11 @@
 // The Classify workload: the CNN's outputs are deterministic, so known pictures must get known
 // predictions, also when 8 jobs share the model at once, and with the paper's Inception v3.
 import { strict as assert } from 'node:assert';
-import { Jimp } from 'jimp';
 import { runLocal } from '../../dispatcher/local-run';
-import { errorOf, functionFile, valueOf } from './helpers';
+import { errorOf, functionFile, valueOf, workloadRequire } from './helpers';
+
+// jimp is a dependency of the workloads, installed beside them.
+const { Jimp } = workloadRequire('jimp') as typeof import('jimp');
 
 const CLASSIFY = functionFile('classify');
 

@@ -1,15 +1,21 @@
 // Shared by the example-function tests: where the function sources are, and how to read a
 // runLocal outcome with a useful failure message.
+import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import type { LocalOutcome } from '../../dispatcher/local-run';
 import type { SerializedError } from '../../errors';
 
-/** The repository root, from dist/test/functions where the compiled tests run. */
+/** The repository root, from build/test/functions where the compiled tests run. */
 export const REPO_ROOT = path.resolve(__dirname, '../../..');
+/** The paper's workloads, with a package.json and node_modules of their own. */
+export const WORKLOADS_DIR = path.join(REPO_ROOT, 'bench', 'workloads');
 
 export function functionFile(name: string): string {
-  return path.join(REPO_ROOT, 'functions', `${name}.ts`);
+  return path.join(WORKLOADS_DIR, `${name}.ts`);
 }
+
+/** A package the workloads depend on (jimp, …): installed in bench/workloads, not at the root. */
+export const workloadRequire = createRequire(path.join(WORKLOADS_DIR, 'package.json'));
 
 /** The value of a successful outcome; fails the test with the job's error otherwise. */
 export function valueOf<T>(outcome: LocalOutcome | undefined): T {

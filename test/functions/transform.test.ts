@@ -2,9 +2,11 @@
 // and its pixels must still show the source's gradients and the job's own seed colour.
 import { strict as assert } from 'node:assert';
 import { createHash } from 'node:crypto';
-import { Jimp } from 'jimp';
 import { runLocal } from '../../dispatcher/local-run';
-import { errorOf, functionFile, valueOf } from './helpers';
+import { errorOf, functionFile, valueOf, workloadRequire } from './helpers';
+
+// jimp is a dependency of the workloads, installed beside them.
+const { Jimp } = workloadRequire('jimp') as typeof import('jimp');
 
 const TRANSFORM = functionFile('transform');
 
