@@ -1,7 +1,9 @@
 // Workload "REST" (paper, Table 1): one call to a JSON API, then a small transformation of the
-// answer. Mostly waiting on the network, so many jobs fit in one runtime.
+// answer. Mostly waiting on the network, so many jobs fit in one runtime. It reaches only public
+// addresses unless the operator sets PHOTONS_REST_ALLOW_PRIVATE=1 (lib/guarded-get.ts).
 import { UnrecoverableError } from 'bullmq';
 import type { FunctionConfig, PhotonContext } from '../../photon-worker/types';
+import { guardedGet } from './lib/guarded-get';
 
 export const config: FunctionConfig = { timeoutMs: 15_000, photonsPerRuntime: 64, attempts: 3 };
 
@@ -105,14 +107,14 @@ function findRecords(body: Json, itemsPath: string | undefined, url: string): Js
 
 export default async function rest(input: RestInput, ctx: PhotonContext): Promise<RestOutput> {
   const { url, itemsPath, fields, limit } = parseInput(input);
-  const response = await fetch(url, { signal: ctx.signal, headers: { accept: 'application/json' } });
-  if (!response.ok) {
+  const response = await guardedGet(url, ctx.signal);
+  if (response.status < 200 || response.status >= 300) {
     const message = `rest: GET ${url} answered ${response.status} ${response.statusText}`;
     // A 4xx will answer the same on a retry; a 5xx or 429 may not.
     const permanent = response.status >= 400 && response.status < 500 && response.status !== 408 && response.status !== 429;
     throw permanent ? new UnrecoverableError(message) : new Error(message);
   }
-  const text = await response.text();
+  const text = response.text;
   let body: Json;
   try {
     body = JSON.parse(text) as Json;

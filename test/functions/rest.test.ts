@@ -32,6 +32,9 @@ describe('functions/rest', () => {
   let base: string;
 
   before(async () => {
+    // The JSON server is on loopback, which the workload refuses unless the operator allows it;
+    // the runtimes copy the environment when they start.
+    process.env.PHOTONS_REST_ALLOW_PRIVATE = '1';
     server = createServer((req, res) => {
       const url = req.url ?? '/';
       const json = (status: number, body: unknown) => {
@@ -56,6 +59,7 @@ describe('functions/rest', () => {
   });
 
   after(async () => {
+    delete process.env.PHOTONS_REST_ALLOW_PRIVATE;
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
