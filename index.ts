@@ -1,5 +1,5 @@
 // The public entry point: the producer client and its types, the errors users match on, and the
-// types a function author writes against.
+// types a function author writes against (and the error a function throws for bad input).
 export { PhotonsClient, type JobSettlement } from './producer/client';
 export { MapRun } from './producer/map-run';
 export type { FunctionInfo } from './producer/registry';
@@ -10,3 +10,4 @@ export type {
 export { ErrorCodes, JobFailedError, PhotonsError, type ErrorCode, type SerializedError } from './errors';
 export { loadConfig, type PhotonsConfig } from './config';
 export type { FunctionConfig, Mode, PhotonContext, PhotonHandler } from './photon-worker/types';
+export { UnrecoverableError } from 'bullmq';

@@ -1,7 +1,7 @@
 // A small service that enqueues over HTTP: POST /thumbnails {"seed": 1} answers 202 with a job id
 // at once, GET /thumbnails/<id> tells whether the work is done. It talks to the Photons HTTP API
 // (`photons api`, or `photons start`), so it needs no Redis client of its own.
-//   PHOTONS_API_URL=http://127.0.0.1:8321 node dist/examples/enqueue-service.js
+//   PHOTONS_API_URL=http://127.0.0.1:8321 node build/examples/enqueue-service.js
 import { createServer, type IncomingMessage } from 'node:http';
 
 const API = process.env.PHOTONS_API_URL ?? 'http://127.0.0.1:8321';

@@ -1,7 +1,8 @@
-// Fan-out: hash 10,000 inputs with the `hash` example function through `map`, 100 per chunk job,
-// and print a summary. Needs a running `photons start` (or dispatcher) serving functions/.
-//   npx tsc -p . && node dist/examples/fan-out.js [count]
-import { PhotonsClient } from '../index';
+// Fan-out: hash 10,000 inputs with the paper's `hash` workload through `map`, 100 per chunk job,
+// and print a summary. Needs a running `photons start` (or dispatcher) serving the paper's workloads:
+//   PHOTONS_FUNCTIONS_DIR=bench/workloads npx photons start
+//   npm run build:test && node build/examples/fan-out.js [count]
+import { PhotonsClient } from 'photons';
 
 async function main(): Promise<void> {
   const count = Number(process.argv[2] ?? 10_000);
