@@ -1,4 +1,5 @@
 // The functions a dispatcher serves: every function file in the functions folder, bundled once.
+import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import { ErrorCodes, PhotonsError } from '../errors';
@@ -37,7 +38,9 @@ export async function findFunctionFiles(dir: string): Promise<Map<string, string
  * with that message instead of waiting for ever.
  */
 export async function loadCatalog(dir: string): Promise<Map<string, FunctionBundle | PhotonsError>> {
-  const files = await findFunctionFiles(dir);
+  // A fresh install has no functions folder yet: serve nothing (the dispatcher says so) rather than
+  // refuse to start, so deployed functions and later files still work.
+  const files = existsSync(dir) ? await findFunctionFiles(dir) : new Map<string, string>();
   const catalog = new Map<string, FunctionBundle | PhotonsError>();
   await Promise.all(
     [...files].map(async ([name, file]) => {
