@@ -93,12 +93,17 @@ describe('docker files', function () {
 
     it('copies what the compiled code reads at run time, from paths that exist', () => {
       const copied = finalOf('COPY').map((c) => c.words[0]!.replace(/^\/app\//, ''));
-      for (const needed of ['package.json', 'node_modules', 'dist', 'bin', 'functions', 'producer/api/monitoring/public']) {
+      for (const needed of ['package.json', 'node_modules', 'dist', 'bin']) {
         assert.ok(copied.includes(needed), `the runtime stage copies ${needed}`);
       }
-      // The dashboard reads these at start; without them `photons api` exits.
+      // The image serves only the functions the operator mounts: no example, no benchmark workload.
+      for (const source of copied) assert.doesNotMatch(source, /^(functions|bench|examples|test)\b/, `the runtime stage copies ${source}`);
+      // The dashboard reads these at start (without them `photons api` exits): the build copies them
+      // into dist/, which the image copies.
+      const buildScript = (JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.build!;
+      assert.match(buildScript, /producer\/api\/monitoring\/public', 'dist\/producer\/api\/monitoring\/public'/);
       for (const file of ['index.html', 'login.html', 'dashboard.js', 'dashboard.css']) {
-        assert.ok(existsSync(path.join(REPO_ROOT, 'producer/api/monitoring/public', file)), file);
+        assert.ok(existsSync(path.join(REPO_ROOT, 'dist/producer/api/monitoring/public', file)), file);
       }
       for (const copy of stages[0]!.instructions.filter((i) => i.keyword === 'COPY')) {
         for (const source of copy.words.slice(0, -1)) assert.ok(existsSync(path.join(REPO_ROOT, source)), `COPY ${source}`);
