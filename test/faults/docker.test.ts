@@ -59,7 +59,7 @@ describe('docker files', function () {
       assert.ok(stages.length >= 2, `${stages.length} stage(s)`);
       const build = stages[0]!;
       assert.ok(build.name, 'the build stage has a name');
-      assert.ok(build.instructions.some((i) => i.keyword === 'RUN' && /npm ci\b/.test(i.args) && /tsc\b/.test(i.args)), 'the build stage installs and compiles');
+      assert.ok(build.instructions.some((i) => i.keyword === 'RUN' && /npm ci\b/.test(i.args) && /\btsc\b|npm run build\b/.test(i.args)), 'the build stage installs and compiles');
       const copies = finalOf('COPY');
       assert.ok(copies.length > 0 && copies.every((c) => c.flags.get('from') === build.name), 'the runtime stage copies only from the build stage');
       assert.ok(!finalOf('RUN').some((r) => /npm (ci|install)|tsc/.test(r.args)), 'no install or compiler in the runtime stage');
