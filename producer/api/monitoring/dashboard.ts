@@ -56,7 +56,10 @@ function safeNext(next: string | undefined): string {
   return next && /^\/dashboard(\/[\w\-./]*)?$/.test(next) && !next.includes('//') ? next : FULL_BOARD;
 }
 
-/** public/ beside the source: the compiled module runs from dist/, where tsc copies no HTML. */
+/**
+ * public/ beside the compiled module: `npm run build` copies it into dist/ (tsc copies no HTML), so
+ * it ships in the package; the test build (build/) reads it beside the source.
+ */
 function publicDir(): string {
   const beside = path.join(__dirname, 'public');
   try {
