@@ -14,7 +14,7 @@ import { saveResults } from './paper-results';
 import { startRestService, workloads, type PaperWorkload } from './paper-workloads';
 import type { SuiteOptions, SuiteReport } from './report';
 
-/** The paper's workloads, from dist/bench or build/bench where this runs compiled. */
+/** The paper's workloads, from build/bench where this runs compiled. */
 const FUNCTIONS_DIR = path.resolve(__dirname, '..', '..', 'bench', 'workloads');
 /** The whole suite must end within 15 minutes: optional cells are skipped past this. */
 const BUDGET_MS = 13 * 60_000;

@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 
-/** The repository root, from dist/bench/trace where this runs compiled. */
+/** The repository root, from build/bench/trace where this runs compiled. */
 export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
 
 export function traceFixturesDir(repoRoot = REPO_ROOT): string {

@@ -56,12 +56,15 @@ describe('dispatcher: the example functions through Redis', function () {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    // rest refuses loopback unless the operator allows it; the runtimes copy this environment.
+    process.env.PHOTONS_REST_ALLOW_PRIVATE = '1';
     // The default watchdog: classify's first job decodes and compiles the model synchronously for
     // more than a second on this class of machine, which the tests' short watchdog would punish.
     await bed.dispatcher({ functionsDir: FUNCTIONS_DIR, 'runtime.watchdogMs': 10_000 });
   });
 
   after(async () => {
+    delete process.env.PHOTONS_REST_ALLOW_PRIVATE;
     await bed.cleanup();
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -14,7 +14,7 @@ import { removeKeys, scanKeys, workerConnection } from '../../dispatcher/redis';
 
 export const REDIS_URL = process.env.PHOTONS_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-/** The repository root, from dist/test/dispatcher where the compiled tests run. */
+/** The repository root, from build/test/dispatcher where the compiled tests run. */
 export const REPO_ROOT = path.resolve(__dirname, '../../..');
 /** The example functions, as a dispatcher serves them. */
 export const FUNCTIONS_DIR = path.join(REPO_ROOT, 'bench', 'workloads');

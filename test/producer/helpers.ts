@@ -9,7 +9,7 @@ import { Dispatcher } from '../../dispatcher/dispatcher';
 import { PhotonsClient } from '../../producer/client';
 
 export const REDIS_URL = process.env.PHOTONS_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-/** The repository root, from dist/test/<folder> where the compiled tests run. */
+/** The repository root, from build/test/<folder> where the compiled tests run. */
 export const REPO_ROOT = path.resolve(__dirname, '../../..');
 export const FIXTURE_FUNCTIONS = path.join(REPO_ROOT, 'test', 'fixtures', 'producer', 'functions');
 export const PHOTONS_BIN = path.join(REPO_ROOT, 'bin', 'photons.js');
