@@ -6,7 +6,7 @@ import { stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { build, type BuildOptions, type Message } from 'esbuild';
 import { ErrorCodes, PhotonsError } from '../errors';
-import { ASYNC_MODULE_BANNER, finishModuleCode, importMetaDefines, packagesThroughRequire, refusedForTopLevelAwait } from './esm';
+import { ASYNC_MODULE_BANNER, finishModuleCode, importMetaDefines, dynamicImportsThroughRequire, refusedForTopLevelAwait } from './esm';
 import { bundlePath } from './protocol';
 
 export interface FunctionBundle {
@@ -92,7 +92,7 @@ function buildOptions(file: string, async: boolean): BuildOptions & { write: fal
     // it, `x = 1` in a function would create a real global that every photon shares.
     banner: { js: async ? ASYNC_MODULE_BANNER : '"use strict";' },
     define: importMetaDefines(file),
-    plugins: async ? [packagesThroughRequire] : [],
+    plugins: async ? [dynamicImportsThroughRequire] : [],
     // Not written: the name only anchors the source map's relative paths.
     outfile: bundlePath(file),
     write: false,

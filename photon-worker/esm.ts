@@ -3,7 +3,7 @@
 // A function is bundled to CommonJS and each photon calls the compiled module wrapper afresh. A
 // module with top-level await cannot be CommonJS, so it is bundled as an ES module and turned into
 // the body of an async arrow inside the same wrapper: its package imports become `require` calls
-// (as in the CommonJS output) and its `export { … }` a returned object. Calling the wrapper then
+// (as in the CommonJS output), hoisted, and its `export { … }` a returned object. Calling the wrapper then
 // yields a promise of the module's exports, and each photon awaits its own top level.
 //
 // Only types come from esbuild: runtime threads load this file too and must not load esbuild.
@@ -49,18 +49,18 @@ export function importMetaDefines(file: string): Record<string, string> {
 }
 
 /**
- * Package imports of an ES module bundle, loaded with the wrapper's `require` as the CommonJS
- * output does: each becomes a tiny CommonJS module `module.exports = require("pkg")`, so esbuild
- * writes the same interop it writes for CommonJS output and no `import` statement is left.
- * `require` loads ES-only packages too (Node.js 20.19+).
+ * Dynamic `import('pkg')` in an ES module bundle, which a compiled function cannot run: each
+ * package so imported becomes a tiny CommonJS module `module.exports = require("pkg")`, which
+ * esbuild loads with the same interop as in CommonJS output. Static imports stay in the bundle,
+ * to be turned into `require` calls by hoistImports (cheaper per photon than that interop).
  */
-export const packagesThroughRequire: Plugin = {
-  name: 'photons-packages-through-require',
+export const dynamicImportsThroughRequire: Plugin = {
+  name: 'photons-dynamic-imports-through-require',
   setup(build) {
     const namespace = 'photons-package';
     build.onResolve({ filter: /^[^./]/ }, (args) => {
       if (args.namespace === namespace) return { path: args.path, external: true };
-      if (args.kind !== 'import-statement' && args.kind !== 'dynamic-import') return undefined;
+      if (args.kind !== 'dynamic-import') return undefined;
       // An absolute Windows path is not a package.
       if (/^[A-Za-z]:[\\/]/.test(args.path)) return undefined;
       return { path: args.path, namespace };
@@ -71,6 +71,47 @@ export const packagesThroughRequire: Plugin = {
     }));
   },
 };
+
+/** An import statement as esbuild prints it: `import a, * as b from "x";`, `import { c as d } from "x";`, `import "x";`. */
+const IMPORT_STATEMENT =
+  /^import\s*(?:([\w$]+)\s*,?\s*)?(?:\*\s*as\s+([\w$]+)\s*|\{([^}]*)\}\s*)?(?:from\s*)?("(?:[^"\\\n]|\\.)*")\s*(?:(?:with|assert)\s*\{[^}]*\}\s*)?;/gm;
+
+/** Interop of a required module, as esbuild's CommonJS output has it (a default import of a CommonJS module is its exports). */
+const INTEROP =
+  'function __photons_default(m) { return m != null && m.__esModule ? m.default : m; }' +
+  'function __photons_namespace(m) { return m == null || m.__esModule || (typeof m !== "object" && typeof m !== "function") ? m : Object.create(m, { default: { value: m, enumerable: true } }); }';
+
+/**
+ * Turns the import statements of an ES module bundle (packages only: local files are bundled) into
+ * `require` calls, hoisted to the first line as imports are: the code's own lines stay where the
+ * source map expects them. Returns the declarations for the first line and the code without imports.
+ */
+function hoistImports(code: string, name: string, file: string): { declarations: string; code: string } {
+  const declarations: string[] = [];
+  let n = 0;
+  const rest = code.replace(IMPORT_STATEMENT, (statement: string, def?: string, namespace?: string, named?: string, specifier?: string) => {
+    const m = `__photons_import_${n++}`;
+    declarations.push(`var ${m} = require(${specifier});`);
+    if (def) declarations.push(`var ${def} = __photons_default(${m});`);
+    if (namespace) declarations.push(`var ${namespace} = __photons_namespace(${m});`);
+    for (const item of (named ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+      const match = /^([\w$]+|"(?:[^"\\]|\\.)*")(?:\s+as\s+([\w$]+))?$/.exec(item);
+      if (!match || (match[1]!.startsWith('"') && !match[2])) throw unsupported(name, file, `import { ${item} }`);
+      const imported = match[1]!;
+      const local = match[2] ?? imported;
+      declarations.push(`var ${local} = ${m}[${imported.startsWith('"') ? imported : JSON.stringify(imported)}];`);
+    }
+    return '\n'.repeat(statement.split('\n').length - 1);
+  });
+  return { declarations: n > 0 ? INTEROP + declarations.join('') : '', code: rest };
+}
+
+function unsupported(name: string, file: string, construct: string): PhotonsError {
+  return new PhotonsError(
+    ErrorCodes.BUNDLE,
+    `Function "${name}" (${file}) uses top-level await and a module statement its bundle could not turn into a function body: \`${construct}\`. Import packages with plain \`import … from 'pkg'\` and export with \`export default\` / \`export const\`.`,
+  );
+}
 
 /**
  * The last touches of a bundle's code, CommonJS or async: declares `import.meta` where the module
@@ -94,14 +135,11 @@ export function finishModuleCode(code: string, name: string, file: string, async
   if (!async) return out;
   const exportBlock = /\nexport\s*\{([^}]*)\};?\s*$/.exec(out);
   const returned = exportBlock ? exportsObject(exportBlock[1]!, name, file) : '{}';
-  const body = exportBlock ? out.slice(0, exportBlock.index) : out;
-  if (/^(import|export)[\s{*]/m.test(body)) {
-    const line = /^(import|export)[\s{*].*$/m.exec(body)![0];
-    throw new PhotonsError(
-      ErrorCodes.BUNDLE,
-      `Function "${name}" (${file}) uses top-level await and a module statement its bundle could not turn into a function body: \`${line}\`. Import packages with plain \`import … from 'pkg'\` and export with \`export default\` / \`export const\`.`,
-    );
-  }
+  const hoisted = hoistImports(exportBlock ? out.slice(0, exportBlock.index) : out, name, file);
+  const leftover = /^(import|export)[\s{*].*$/m.exec(hoisted.code);
+  if (leftover) throw unsupported(name, file, leftover[0]);
+  const at = hoisted.code.indexOf(STRICT) + STRICT.length;
+  const body = hoisted.code.slice(0, at) + hoisted.declarations + hoisted.code.slice(at);
   return `${body}\nreturn ${returned};${ASYNC_MODULE_FOOTER}`;
 }
 
@@ -110,12 +148,7 @@ function exportsObject(clause: string, name: string, file: string): string {
   const getters: string[] = [];
   for (const item of clause.split(',').map((s) => s.trim()).filter(Boolean)) {
     const match = /^([\w$]+)(?:\s+as\s+([\w$]+|"[^"]*"))?$/.exec(item);
-    if (!match) {
-      throw new PhotonsError(
-        ErrorCodes.BUNDLE,
-        `Function "${name}" (${file}) uses top-level await and an export its bundle could not turn into a function body: \`${item}\`. Export with \`export default\` / \`export const\`.`,
-      );
-    }
+    if (!match) throw unsupported(name, file, `export { ${item} }`);
     const local = match[1]!;
     const exported = match[2] ?? local;
     getters.push(`get ${exported}() { return ${local}; }`);
