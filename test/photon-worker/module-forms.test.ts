@@ -50,6 +50,13 @@ describe('module forms', function () {
       }
     });
 
+    it('takes every form of package import: default, namespace, named, aliased, side effect, dynamic, through a local file', async function () {
+      const outcomes = await runLocal(fixture('tla-imports.ts'), [{}, {}], { concurrency: 2, config });
+      for (const value of valuesOf(outcomes)) {
+        assert.deepEqual(value, { inside: true, exists: true, sep: true, digest: 40, uuid: 36, joined: path.join('a', 'b'), parsed: { a: 1 } });
+      }
+    });
+
     it('a top-level promise that rejects: every job fails with PHOTONS_ERR_FUNCTION_INIT, its message and the line', async function () {
       const file = fixture('tla-rejects.ts');
       const outcomes = await runLocal(file, [{}, {}, {}], { concurrency: 3, config });
