@@ -1,10 +1,12 @@
 // Turns a function's source (TypeScript or JavaScript, with its local files and JSON) into one
-// CommonJS module with node_modules kept external: the code every photon of a runtime shares.
+// CommonJS module with node_modules kept external: the code every photon of a runtime shares. A
+// module with top-level await becomes an async module body instead (esm.ts).
 import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import * as path from 'node:path';
-import { build, type Message } from 'esbuild';
+import { build, type BuildOptions, type Message } from 'esbuild';
 import { ErrorCodes, PhotonsError } from '../errors';
+import { ASYNC_MODULE_BANNER, finishModuleCode, importMetaDefines, dynamicImportsThroughRequire, refusedForTopLevelAwait } from './esm';
 import { bundlePath } from './protocol';
 
 export interface FunctionBundle {
@@ -50,24 +52,17 @@ export async function bundleFunction(file: string): Promise<FunctionBundle> {
     );
   }
   let result;
+  let async = false;
   try {
-    result = await build({
-      entryPoints: [absolute],
-      bundle: true,
-      platform: 'node',
-      format: 'cjs',
-      target: 'node20',
-      packages: 'external',
-      sourcemap: 'external',
-      sourcesContent: false,
-      // ES modules are strict; esbuild says so for TypeScript only when a tsconfig asks. Without
-      // it, `x = 1` in a function would create a real global that every photon shares.
-      banner: { js: '"use strict";' },
-      // Not written: the name only anchors the source map's relative paths.
-      outfile: bundlePath(absolute),
-      write: false,
-      logLevel: 'silent',
-    });
+    try {
+      result = await build(buildOptions(absolute, false));
+    } catch (err) {
+      // Top-level await cannot be CommonJS: such a module is bundled as an ES module instead (esm.ts).
+      // Other modules keep the CommonJS bundle, whose photons are created synchronously.
+      if (!refusedForTopLevelAwait(err)) throw err;
+      async = true;
+      result = await build(buildOptions(absolute, true));
+    }
   } catch (err) {
     const errors = (err as { errors?: Message[] }).errors ?? [];
     const first = errors[0];
@@ -78,7 +73,29 @@ export async function bundleFunction(file: string): Promise<FunctionBundle> {
       { cause: err },
     );
   }
-  const code = result.outputFiles.find((f) => f.path.endsWith('.js'))?.text ?? '';
+  const code = finishModuleCode(result.outputFiles.find((f) => f.path.endsWith('.js'))?.text ?? '', name, absolute, async);
   const sourceMap = result.outputFiles.find((f) => f.path.endsWith('.map'))?.text ?? '{}';
   return { name, file: absolute, code, sourceMap, hash: createHash('sha256').update(code).digest('hex') };
+}
+
+function buildOptions(file: string, async: boolean): BuildOptions & { write: false } {
+  return {
+    entryPoints: [file],
+    bundle: true,
+    platform: 'node',
+    format: async ? 'esm' : 'cjs',
+    target: 'node20',
+    packages: 'external',
+    sourcemap: 'external',
+    sourcesContent: false,
+    // ES modules are strict; esbuild says so for TypeScript only when a tsconfig asks. Without
+    // it, `x = 1` in a function would create a real global that every photon shares.
+    banner: { js: async ? ASYNC_MODULE_BANNER : '"use strict";' },
+    define: importMetaDefines(file),
+    plugins: async ? [dynamicImportsThroughRequire] : [],
+    // Not written: the name only anchors the source map's relative paths.
+    outfile: bundlePath(file),
+    write: false,
+    logLevel: 'silent',
+  };
 }

@@ -7,6 +7,7 @@ import { format } from 'node:util';
 import * as vm from 'node:vm';
 import type { Logger } from 'pino';
 import { ErrorCodes, PhotonsError } from '../errors';
+import { isAsyncModule } from './esm';
 import { validateFunctionConfig } from './function-config';
 import { bundlePath } from './protocol';
 import type { FunctionConfig, PhotonHandler } from './types';
@@ -20,7 +21,9 @@ export interface ModuleInstance {
 }
 
 export class FunctionCode {
-  private readonly wrapper: (...args: unknown[]) => void;
+  private readonly wrapper: (...args: unknown[]) => unknown;
+  /** The module uses top-level await: its wrapper returns a promise of its exports (esm.ts). */
+  readonly async: boolean;
   private readonly require: NodeJS.Require;
   private readonly dirname: string;
   private readonly globalBase = createGlobalBase();
@@ -32,7 +35,8 @@ export class FunctionCode {
   ) {
     this.wrapper = vm.compileFunction(code, WRAPPER_PARAMS, { filename: bundlePath(file) }) as (
       ...args: unknown[]
-    ) => void;
+    ) => unknown;
+    this.async = isAsyncModule(code);
     this.require = createRequire(file);
     this.dirname = path.dirname(file);
   }
@@ -44,12 +48,27 @@ export class FunctionCode {
 
   /**
    * Runs the module's top level once more: a new module instance. `globalView` and `console` are
-   * what the module's code sees under those names.
+   * what the module's code sees under those names. Only for modules without top-level await.
    */
   instantiate(globalView: typeof globalThis, console: Console): ModuleInstance {
+    if (this.async) {
+      throw new PhotonsError(
+        ErrorCodes.FUNCTION_INIT,
+        `Function "${this.functionName}" (${this.file}) uses top-level await: its module instances are created with load(), asynchronously.`,
+      );
+    }
+    return this.load(globalView, console) as ModuleInstance;
+  }
+
+  /**
+   * A new module instance, as instantiate() does; a promise of it when the module uses top-level
+   * await (each photon then awaits its own top level). Other modules stay synchronous.
+   */
+  load(globalView: typeof globalThis, console: Console): ModuleInstance | Promise<ModuleInstance> {
     const module = { exports: {} as Record<string, unknown>, filename: this.file, id: this.file, loaded: false };
+    let ran: unknown;
     try {
-      this.wrapper.call(
+      ran = this.wrapper.call(
         module.exports,
         module.exports,
         this.require,
@@ -61,12 +80,29 @@ export class FunctionCode {
         console,
       );
     } catch (err) {
-      throw new PhotonsError(
-        ErrorCodes.FUNCTION_INIT,
-        `Function "${this.functionName}" (${this.file}) threw while its module loaded: ${messageOf(err)}`,
-        { cause: err },
-      );
+      throw this.initError(err);
     }
+    if (!this.async) return this.instanceOf(module);
+    return (ran as Promise<Record<string, unknown>>).then(
+      (exports) => {
+        module.exports = exports;
+        return this.instanceOf(module);
+      },
+      (err: unknown) => {
+        throw this.initError(err);
+      },
+    );
+  }
+
+  private initError(err: unknown): PhotonsError {
+    return new PhotonsError(
+      ErrorCodes.FUNCTION_INIT,
+      `Function "${this.functionName}" (${this.file}) threw while its module loaded${this.async ? ' (its top level, with top-level await, threw or awaited a promise that rejected)' : ''}: ${messageOf(err)}`,
+      { cause: err },
+    );
+  }
+
+  private instanceOf(module: { exports: Record<string, unknown>; loaded: boolean }): ModuleInstance {
     module.loaded = true;
     const exported = module.exports;
     const handler = typeof exported === 'function' ? exported : exported.default;

@@ -2,8 +2,9 @@
 // and answers per job. Answers finished in the same turn of the event loop travel in one message.
 import { getHeapStatistics } from 'node:v8';
 import type { Logger } from 'pino';
-import { ErrorCodes, PhotonsError } from '../errors';
+import { ErrorCodes, PhotonsError, type ErrorCode } from '../errors';
 import { JobContext, RuntimeServices } from './context';
+import { settleWithin } from './esm';
 import { FunctionCode, PhotonConsole, type ModuleInstance } from './photon';
 import { bundlePath, type HeapReading, type HostMessage, type JobRequest, type JobResult, type RuntimeMessage, type RuntimeStartup } from './protocol';
 import { StackMapper } from './stack';
@@ -52,21 +53,44 @@ export class PhotonRuntime {
 
   start(): void {
     const started = performance.now();
+    let loaded: ModuleInstance | Promise<ModuleInstance>;
     try {
       this.code = new FunctionCode(this.startup.functionName, this.startup.file, this.startup.code);
       // Every mode loads the module once at start: it checks the default export and the config
       // before any job is taken, and in `shared` and `lambda` modes it is the instance jobs use.
       // In `photon` mode that first load gets a view of its own too, so nothing it writes at top
       // level reaches the real global that every photon reads through.
-      this.instance =
+      loaded =
         this.startup.mode === 'photon'
-          ? this.code.instantiate(this.code.globalView(), new PhotonConsole(() => this.log) as unknown as Console)
-          : this.code.instantiate(globalThis, console);
+          ? this.code.load(this.code.globalView(), new PhotonConsole(() => this.log) as unknown as Console)
+          : this.code.load(globalThis, console);
     } catch (err) {
-      this.post({ type: 'init-failed', error: this.stack.serialize(err, this.where, ErrorCodes.FUNCTION_INIT) });
+      this.initFailed(err);
       return;
     }
-    this.post({ type: 'ready', config: this.instance.config, initMs: performance.now() - started, ...this.heap() });
+    if (!(loaded instanceof Promise)) return this.ready(loaded, started);
+    // Top-level await: a top level that never settles must not keep the runtime starting for ever.
+    settleWithin(loaded, this.startup.defaultTimeoutMs, () => this.topLevelTooLong(this.startup.defaultTimeoutMs, 'while the runtime started')).then(
+      (instance) => this.ready(instance, started),
+      (err: unknown) => this.initFailed(err),
+    );
+  }
+
+  private ready(instance: ModuleInstance, started: number): void {
+    this.instance = instance;
+    this.post({ type: 'ready', config: instance.config, initMs: performance.now() - started, ...this.heap() });
+  }
+
+  private initFailed(err: unknown): void {
+    this.post({ type: 'init-failed', error: this.stack.serialize(err, this.where, ErrorCodes.FUNCTION_INIT) });
+  }
+
+  /** A module whose top-level await outlasts a job's time: say where one-time set-up belongs. */
+  private topLevelTooLong(ms: number, when: string, code: ErrorCode = ErrorCodes.FUNCTION_INIT): PhotonsError {
+    return new PhotonsError(
+      code,
+      `Function ${this.where}: its module top level (top-level await) was still running after ${ms} ms ${when}. Every job runs the top level afresh: move one-time set-up (a model, a client, a download) into \`await ctx.shared('key', init)\` inside the handler, and keep the top level quick.`,
+    );
   }
 
   handle(message: HostMessage): void {
@@ -92,21 +116,27 @@ export class PhotonRuntime {
     const ctx = new JobContext(this.services, job.jobId, this.nextPhotonId++, job.attempt);
     this.inFlight.set(job.jobId, ctx);
     const timeoutMs = job.timeoutMs ?? this.instance?.config.timeoutMs ?? this.startup.defaultTimeoutMs;
+    let loading = true;
     ctx.timer = setTimeout(() => {
       this.settleEarly(
         job.jobId,
-        new PhotonsError(
-          ErrorCodes.TIMEOUT,
-          `Function "${this.startup.functionName}" (${this.startup.file}) ran past its timeout of ${timeoutMs} ms (job ${job.jobId}). Raise config.timeoutMs or make the handler honour ctx.signal.`,
-        ),
+        loading
+          ? this.topLevelTooLong(timeoutMs, `in job ${job.jobId}, which reached its timeout`, ErrorCodes.TIMEOUT)
+          : new PhotonsError(
+              ErrorCodes.TIMEOUT,
+              `Function "${this.startup.functionName}" (${this.startup.file}) ran past its timeout of ${timeoutMs} ms (job ${job.jobId}). Raise config.timeoutMs or make the handler honour ctx.signal.`,
+            ),
       );
     }, timeoutMs);
     let result: JobResult;
     try {
-      const instance =
+      const loaded =
         this.startup.mode === 'photon'
-          ? this.code!.instantiate(this.code!.globalView(), new PhotonConsole(() => ctx.log) as unknown as Console)
+          ? this.code!.load(this.code!.globalView(), new PhotonConsole(() => ctx.log) as unknown as Console)
           : this.instance!;
+      // Only a module with top-level await gives a promise: the others stay synchronous here.
+      const instance = loaded instanceof Promise ? await loaded : loaded;
+      loading = false;
       const value = await instance.handler(job.input, ctx);
       result = this.encode(job.jobId, value);
     } catch (err) {
