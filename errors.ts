@@ -70,6 +70,8 @@ export const ErrorCodes = {
   JOB_EXISTS: 'PHOTONS_ERR_JOB_EXISTS',
   /** An input nests arrays and objects deeper than producer.maxInputDepth. */
   INPUT_TOO_DEEP: 'PHOTONS_ERR_INPUT_TOO_DEEP',
+  /** One HTTP request carries more inputs than api.maxInputsPerRequest. */
+  TOO_MANY_INPUTS: 'PHOTONS_ERR_TOO_MANY_INPUTS',
   /** Too many requests from one address, or in all: wait as Retry-After says. */
   RATE_LIMITED: 'PHOTONS_ERR_RATE_LIMITED',
   /** A request's body did not arrive within api.requestTimeoutMs. */
