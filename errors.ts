@@ -64,8 +64,6 @@ export const ErrorCodes = {
   ROUTE_NOT_FOUND: 'PHOTONS_ERR_ROUTE_NOT_FOUND',
   /** A fault of Photons itself while answering a request: please report it. */
   INTERNAL: 'PHOTONS_ERR_INTERNAL',
-  /** A job id a caller picked cannot be one: too long, bad characters, only digits, or a BullMQ queue key's name. */
-  JOB_ID: 'PHOTONS_ERR_JOB_ID',
   /** A job of that id exists with another function or another input. */
   JOB_EXISTS: 'PHOTONS_ERR_JOB_EXISTS',
   /** An input nests arrays and objects deeper than producer.maxInputDepth. */

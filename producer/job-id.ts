@@ -31,10 +31,10 @@ export function customJobIdProblem(id: unknown): string | undefined {
   return undefined;
 }
 
-/** Throws PHOTONS_ERR_JOB_ID unless `id` may be a caller's job id. */
+/** Throws PHOTONS_ERR_INVALID_OPTION (as every bad option) unless `id` may be a caller's job id. */
 export function assertCustomJobId(id: unknown, where: string): asserts id is string {
   const problem = customJobIdProblem(id);
-  if (problem) throw new PhotonsError(ErrorCodes.JOB_ID, `${where} must be ${problem}, got ${describeId(id)}. Pick another id, or leave it out for a random one.`);
+  if (problem) throw new PhotonsError(ErrorCodes.INVALID_OPTION, `${where} must be ${problem}, got ${describeId(id)}. Pick another id, or leave it out for a random one.`);
 }
 
 function describeId(id: unknown): string {

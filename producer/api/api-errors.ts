@@ -28,7 +28,6 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   [ErrorCodes.NO_HANDLER]: 422,
   [ErrorCodes.FUNCTION_CONFIG]: 422,
   [ErrorCodes.REDIS_UNAVAILABLE]: 503,
-  [ErrorCodes.JOB_ID]: 400,
   [ErrorCodes.INPUT_TOO_DEEP]: 400,
   [ErrorCodes.TOO_MANY_INPUTS]: 400,
   [ErrorCodes.JOB_EXISTS]: 409,
