@@ -34,7 +34,7 @@ export interface EnqueueOptions {
   backoffMs?: number;
   /** Wait this long before the job may run, in ms. */
   delayMs?: number;
-  /** 1 (highest) to 2097152; jobs without a priority go first. */
+  /** 1 (highest) to 2097151; jobs without a priority go first. */
   priority?: number;
 }
 

@@ -77,8 +77,8 @@ export function assertJson(value: unknown, where: string, maxDepth = DEFAULT_MAX
 
 /** Any id a job may have, BullMQ's own integer ids included. */
 const ANY_JOB_ID = new RegExp(`^[A-Za-z0-9_.:-]{1,${MAX_JOB_ID_LENGTH}}$`);
-/** BullMQ refuses a higher priority (it packs the priority and a counter into one score). */
-export const MAX_PRIORITY = 2_097_152;
+/** BullMQ refuses a higher priority ("between 0 and 2097151": it packs the priority and a counter into one score). */
+export const MAX_PRIORITY = 2_097_151;
 
 export function assertJobId(id: unknown, where: string): asserts id is string {
   if (typeof id !== 'string' || !ANY_JOB_ID.test(id)) {

@@ -51,8 +51,9 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     // fastify's default (100) is below the longest job id: GET /jobs/{id} must read every id it accepts.
     maxParamLength: MAX_JOB_ID_LENGTH + 56,
     requestTimeout: requestTimeoutMs,
-    // Node looks for requests past requestTimeout this often (default 30 s, longer than a short timeout).
-    http: { connectionsCheckingInterval: Math.min(1_000, requestTimeoutMs) },
+    // Node looks for requests past requestTimeout this often (default 30 s, longer than a short
+    // timeout), and enforces none while headersTimeout (default 60 s) is above it.
+    http: { connectionsCheckingInterval: Math.min(1_000, requestTimeoutMs), headersTimeout: Math.min(60_000, requestTimeoutMs) },
     clientErrorHandler(err, socket) {
       if (err.code === 'ECONNRESET' || socket.destroyed) return;
       if (socket.writable) socket.write(clientErrorAnswer(err, requestTimeoutMs));
