@@ -49,7 +49,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     loggerInstance: options.logger as FastifyBaseLogger | undefined,
     bodyLimit: bodyLimitBytes,
     // fastify's default (100) is below the longest job id: GET /jobs/{id} must read every id it accepts.
-    maxParamLength: MAX_JOB_ID_LENGTH + 56,
+    routerOptions: { maxParamLength: MAX_JOB_ID_LENGTH + 56 },
     requestTimeout: requestTimeoutMs,
     // Node looks for requests past requestTimeout this often (default 30 s, longer than a short
     // timeout), and enforces none while headersTimeout (default 60 s) is above it.
