@@ -7,6 +7,7 @@ import { connect } from 'node:net';
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
+import { badRequests } from '../../bench/faults/bad-requests';
 import { ErrorCodes, PhotonsError } from '../../errors';
 import { buildApi, type ApiOptions } from '../../producer/api/server';
 import { PhotonsClient } from '../../producer/client';
@@ -195,6 +196,20 @@ describe('producer input hardening', function () {
       assert.match(received, /^HTTP\/1\.1 408/);
       assert.match(received, new RegExp(ErrorCodes.REQUEST_TIMEOUT));
     });
+  });
+
+  it("answers every request of the fault suite's API flood with a 4xx", async () => {
+    const guarded = await api({ token: 'flood-token', bodyLimitBytes: 65_536 });
+    const requests = badRequests('flood-token', 65_536);
+    for (const kind of ['input nested: object 3,500 deep', 'input nested: array 2,000 deep', 'too many inputs']) assert.ok(requests.some((r) => r.kind === kind), kind);
+    const wrong: string[] = [];
+    for (const r of requests) {
+      // The flood's function is tally; here echo is deployed, so that only what is wrong is refused.
+      const body = typeof r.body === 'string' ? r.body.split('"fn":"tally"').join('"fn":"echo"') : r.body;
+      const response = await guarded.inject({ method: r.method as 'GET', url: r.path, headers: r.headers, ...(body === undefined ? {} : { payload: body }) });
+      if (response.statusCode < 400 || response.statusCode >= 500) wrong.push(`${r.kind} ${r.method} ${r.path.slice(0, 60)}: ${response.statusCode} ${response.body.slice(0, 120)}`);
+    }
+    assert.deepEqual(wrong, []);
   });
 
   describe('answers carry no server internals', () => {
