@@ -9,7 +9,8 @@ import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { badRequests } from '../../bench/faults/bad-requests';
 import { ErrorCodes, PhotonsError } from '../../errors';
-import { buildApi, type ApiOptions } from '../../producer/api/server';
+import { loadConfig } from '../../config';
+import { buildApi, startApi, type ApiOptions } from '../../producer/api/server';
 import { PhotonsClient } from '../../producer/client';
 import { MAX_CUSTOM_JOB_ID_LENGTH, RESERVED_JOB_IDS } from '../../producer/job-id';
 import { FIXTURE_FUNCTIONS, REDIS_URL, startStack, type Stack } from './helpers';
@@ -75,6 +76,29 @@ describe('producer input hardening', function () {
       assert.equal(upper.status, 202);
       const invoked = await send('POST', '/invoke', { fn: 'echo', input: { n: 1 } });
       assert.deepEqual({ ok: invoked.body.ok, value: invoked.body.value }, { ok: true, value: { n: 1 } });
+    });
+
+    it("refuses them on the admin queue board's add-job path too", async () => {
+      const running = await startApi(loadConfig({ 'redis.url': REDIS_URL, 'redis.prefix': stack.prefix, 'api.port': 0, 'api.token': 'board-token', 'log.level': 'silent' }, ''), pino({ level: 'silent' }));
+      try {
+        const add = (jobId: string) =>
+          fetch(`${running.url}/dashboard/admin/queues/api/queues/echo/add`, {
+            method: 'POST',
+            headers: { authorization: 'Bearer board-token', 'content-type': 'application/json' },
+            body: JSON.stringify({ name: 'echo', data: { n: 1 }, options: { jobId } }),
+          });
+        for (const jobId of ['delayed', 'wait', 'meta', 'id']) {
+          const refused = await add(jobId);
+          assert.equal(refused.status, 400);
+          assert.equal(((await refused.json()) as { error: { code: string } }).error.code, ErrorCodes.INVALID_OPTION);
+        }
+        const fine = await add('board-added-1');
+        assert.equal(fine.status, 200, await fine.text());
+      } finally {
+        await running.close();
+      }
+      const invoked = await send('POST', '/invoke', { fn: 'echo', input: { n: 2 } });
+      assert.equal(invoked.body.ok, true);
     });
 
     it('reads back an id of the full allowed length, and refuses a longer one', async () => {
