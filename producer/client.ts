@@ -17,7 +17,7 @@ import {
   progressState,
   type CancelResult, type ClientOptions, type EnqueueOptions, type InvokeOptions, type JobState, type JobStatus, type MapInputs, type MapOptions, type ResumeOptions, type RunProgress,
 } from './types';
-import { sameJson } from './same-json';
+import { holdsSameJob } from './job-reuse';
 import {
   DEFAULT_MAX_INPUT_DEPTH, DEFAULT_OPTION_LIMITS, assertJobId, assertJson, assertRunId, checkOptions, invalidOption, isInputs, type OptionKind, type OptionLimits,
 } from './validate';
@@ -328,34 +328,11 @@ export class PhotonsClient {
     return { fn: names[found]!, cancelled: false };
   }
 
-  /**
-   * True if a job of this id holds this function and input; false if there is none; throws
-   * PHOTONS_ERR_JOB_EXISTS if one holds another function or input. Every function's queue is
-   * looked at: GET /jobs/{id} without fn finds a job by id alone, so an id names one job.
-   */
+  /** See holdsSameJob: the job of this id is this one (true), there is none (false), or it throws. */
   private async holdsSameJob(fn: string, jobId: string, data: unknown): Promise<boolean> {
     const redis = await this.connected();
     const names = [fn, ...(await this.registry.names()).filter((name) => name !== fn)];
-    // One HGET each, not a pipeline: on a cluster the queues sit on different shards.
-    const stored = await Promise.all(names.map((name) => redis.hget(this.jobKey(name, jobId), 'data')));
-    const found = stored.findIndex((raw) => raw !== null);
-    if (found < 0) return false;
-    if (names[found] !== fn) {
-      throw new PhotonsError(ErrorCodes.JOB_EXISTS, `Job ${jobId} already exists for the function "${names[found]}", not "${fn}": pick another job id.`);
-    }
-    let same = false;
-    try {
-      same = sameJson(JSON.parse(stored[found]!) as unknown, data);
-    } catch {
-      same = false;
-    }
-    if (!same) {
-      throw new PhotonsError(
-        ErrorCodes.JOB_EXISTS,
-        `Job ${jobId} of "${fn}" already exists with another input: reusing a job id returns the existing job only for the same input. Pick another job id, or read the existing job with result("${jobId}").`,
-      );
-    }
-    return true;
+    return holdsSameJob(names.map((name) => ({ fn: name, read: () => redis.hget(this.jobKey(name, jobId), 'data') })), fn, jobId, data);
   }
 
   private async readFields(fn: string, jobId: string): Promise<Array<Array<string | null>>> {
