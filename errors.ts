@@ -64,6 +64,16 @@ export const ErrorCodes = {
   ROUTE_NOT_FOUND: 'PHOTONS_ERR_ROUTE_NOT_FOUND',
   /** A fault of Photons itself while answering a request: please report it. */
   INTERNAL: 'PHOTONS_ERR_INTERNAL',
+  /** A job of that id exists with another function or another input. */
+  JOB_EXISTS: 'PHOTONS_ERR_JOB_EXISTS',
+  /** An input nests arrays and objects deeper than producer.maxInputDepth. */
+  INPUT_TOO_DEEP: 'PHOTONS_ERR_INPUT_TOO_DEEP',
+  /** One HTTP request carries more inputs than api.maxInputsPerRequest. */
+  TOO_MANY_INPUTS: 'PHOTONS_ERR_TOO_MANY_INPUTS',
+  /** Too many requests from one address, or in all: wait as Retry-After says. */
+  RATE_LIMITED: 'PHOTONS_ERR_RATE_LIMITED',
+  /** A request's body did not arrive within api.requestTimeoutMs. */
+  REQUEST_TIMEOUT: 'PHOTONS_ERR_REQUEST_TIMEOUT',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -30,7 +30,7 @@ export interface PhotonsConfig {
     heartbeatMs: number;
     metricsPort: number;
   };
-  producer: { resultTtlSec: number; maxInFlight: number };
+  producer: { resultTtlSec: number; maxInFlight: number; maxInputDepth: number; maxDelayMs: number; maxAttempts: number };
   api: {
     host: string;
     port: number;
@@ -39,6 +39,11 @@ export interface PhotonsConfig {
     bodyLimitBytes: number;
     maxWaitMs: number;
     dashboardPublic: boolean;
+    maxInputsPerRequest: number;
+    rateLimitPerAddress: number;
+    rateLimitGlobal: number;
+    rateLimitWindowMs: number;
+    requestTimeoutMs: number;
   };
   log: { level: string };
 }

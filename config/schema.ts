@@ -172,6 +172,24 @@ export const schema = {
       default: 10_000,
       env: 'PHOTONS_MAP_MAX_IN_FLIGHT',
     },
+    maxInputDepth: {
+      doc: 'Deepest nesting of arrays and objects an input may have; deeper inputs are refused (PHOTONS_ERR_INPUT_NOT_JSON) before they reach Redis.',
+      format: 'positive-int',
+      default: 64,
+      env: 'PHOTONS_MAX_INPUT_DEPTH',
+    },
+    maxDelayMs: {
+      doc: 'Longest delayMs (and backoffMs) a job may ask for, in ms; default one year.',
+      format: 'positive-int',
+      default: 31_536_000_000,
+      env: 'PHOTONS_MAX_DELAY_MS',
+    },
+    maxAttempts: {
+      doc: 'Most attempts a job may ask for.',
+      format: 'positive-int',
+      default: 1_000,
+      env: 'PHOTONS_MAX_ATTEMPTS',
+    },
   },
   api: {
     host: {
@@ -216,6 +234,36 @@ export const schema = {
       format: Boolean,
       default: true,
       env: 'PHOTONS_API_DASHBOARD_PUBLIC',
+    },
+    maxInputsPerRequest: {
+      doc: 'Most inputs one POST /jobs/bulk or POST /runs may carry; more answer 400 (start a map run from the client for more).',
+      format: 'positive-int',
+      default: 10_000,
+      env: 'PHOTONS_API_MAX_INPUTS_PER_REQUEST',
+    },
+    rateLimitPerAddress: {
+      doc: 'Most requests one client address may make per api.rateLimitWindowMs; more answer 429 with Retry-After. 0 turns it off.',
+      format: 'nat',
+      default: 50_000,
+      env: 'PHOTONS_API_RATE_LIMIT_PER_ADDRESS',
+    },
+    rateLimitGlobal: {
+      doc: 'Most requests from all addresses together per api.rateLimitWindowMs; more answer 429 with Retry-After. 0 turns it off.',
+      format: 'nat',
+      default: 200_000,
+      env: 'PHOTONS_API_RATE_LIMIT_GLOBAL',
+    },
+    rateLimitWindowMs: {
+      doc: 'The window of api.rateLimitPerAddress and api.rateLimitGlobal, in ms.',
+      format: 'positive-int',
+      default: 10_000,
+      env: 'PHOTONS_API_RATE_LIMIT_WINDOW_MS',
+    },
+    requestTimeoutMs: {
+      doc: 'Longest time a request may take to arrive whole (headers and body); a slower one answers 408 and its connection is closed.',
+      format: 'positive-int',
+      default: 60_000,
+      env: 'PHOTONS_API_REQUEST_TIMEOUT_MS',
     },
   },
   log: {

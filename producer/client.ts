@@ -17,14 +17,19 @@ import {
   progressState,
   type CancelResult, type ClientOptions, type EnqueueOptions, type InvokeOptions, type JobState, type JobStatus, type MapInputs, type MapOptions, type ResumeOptions, type RunProgress,
 } from './types';
-import { assertJobId, assertJson, assertRunId, checkOptions, invalidOption, isInputs, type OptionKind } from './validate';
+import { holdsSameJob } from './job-reuse';
+import {
+  DEFAULT_MAX_INPUT_DEPTH, DEFAULT_OPTION_LIMITS, assertJobId, assertJson, assertRunId, checkOptions, invalidOption, isInputs, type OptionKind, type OptionLimits,
+} from './validate';
 
-const JOB_OPTIONS: Record<string, OptionKind> = { jobId: 'custom-job-id', attempts: 'positive-int', backoffMs: 'positive-int', delayMs: 'nat', priority: 'positive-int' };
+const JOB_OPTIONS: Record<string, OptionKind> = { jobId: 'custom-job-id', attempts: 'attempts', backoffMs: 'backoff-ms', delayMs: 'delay-ms', priority: 'priority' };
 const { jobId: _jobId, ...BULK_OPTIONS } = JOB_OPTIONS;
 const INVOKE_OPTIONS: Record<string, OptionKind> = { ...JOB_OPTIONS, timeoutMs: 'positive-int' };
-const MAP_OPTIONS: Record<string, OptionKind> = { chunkSize: 'positive-int', ordered: 'boolean', failFast: 'boolean', maxInFlight: 'positive-int', attempts: 'positive-int', onProgress: 'function' };
+const MAP_OPTIONS: Record<string, OptionKind> = { chunkSize: 'positive-int', ordered: 'boolean', failFast: 'boolean', maxInFlight: 'positive-int', attempts: 'attempts', onProgress: 'function' };
 const RESUME_OPTIONS: Record<string, OptionKind> = { inputs: 'iterable', ordered: 'boolean', maxInFlight: 'positive-int', onProgress: 'function' };
-const CLIENT_OPTIONS: Record<string, OptionKind> = { resultTtlSec: 'positive-int', maxInFlight: 'positive-int' };
+const CLIENT_OPTIONS: Record<string, OptionKind> = {
+  resultTtlSec: 'positive-int', maxInFlight: 'positive-int', maxInputDepth: 'positive-int', maxDelayMs: 'positive-int', maxAttempts: 'positive-int',
+};
 const NOT_STARTED: JobState[] = ['waiting', 'delayed', 'prioritized', 'waiting-children'];
 const BULK_SLICE = 1_000;
 
@@ -35,11 +40,19 @@ export interface JobSettlement {
   outcome: Outcome | undefined;
 }
 
+/** An enqueued job: `existing` when its id was taken by the same job, which was left as it is. */
+export interface Submitted {
+  jobId: string;
+  existing: boolean;
+}
+
 export class PhotonsClient {
   readonly prefix: string;
   readonly resultTtlSec: number;
   private readonly cluster: boolean;
   private readonly maxInFlight: number;
+  private readonly maxInputDepth: number;
+  private readonly limits: OptionLimits;
   private readonly connection: ProducerConnection;
   private readonly queues = new Map<string, Queue>();
   private readonly events: JobEvents;
@@ -51,7 +64,9 @@ export class PhotonsClient {
   private readonly runsInProcess = new Set<MapRun>();
 
   static fromConfig(config: Readonly<PhotonsConfig>): PhotonsClient {
-    return new PhotonsClient({ redisUrl: config.redis.url, cluster: config.redis.cluster, prefix: config.redis.prefix, resultTtlSec: config.producer.resultTtlSec, maxInFlight: config.producer.maxInFlight });
+    return new PhotonsClient({ redisUrl: config.redis.url, cluster: config.redis.cluster, prefix: config.redis.prefix, resultTtlSec: config.producer.resultTtlSec, maxInFlight: config.producer.maxInFlight,
+      maxInputDepth: config.producer.maxInputDepth, maxDelayMs: config.producer.maxDelayMs, maxAttempts: config.producer.maxAttempts,
+    });
   }
 
   constructor(options: ClientOptions = {}) {
@@ -68,27 +83,47 @@ export class PhotonsClient {
     this.prefix = prefix;
     this.resultTtlSec = rest.resultTtlSec ?? 86_400;
     this.maxInFlight = rest.maxInFlight ?? 10_000;
+    this.maxInputDepth = rest.maxInputDepth ?? DEFAULT_MAX_INPUT_DEPTH;
+    this.limits = { maxAttempts: rest.maxAttempts ?? DEFAULT_OPTION_LIMITS.maxAttempts, maxDelayMs: rest.maxDelayMs ?? DEFAULT_OPTION_LIMITS.maxDelayMs };
     this.connection = new ProducerConnection({ url: redisUrl, cluster });
     this.events = new JobEvents(() => this.connection.eventsConnection(), prefix, cluster);
     this.registry = new FunctionRegistry(() => this.connected(), photonsKey(prefix, 'functions'));
     this.runs = new RunStore(() => this.connected(), (runId) => photonsKey(prefix, 'run', runId));
   }
 
-  /** Enqueues one job; resolves with its id once it is in Redis. */
+  /**
+   * Enqueues one job; resolves with its id once it is in Redis. A jobId already taken by the same
+   * function and input resolves with that job's id (nothing is added); taken by another function or
+   * input, it throws PHOTONS_ERR_JOB_EXISTS.
+   */
   async enqueue(fn: string, input: unknown, options: EnqueueOptions = {}): Promise<string> {
-    checkOptions(options, JOB_OPTIONS, 'enqueue');
-    assertJson(input ?? null, 'input');
+    return (await this.submit(fn, input, options)).jobId;
+  }
+
+  /** Like enqueue, and says whether the job was there already. */
+  async submit(fn: string, input: unknown, options: EnqueueOptions = {}): Promise<Submitted> {
+    checkOptions(options, JOB_OPTIONS, 'enqueue', this.limits);
+    const data = input ?? null;
+    assertJson(data, 'input', this.maxInputDepth);
     await this.registry.require(fn);
-    const jobId = options.jobId ?? randomUUID();
-    const job = await this.queue(fn).add(fn, input ?? null, this.jobOptions(jobId, options));
-    return job.id!;
+    const { jobId } = options;
+    if (jobId === undefined) {
+      const job = await this.queue(fn).add(fn, data, this.jobOptions(randomUUID(), options));
+      return { jobId: job.id!, existing: false };
+    }
+    if (await this.holdsSameJob(fn, jobId, data)) return { jobId, existing: true };
+    // BullMQ adds nothing for an id it has: if another caller took the id in the meantime, the
+    // check after the add tells whether its job is this one.
+    await this.queue(fn).add(fn, data, this.jobOptions(jobId, options));
+    await this.holdsSameJob(fn, jobId, data);
+    return { jobId, existing: false };
   }
 
   /** Enqueues one job per input; resolves with their ids in input order. */
   async enqueueBulk(fn: string, inputs: unknown[], options: Omit<EnqueueOptions, 'jobId'> = {}): Promise<string[]> {
-    checkOptions(options, BULK_OPTIONS, 'enqueueBulk');
+    checkOptions(options, BULK_OPTIONS, 'enqueueBulk', this.limits);
     if (!Array.isArray(inputs)) throw invalidOption('inputs of enqueueBulk must be an array');
-    inputs.forEach((input, i) => assertJson(input ?? null, `inputs[${i}]`));
+    inputs.forEach((input, i) => assertJson(input ?? null, `inputs[${i}]`, this.maxInputDepth));
     await this.registry.require(fn);
     const queue = this.queue(fn);
     const ids: string[] = [];
@@ -111,9 +146,9 @@ export class PhotonsClient {
 
   /** Like invoke, but answers with the job id and its outcome (none if the wait ran out) instead of throwing. */
   async invokeSettled(fn: string, input: unknown, options: InvokeOptions = {}): Promise<JobSettlement> {
-    checkOptions(options, INVOKE_OPTIONS, 'invoke');
+    checkOptions(options, INVOKE_OPTIONS, 'invoke', this.limits);
     const { timeoutMs = 60_000, ...enqueueOptions } = options;
-    assertJson(input ?? null, 'input');
+    assertJson(input ?? null, 'input', this.maxInputDepth);
     await this.registry.require(fn);
     await this.events.watch(fn);
     const jobId = await this.enqueue(fn, input, enqueueOptions);
@@ -155,9 +190,9 @@ export class PhotonsClient {
 
   /** Fans out over the inputs: a run whose results arrive by async iteration, each with its index. */
   async map<T = unknown>(fn: string, inputs: MapInputs, options: MapOptions = {}): Promise<MapRun<T>> {
-    checkOptions(options, MAP_OPTIONS, 'map');
+    checkOptions(options, MAP_OPTIONS, 'map', this.limits);
     if (!isInputs(inputs) || typeof inputs === 'string') throw invalidOption('inputs of map must be an array, an iterable or an async iterable');
-    if (Array.isArray(inputs)) inputs.forEach((input: unknown, i) => assertJson(input ?? null, `inputs[${i}]`));
+    if (Array.isArray(inputs)) inputs.forEach((input: unknown, i) => assertJson(input ?? null, `inputs[${i}]`, this.maxInputDepth));
     await this.registry.require(fn);
     const now = Date.now();
     const meta: RunMeta = {
@@ -291,6 +326,13 @@ export class PhotonsClient {
     const found = (await Promise.all(names.map((name) => redis.exists(this.jobKey(name, jobId))))).findIndex((exists) => exists === 1);
     if (found < 0) throw notFound(jobId);
     return { fn: names[found]!, cancelled: false };
+  }
+
+  /** See holdsSameJob: the job of this id is this one (true), there is none (false), or it throws. */
+  private async holdsSameJob(fn: string, jobId: string, data: unknown): Promise<boolean> {
+    const redis = await this.connected();
+    const names = [fn, ...(await this.registry.names()).filter((name) => name !== fn)];
+    return holdsSameJob(names.map((name) => ({ fn: name, read: () => redis.hget(this.jobKey(name, jobId), 'data') })), fn, jobId, data);
   }
 
   private async readFields(fn: string, jobId: string): Promise<Array<Array<string | null>>> {

@@ -1,12 +1,13 @@
 // The functions that dispatchers have registered (hash photonsKey(prefix, 'functions')): the
 // producer refuses to enqueue for a name no dispatcher serves, instead of leaving jobs waiting.
+import { basename, dirname } from 'node:path';
 import type { RedisClient } from '../dispatcher/redis';
 import { ErrorCodes, PhotonsError, type ErrorCode } from '../errors';
 import { assertFunctionName } from './validate';
 
 export interface FunctionInfo {
   name: string;
-  /** The source file the dispatcher bundled, when it bundled. */
+  /** The source file the dispatcher bundled, when it bundled: its name in the functions folder. */
   file?: string;
   /** sha256 of the bundle: which version of the function runs. */
   hash?: string;
@@ -60,10 +61,20 @@ export class FunctionRegistry {
   }
 }
 
+/**
+ * An entry as callers see it: the dispatcher records the absolute path of the file it bundled,
+ * which says where and as whom it runs; callers get the file's name in the functions folder, and
+ * error messages with that folder left out.
+ */
 function parseEntry(raw: string): Omit<FunctionInfo, 'name'> {
   try {
     const parsed = JSON.parse(raw) as Omit<FunctionInfo, 'name'>;
-    return typeof parsed === 'object' && parsed !== null ? parsed : {};
+    if (typeof parsed !== 'object' || parsed === null) return {};
+    if (typeof parsed.file !== 'string') return parsed;
+    const folder = `${dirname(parsed.file)}/`;
+    const entry: Omit<FunctionInfo, 'name'> = { ...parsed, file: basename(parsed.file) };
+    if (entry.error && typeof entry.error.message === 'string') entry.error = { ...entry.error, message: entry.error.message.split(folder).join('') };
+    return entry;
   } catch {
     return { error: { code: ErrorCodes.BAD_JOB, message: `unreadable registry entry ${raw.slice(0, 80)}` } };
   }

@@ -12,10 +12,21 @@ export interface ClientOptions {
   resultTtlSec?: number;
   /** map: default of MapOptions.maxInFlight. Default 10000. */
   maxInFlight?: number;
+  /** Deepest nesting of arrays and objects in an input (producer.maxInputDepth). Default 64. */
+  maxInputDepth?: number;
+  /** Longest delayMs and backoffMs a job may ask for (producer.maxDelayMs). Default one year. */
+  maxDelayMs?: number;
+  /** Most attempts a job may ask for (producer.maxAttempts). Default 1000. */
+  maxAttempts?: number;
 }
 
 export interface EnqueueOptions {
-  /** Your own id (enqueueing the same id twice adds one job). Default: a random UUID. */
+  /**
+   * Your own id: 1 to 128 letters, digits, '.', '_' or '-', not only digits, not the name of a
+   * BullMQ queue key (e.g. 'wait', 'delayed'). Enqueueing an id again with the same function and
+   * input adds nothing and answers the existing job; with another input it throws
+   * PHOTONS_ERR_JOB_EXISTS. Default: a random UUID.
+   */
   jobId?: string;
   /** Attempts before the job fails for good. Default: the function's config.attempts, else 1. */
   attempts?: number;
@@ -23,7 +34,7 @@ export interface EnqueueOptions {
   backoffMs?: number;
   /** Wait this long before the job may run, in ms. */
   delayMs?: number;
-  /** 1 (highest) to 2097152; jobs without a priority go first. */
+  /** 1 (highest) to 2097151; jobs without a priority go first. */
   priority?: number;
 }
 

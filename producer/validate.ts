@@ -2,6 +2,7 @@
 // that must survive JSON unchanged, job ids and option values, with messages naming what is wrong.
 import { ErrorCodes, PhotonsError } from '../errors';
 import { FUNCTION_NAME } from '../photon-worker/bundle';
+import { MAX_JOB_ID_LENGTH, assertCustomJobId } from './job-id';
 
 export function assertFunctionName(fn: unknown): asserts fn is string {
   if (typeof fn !== 'string' || !FUNCTION_NAME.test(fn)) {
@@ -12,12 +13,20 @@ export function assertFunctionName(fn: unknown): asserts fn is string {
   }
 }
 
+/** Default of producer.maxInputDepth: deeper inputs are refused. */
+export const DEFAULT_MAX_INPUT_DEPTH = 64;
+
+type Step = { value: unknown; path: string; depth: number } | { leave: object };
+
 /**
  * Throws unless `value` is exactly what JSON can carry. JSON.stringify would quietly turn NaN into
  * null, a Map into {} and drop functions: the function would then run on an input nobody sent.
  * Object properties holding undefined are allowed (JSON drops them, as TypeScript callers expect).
+ * Arrays and objects may nest `maxDepth` deep. The walk keeps its own stack rather than recursing:
+ * an input nested thousands deep (a few kilobytes of brackets) must be refused, not overflow the
+ * call stack of the process that checks it.
  */
-export function assertJson(value: unknown, where: string): void {
+export function assertJson(value: unknown, where: string, maxDepth = DEFAULT_MAX_INPUT_DEPTH): void {
   const ancestors = new Set<object>();
   const fail = (path: string, what: string): never => {
     throw new PhotonsError(
@@ -25,39 +34,55 @@ export function assertJson(value: unknown, where: string): void {
       `${path} is ${what}; inputs must be JSON: null, booleans, finite numbers, strings, arrays and plain objects.`,
     );
   };
-  const walk = (v: unknown, path: string): void => {
-    if (v === null || typeof v === 'string' || typeof v === 'boolean') return;
+  const stack: Step[] = [{ value, path: where, depth: 0 }];
+  while (stack.length > 0) {
+    const step = stack.pop()!;
+    if ('leave' in step) {
+      ancestors.delete(step.leave);
+      continue;
+    }
+    const { value: v, path, depth } = step;
+    if (v === null || typeof v === 'string' || typeof v === 'boolean') continue;
     if (typeof v === 'number') {
       if (!Number.isFinite(v)) fail(path, `${v} (JSON has no NaN or Infinity)`);
-      return;
+      continue;
     }
-    if (typeof v !== 'object') return void fail(path, v === undefined ? 'undefined' : `a ${typeof v}`);
-    if (ancestors.has(v)) fail(path, 'a circular reference');
-    ancestors.add(v);
-    if (Array.isArray(v)) {
-      v.forEach((item: unknown, i) => walk(item, `${path}[${i}]`));
+    if (typeof v !== 'object') fail(path, v === undefined ? 'undefined' : `a ${typeof v}`);
+    const container = v as object;
+    if (ancestors.has(container)) fail(path, 'a circular reference');
+    if (depth >= maxDepth) {
+      throw new PhotonsError(
+        ErrorCodes.INPUT_TOO_DEEP,
+        `${where} nests arrays and objects more than ${maxDepth} levels deep (at ${path.length > 80 ? `${path.slice(0, 77)}...` : path}): flatten it, or raise producer.maxInputDepth (PHOTONS_MAX_INPUT_DEPTH).`,
+      );
+    }
+    ancestors.add(container);
+    stack.push({ leave: container });
+    const children: Step[] = [];
+    if (Array.isArray(container)) {
+      container.forEach((item: unknown, i) => children.push({ value: item, path: `${path}[${i}]`, depth: depth + 1 }));
     } else {
-      const proto: unknown = Object.getPrototypeOf(v);
+      const proto: unknown = Object.getPrototypeOf(container);
       if (proto !== Object.prototype && proto !== null) {
-        fail(path, `a ${(v as { constructor?: { name?: string } }).constructor?.name ?? 'class instance'} object, not a plain object`);
+        fail(path, `a ${(container as { constructor?: { name?: string } }).constructor?.name ?? 'class instance'} object, not a plain object`);
       }
-      for (const [key, item] of Object.entries(v)) {
-        if (item !== undefined) walk(item, /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`);
+      for (const [key, item] of Object.entries(container)) {
+        if (item !== undefined) children.push({ value: item, path: /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`, depth: depth + 1 });
       }
     }
-    ancestors.delete(v);
-  };
-  walk(value, where);
+    // Reversed onto the stack, so the first bad item is the one reported.
+    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]!);
+  }
 }
 
-/** A job id of our choosing or the caller's: no ':' (BullMQ keys) and not an integer (BullMQ's own ids). */
-const CUSTOM_JOB_ID = /^[A-Za-z0-9_.-]{1,128}$/;
 /** Any id a job may have, BullMQ's own integer ids included. */
-const ANY_JOB_ID = /^[A-Za-z0-9_.:-]{1,200}$/;
+const ANY_JOB_ID = new RegExp(`^[A-Za-z0-9_.:-]{1,${MAX_JOB_ID_LENGTH}}$`);
+/** BullMQ refuses a higher priority ("between 0 and 2097151": it packs the priority and a counter into one score). */
+export const MAX_PRIORITY = 2_097_151;
 
 export function assertJobId(id: unknown, where: string): asserts id is string {
   if (typeof id !== 'string' || !ANY_JOB_ID.test(id)) {
-    throw invalidOption(`${where} must be a job id (1 to 200 letters, digits, '.', ':', '_' or '-'), got ${describe(id)}`);
+    throw invalidOption(`${where} must be a job id (1 to ${MAX_JOB_ID_LENGTH} letters, digits, '.', ':', '_' or '-'), got ${describe(id)}`);
   }
 }
 
@@ -67,10 +92,20 @@ export function assertRunId(id: unknown, where: string): asserts id is string {
   }
 }
 
-export type OptionKind = 'positive-int' | 'nat' | 'boolean' | 'function' | 'custom-job-id' | 'iterable';
+export type OptionKind = 'positive-int' | 'nat' | 'boolean' | 'function' | 'custom-job-id' | 'iterable' | 'attempts' | 'delay-ms' | 'backoff-ms' | 'priority';
+
+/** The bounds of the job options, checked here because BullMQ would fail on them with a bare Error. */
+export interface OptionLimits {
+  /** producer.maxAttempts */
+  maxAttempts: number;
+  /** producer.maxDelayMs: delayMs and backoffMs */
+  maxDelayMs: number;
+}
+
+export const DEFAULT_OPTION_LIMITS: Readonly<OptionLimits> = { maxAttempts: 1_000, maxDelayMs: 31_536_000_000 };
 
 /** Checks an options object against its spec: unknown keys and bad values name the option. */
-export function checkOptions(options: unknown, spec: Record<string, OptionKind>, call: string): void {
+export function checkOptions(options: unknown, spec: Record<string, OptionKind>, call: string, limits: Readonly<OptionLimits> = DEFAULT_OPTION_LIMITS): void {
   if (options === undefined) return;
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw invalidOption(`options of ${call} must be an object, got ${describe(options)}`);
@@ -81,13 +116,27 @@ export function checkOptions(options: unknown, spec: Record<string, OptionKind>,
       throw invalidOption(`options.${key} is not an option of ${call} (options: ${Object.keys(spec).join(', ')})`);
     }
     if (value === undefined) continue;
-    const problem = problemWith(value, kind);
+    if (kind === 'custom-job-id') {
+      assertCustomJobId(value, `options.${key}`);
+      continue;
+    }
+    const problem = problemWith(value, kind, limits);
     if (problem) throw invalidOption(`options.${key} must be ${problem}, got ${describe(value)}`);
   }
 }
 
-function problemWith(value: unknown, kind: OptionKind): string | undefined {
+function problemWith(value: unknown, kind: Exclude<OptionKind, 'custom-job-id'>, limits: Readonly<OptionLimits>): string | undefined {
+  const between = (min: number, max: number, what: string): string | undefined =>
+    Number.isSafeInteger(value) && (value as number) >= min && (value as number) <= max ? undefined : what;
   switch (kind) {
+    case 'attempts':
+      return between(1, limits.maxAttempts, `an integer from 1 to ${limits.maxAttempts} (producer.maxAttempts)`);
+    case 'delay-ms':
+      return between(0, limits.maxDelayMs, `an integer from 0 to ${limits.maxDelayMs} ms (producer.maxDelayMs)`);
+    case 'backoff-ms':
+      return between(1, limits.maxDelayMs, `an integer from 1 to ${limits.maxDelayMs} ms (producer.maxDelayMs)`);
+    case 'priority':
+      return between(1, MAX_PRIORITY, `an integer from 1 (highest) to ${MAX_PRIORITY} (BullMQ's lowest)`);
     case 'positive-int':
       return Number.isSafeInteger(value) && (value as number) >= 1 ? undefined : 'a positive integer';
     case 'nat':
@@ -96,10 +145,6 @@ function problemWith(value: unknown, kind: OptionKind): string | undefined {
       return typeof value === 'boolean' ? undefined : 'a boolean';
     case 'function':
       return typeof value === 'function' ? undefined : 'a function';
-    case 'custom-job-id':
-      return typeof value === 'string' && CUSTOM_JOB_ID.test(value) && !/^\d+$/.test(value)
-        ? undefined
-        : "a job id of 1 to 128 letters, digits, '.', '_' or '-', not only digits";
     case 'iterable':
       return isInputs(value) ? undefined : 'an array, an iterable or an async iterable';
   }

@@ -1,6 +1,9 @@
 // The malformed and oversized requests of the API flood, generated: bad JSON, wrong types, missing
 // and unknown fields, unknown functions, invalid names, bodies past the limit, bad tokens, wrong
-// content types, methods and paths. Each one is a request a correct API must answer with a 4xx.
+// content types, methods and paths; job ids naming BullMQ's queue keys, inputs nested thousands
+// deep, option values past BullMQ's limits, too many inputs in one request. Each one is a request
+// a correct API must answer with a 4xx.
+import { MAX_CUSTOM_JOB_ID_LENGTH, RESERVED_JOB_IDS } from '../../producer/job-id';
 
 export interface BadRequest {
   /** What is wrong with it, for the report. */
@@ -32,7 +35,12 @@ const BAD_FIELDS: Record<BodyRoute, Record<string, unknown[]>> = {
   '/jobs': {
     fn: WRONG_TYPES.filter((v) => typeof v !== 'string'),
     // POST /jobs alone takes a jobId option: only a wrong type of it is bad there.
-    options: [...WRONG_TYPES.filter((v) => !isPlainObject(v)), ...badJobOptions().filter((o) => !('jobId' in o)), { jobId: 5 }, { jobId: null }, { jobId: '' }],
+    options: [
+      ...WRONG_TYPES.filter((v) => !isPlainObject(v)), ...badJobOptions().filter((o) => !('jobId' in o)), { jobId: 5 }, { jobId: null }, { jobId: '' },
+      // An id that is a key of the queue itself (its wait list, id counter, event stream...) would break the queue.
+      ...[...RESERVED_JOB_IDS].map((jobId) => ({ jobId })),
+      { jobId: 'j'.repeat(MAX_CUSTOM_JOB_ID_LENGTH + 1) }, { jobId: '12345' }, { jobId: 'a:b' }, { jobId: 'wait:1' },
+    ],
   },
   '/jobs/bulk': {
     fn: WRONG_TYPES.filter((v) => typeof v !== 'string'),
@@ -49,7 +57,7 @@ const BAD_FIELDS: Record<BodyRoute, Record<string, unknown[]>> = {
     inputs: WRONG_TYPES.filter((v) => !Array.isArray(v)),
     chunkSize: [0, -5, 1.5, 'a', null, [], {}, true],
     failFast: ['yes', 1, 0, null, [], {}],
-    attempts: [0, -1, 1.5, 'x', null, [], {}],
+    attempts: [0, -1, 1.5, 'x', null, [], {}, 1_001],
   },
 };
 
@@ -59,6 +67,8 @@ function badJobOptions(): Array<Record<string, unknown>> {
   return [
     ...fields.flatMap((f) => values.map((v) => ({ [f]: v }))),
     { attempts: 0 }, { backoffMs: 0 }, { priority: 0 }, { unknown: 1 }, { removeOnComplete: true }, { jobId: 'x' },
+    // Past what BullMQ takes or the quotas allow: refused before BullMQ sees them.
+    { priority: 3_000_000 }, { priority: 2_097_152 }, { delayMs: 31_536_000_001 }, { backoffMs: 31_536_000_001 }, { attempts: 1_001 }, { attempts: 1_000_000 },
   ];
 }
 
@@ -97,6 +107,13 @@ export function badRequests(token: string, limit: number): BadRequest[] {
     // Deep nesting where a type is required: the validator must refuse it, not recurse into it.
     const deep = `${'['.repeat(20_000)}1${']'.repeat(20_000)}`;
     out.push({ kind: 'deeply nested option', method: 'POST', path: route, headers: json, body: JSON.stringify(validBody(route)).replace(/}$/, `,"options":{"attempts":${deep}}}`) });
+    // Inputs nested past producer.maxInputDepth: refused without recursing into them.
+    const inputField = route === '/jobs' || route === '/invoke' ? 'input' : 'inputs';
+    for (const [shape, deepInput] of [['object 3,500 deep', `${'{"a":'.repeat(3_500)}1${'}'.repeat(3_500)}`], ['array 2,000 deep', `${'['.repeat(2_000)}1${']'.repeat(2_000)}`], ['object 65 deep', `${'{"a":'.repeat(65)}1${'}'.repeat(65)}`]]) {
+      const value = inputField === 'input' ? deepInput : `[${deepInput}]`;
+      out.push({ kind: `input nested: ${shape}`, method: 'POST', path: route, headers: json, body: `{"fn":"tally","${inputField}":${value}}` });
+    }
+    if (inputField === 'inputs') post('too many inputs', route, { fn: 'tally', inputs: new Array(10_001).fill(0) });
     for (const bytes of [limit + 1, limit * 2, limit * 8, 2 * 1024 * 1024]) {
       out.push({ kind: 'body over the limit', method: 'POST', path: route, headers: json, body: oversized(route, bytes) });
       out.push({ kind: 'chunked body over the limit', method: 'POST', path: route, headers: json, body: oversized(route, bytes), chunked: true });

@@ -28,6 +28,11 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   [ErrorCodes.NO_HANDLER]: 422,
   [ErrorCodes.FUNCTION_CONFIG]: 422,
   [ErrorCodes.REDIS_UNAVAILABLE]: 503,
+  [ErrorCodes.INPUT_TOO_DEEP]: 400,
+  [ErrorCodes.TOO_MANY_INPUTS]: 400,
+  [ErrorCodes.JOB_EXISTS]: 409,
+  [ErrorCodes.REQUEST_TIMEOUT]: 408,
+  [ErrorCodes.RATE_LIMITED]: 429,
 };
 
 export function toApiError(err: unknown, bodyLimitBytes: number): ApiError {
@@ -55,7 +60,35 @@ export function toApiError(err: unknown, bodyLimitBytes: number): ApiError {
     const message = err instanceof SyntaxError ? `The body is not valid JSON (${err.message}).` : String(fastifyError.message);
     return { status, code: ErrorCodes.BAD_REQUEST, message };
   }
-  return { status: 500, code: ErrorCodes.INTERNAL, message: 'The server failed on this request; the logs have the details. Please report it.' };
+  return { status: 500, code: ErrorCodes.INTERNAL, message: INTERNAL_MESSAGE };
+}
+
+const INTERNAL_MESSAGE = 'The server failed on this request; its log has the details under this request id. Please report it.';
+
+/**
+ * What a 5xx answer may say: its code and the request id, under which the log holds the error in
+ * full. Messages of server faults carry paths, hosts and stack frames a caller has no use for.
+ */
+export function publicAnswer(answer: ApiError, requestId: string): { error: { code: ErrorCode; message: string; requestId?: string } } {
+  if (answer.status < 500) return { error: { code: answer.code, message: answer.message } };
+  const message = answer.code === ErrorCodes.REDIS_UNAVAILABLE ? 'The job queues do not answer; try again shortly. Its log has the details under this request id.' : INTERNAL_MESSAGE;
+  return { error: { code: answer.code === ErrorCodes.REDIS_UNAVAILABLE ? answer.code : ErrorCodes.INTERNAL, message, requestId } };
+}
+
+/**
+ * Answers what goes wrong on a connection before a request reaches a route, in the API's own
+ * shape: above all a request whose body is still arriving after api.requestTimeoutMs (a client
+ * trickling its upload would otherwise hold a connection and a buffer for ever).
+ */
+export function clientErrorAnswer(err: NodeJS.ErrnoException, requestTimeoutMs: number): string {
+  const [status, reason, code, message] =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'Request Timeout', ErrorCodes.REQUEST_TIMEOUT, `The request did not arrive whole within ${requestTimeoutMs} ms (api.requestTimeoutMs, PHOTONS_API_REQUEST_TIMEOUT_MS): send the body at once.`]
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'Request Header Fields Too Large', ErrorCodes.BAD_REQUEST, 'The request headers are too large.']
+        : [400, 'Bad Request', ErrorCodes.BAD_REQUEST, 'The request is not valid HTTP.'];
+  const body = JSON.stringify({ error: { code, message } });
+  return `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\n\r\n${body}`;
 }
 
 interface ValidationIssue {

@@ -22,12 +22,17 @@ export function jobRoutes(app: FastifyInstance, { client, maxWaitMs }: JobRoutes
         required: ['fn'],
         properties: { fn: fnField, input: anyJson, options: { ...jobOptions, properties: { ...jobOptions.properties, jobId: { type: 'string' } } } },
       },
-      response: { 202: { type: 'object', properties: { jobId: { type: 'string' }, fn: { type: 'string' } } }, ...errorResponses },
+      description: 'options.jobId picks the id. Sent again with the same fn and input: 200 with the existing job and existing true (nothing is added); with another fn or input: 409 PHOTONS_ERR_JOB_EXISTS.',
+      response: {
+        200: { type: 'object', properties: { jobId: { type: 'string' }, fn: { type: 'string' }, existing: { type: 'boolean', enum: [true] } } },
+        202: { type: 'object', properties: { jobId: { type: 'string' }, fn: { type: 'string' }, existing: { type: 'boolean', enum: [false] } } },
+        ...errorResponses,
+      },
     },
     handler: async (request, reply) => {
       const { fn, input, options } = request.body;
-      const jobId = await client.enqueue(fn, input, options);
-      return reply.code(202).send({ jobId, fn });
+      const { jobId, existing } = await client.submit(fn, input, options);
+      return reply.code(existing ? 200 : 202).send({ jobId, fn, existing });
     },
   });
 

@@ -6,7 +6,7 @@ export const errorBody = {
   properties: {
     error: {
       type: 'object',
-      properties: { code: { type: 'string' }, message: { type: 'string' } },
+      properties: { code: { type: 'string' }, message: { type: 'string' }, requestId: { type: 'string', description: 'On a 5xx: the id its log line carries.' } },
       required: ['code', 'message'],
     },
   },
@@ -62,4 +62,4 @@ export const runProgress = {
 } as const;
 
 /** The error answers every route may give, for the OpenAPI document. */
-export const errorResponses = { 400: errorBody, 401: errorBody, 404: errorBody, 413: errorBody } as const;
+export const errorResponses = { 400: errorBody, 401: errorBody, 404: errorBody, 409: errorBody, 413: errorBody, 429: errorBody } as const;

@@ -1,13 +1,15 @@
 // The HTTP API: the client's operations as JSON over HTTP, with schema validation on every route,
 // an OpenAPI document, a body limit and bearer-token auth; `startApi` is what `photons api` runs.
 import { createHash, timingSafeEqual } from 'node:crypto';
+import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { PhotonsConfig } from '../../config';
 import { ErrorCodes, PhotonsError } from '../../errors';
 import { PhotonsClient } from '../client';
-import { toApiError } from './api-errors';
+import { clientErrorAnswer, publicAnswer, toApiError } from './api-errors';
+import { MAX_JOB_ID_LENGTH } from '../job-id';
 import { jobRoutes } from './job-routes';
 import { isMonitoringPath, monitoring, monitoringOptions } from './monitoring';
 import { runRoutes } from './run-routes';
@@ -26,14 +28,37 @@ export interface ApiOptions {
   /** POST /invoke waits at most this long. */
   maxWaitMs?: number;
   logger?: Logger;
+  /** Most inputs of one POST /jobs/bulk or POST /runs. */
+  maxInputsPerRequest?: number;
+  /** Requests per rateLimitWindowMs from one address, and from all; 0: no limit. */
+  rateLimitPerAddress?: number;
+  rateLimitGlobal?: number;
+  rateLimitWindowMs?: number;
+  /** A request not arrived whole (headers and body) after this long answers 408 and is closed. */
+  requestTimeoutMs?: number;
 }
+
+/** Routes whose body carries a list of inputs, bounded by maxInputsPerRequest. */
+const INPUT_LIST_ROUTES = new Set(['/jobs/bulk', '/runs']);
 
 /** Builds the API over a client, ready for `inject` or `listen`; the caller closes both. */
 export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
-  const { client, token, bodyLimitBytes = 1_048_576, maxWaitMs = 30_000 } = options;
+  const { client, token, bodyLimitBytes = 1_048_576, maxWaitMs = 30_000, maxInputsPerRequest = 10_000 } = options;
+  const { rateLimitPerAddress = 50_000, rateLimitGlobal = 200_000, rateLimitWindowMs = 10_000, requestTimeoutMs = 60_000 } = options;
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger | undefined,
     bodyLimit: bodyLimitBytes,
+    // fastify's default (100) is below the longest job id: GET /jobs/{id} must read every id it accepts.
+    routerOptions: { maxParamLength: MAX_JOB_ID_LENGTH + 56 },
+    requestTimeout: requestTimeoutMs,
+    // Node looks for requests past requestTimeout this often (default 30 s, longer than a short
+    // timeout), and enforces none while headersTimeout (default 60 s) is above it.
+    http: { connectionsCheckingInterval: Math.min(1_000, requestTimeoutMs), headersTimeout: Math.min(60_000, requestTimeoutMs) },
+    clientErrorHandler(err, socket) {
+      if (err.code === 'ECONNRESET' || socket.destroyed) return;
+      if (socket.writable) socket.write(clientErrorAnswer(err, requestTimeoutMs));
+      socket.destroy(err);
+    },
     // Strict types: a string "5" is not the integer 5, and an unknown field is an error, not dropped.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   });
@@ -47,8 +72,18 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
 
   app.setErrorHandler((err, request, reply) => {
     const answer = toApiError(err, bodyLimitBytes);
-    if (answer.status >= 500) request.log.error({ err, url: request.url }, 'request failed');
-    void reply.code(answer.status).send({ error: { code: answer.code, message: answer.message } });
+    if (answer.status >= 500) request.log.error({ err, url: request.url, requestId: request.id }, 'request failed');
+    void reply.code(answer.status).send(publicAnswer(answer, request.id));
+  });
+  await rateLimits(app, { perAddress: rateLimitPerAddress, global: rateLimitGlobal, windowMs: rateLimitWindowMs });
+  app.addHook('preHandler', async (request) => {
+    const inputs = (request.body as { inputs?: unknown } | undefined)?.inputs;
+    if (Array.isArray(inputs) && inputs.length > maxInputsPerRequest && INPUT_LIST_ROUTES.has(request.routeOptions.url ?? '')) {
+      throw new PhotonsError(
+        ErrorCodes.TOO_MANY_INPUTS,
+        `This request carries ${inputs.length} inputs, more than ${maxInputsPerRequest} (api.maxInputsPerRequest, PHOTONS_API_MAX_INPUTS_PER_REQUEST): send them in several requests, or map over them with the client.`,
+      );
+    }
   });
   // An upload over the body limit is refused before it is all read. Closing the connection at once
   // (fastify's way, and Node's for a client that asked for close) resets a client that is still
@@ -103,7 +138,7 @@ export interface RunningApi {
  * without a token unless api.allowUnauthenticated: anyone reaching it could run every function.
  */
 export async function startApi(config: Readonly<PhotonsConfig>, logger: Logger): Promise<RunningApi> {
-  const { host, port, token, allowUnauthenticated, bodyLimitBytes, maxWaitMs } = config.api;
+  const { host, port, token, allowUnauthenticated, bodyLimitBytes, maxWaitMs, maxInputsPerRequest, rateLimitPerAddress, rateLimitGlobal, rateLimitWindowMs, requestTimeoutMs } = config.api;
   if (!token && !isLoopback(host) && !allowUnauthenticated) {
     throw new PhotonsError(
       ErrorCodes.CONFIG,
@@ -111,7 +146,10 @@ export async function startApi(config: Readonly<PhotonsConfig>, logger: Logger):
     );
   }
   const client = PhotonsClient.fromConfig(config);
-  const app = await buildApi({ client, token, bodyLimitBytes, maxWaitMs, logger: logger.child({ component: 'api' }) });
+  const app = await buildApi({
+    client, token, bodyLimitBytes, maxWaitMs, logger: logger.child({ component: 'api' }),
+    maxInputsPerRequest, rateLimitPerAddress, rateLimitGlobal, rateLimitWindowMs, requestTimeoutMs,
+  });
   await app.register(monitoring, monitoringOptions(config));
   try {
     await app.listen({ host, port });
@@ -132,6 +170,31 @@ export async function startApi(config: Readonly<PhotonsConfig>, logger: Logger):
       await client.close();
     },
   };
+}
+
+/**
+ * Two request quotas per window, before auth (a token guesser is limited too): one per client
+ * address, one for all addresses together. Over either, 429 PHOTONS_ERR_RATE_LIMITED with
+ * Retry-After in seconds. Counted in this process: each API process has its own quotas.
+ */
+async function rateLimits(app: FastifyInstance, limits: { perAddress: number; global: number; windowMs: number }): Promise<void> {
+  if (limits.perAddress === 0 && limits.global === 0) return;
+  await app.register(rateLimit, { global: false });
+  const checks = [
+    { max: limits.perAddress, scope: 'from this address', key: 'api.rateLimitPerAddress (PHOTONS_API_RATE_LIMIT_PER_ADDRESS)', limiter: app.createRateLimit({ max: limits.perAddress, timeWindow: limits.windowMs }) },
+    { max: limits.global, scope: 'in all', key: 'api.rateLimitGlobal (PHOTONS_API_RATE_LIMIT_GLOBAL)', limiter: app.createRateLimit({ max: limits.global, timeWindow: limits.windowMs, keyGenerator: () => 'all' }) },
+  ].filter((check) => check.max > 0);
+  app.addHook('onRequest', async (request, reply) => {
+    for (const { max, scope, key, limiter } of checks) {
+      const state = await limiter(request);
+      if (state.isAllowed || !state.isExceeded) continue;
+      void reply.header('retry-after', String(state.ttlInSeconds));
+      throw new PhotonsError(
+        ErrorCodes.RATE_LIMITED,
+        `More than ${max} requests ${scope} within ${limits.windowMs} ms (${key}): retry after ${state.ttlInSeconds} s.`,
+      );
+    }
+  });
 }
 
 export function isLoopback(host: string): boolean {

@@ -5,10 +5,12 @@ import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
 import { Queue } from 'bullmq';
-import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, onRequestAsyncHookHandler, preHandlerAsyncHookHandler } from 'fastify';
+import type { PhotonsError } from '../../../errors';
 import type { DashboardAccess } from './access';
 import type { FleetReader } from './fleet-reader';
 import { queueName, type RedisClient } from '../../../dispatcher/redis';
+import { assertCustomJobId, customJobIdProblem } from '../../job-id';
 
 export const READ_ONLY_BOARD = '/dashboard/queues';
 export const FULL_BOARD = '/dashboard/admin/queues';
@@ -56,6 +58,22 @@ export async function queueBoards(app: FastifyInstance, options: QueueBoardOptio
   };
 }
 
+/**
+ * The full board adds jobs (its "Add job" and "Duplicate" buttons) with the BullMQ options the
+ * caller sends, a jobId among them: held to the rule every other enqueue path follows.
+ */
+const refuseReservedJobIds: preHandlerAsyncHookHandler = async (request, reply) => {
+  if (request.method !== 'POST' || !request.routeOptions.url?.endsWith('/api/queues/:queueName/add')) return;
+  const jobId = (request.body as { options?: { jobId?: unknown } } | undefined)?.options?.jobId;
+  if (jobId === undefined || customJobIdProblem(jobId) === undefined) return;
+  try {
+    assertCustomJobId(jobId, 'options.jobId');
+  } catch (err) {
+    const { code, message } = err as PhotonsError;
+    return reply.code(400).send({ error: { code, message } });
+  }
+};
+
 async function mountBoard(app: FastifyInstance, base: string, readOnlyMode: boolean, onRequest: onRequestAsyncHookHandler[]): Promise<Board> {
   const adapter = new FastifyAdapter();
   adapter.setBasePath(base);
@@ -74,6 +92,7 @@ async function mountBoard(app: FastifyInstance, base: string, readOnlyMode: bool
   // Its own scope: the hooks and bull-board's error handler stay with this board's routes.
   await app.register(async (scope) => {
     for (const hook of onRequest) scope.addHook('onRequest', hook);
+    if (!readOnlyMode) scope.addHook('preHandler', refuseReservedJobIds);
     scope.addHook('onSend', async (_request, reply, payload) => {
       void reply.header('content-security-policy', BOARD_CSP);
       return payload;
