@@ -40,7 +40,8 @@ export interface PhotonsConfig {
     maxWaitMs: number;
     dashboardPublic: boolean;
   };
-  log: { level: string };
+  log: { level: string; format: 'auto' | 'json' | 'pretty' };
+  dataDir: string;
 }
 
 /** Config keys by dotted path, e.g. `{ 'runtime.watchdogMs': 1000 }`. */
