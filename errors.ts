@@ -64,6 +64,8 @@ export const ErrorCodes = {
   ROUTE_NOT_FOUND: 'PHOTONS_ERR_ROUTE_NOT_FOUND',
   /** A fault of Photons itself while answering a request: please report it. */
   INTERNAL: 'PHOTONS_ERR_INTERNAL',
+  /** A file a command would write exists already (photons init never overwrites). */
+  FILE_EXISTS: 'PHOTONS_ERR_FILE_EXISTS',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
