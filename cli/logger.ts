@@ -59,18 +59,19 @@ export function formatLine(line: string, colour = false): string {
   const levelText = level.name.padEnd(5);
   const parts = [colour ? `${DIM}${time}${RESET}` : time, colour ? `${level.colour}${levelText}${RESET}` : levelText, `${component}${String(entry.msg ?? '')}`];
   const fields: string[] = [];
+  let stack = '';
   for (const [key, value] of Object.entries(entry)) {
     if (FRAMED.has(key) || value === undefined) continue;
     if (key === 'err' && value && typeof value === 'object') {
       const err = value as { message?: string; stack?: string };
       fields.push(`err=${JSON.stringify(err.message ?? '')}`);
-      if (err.stack && entry.level as number >= 50) fields.push(`\n${indent(err.stack)}`);
+      if (err.stack && (entry.level as number) >= 50) stack = `\n${indent(err.stack)}`;
       continue;
     }
     fields.push(`${key}=${typeof value === 'string' && /^[^\s"=]+$/.test(value) ? value : JSON.stringify(value)}`);
   }
   const text = parts.join(' ') + (fields.length > 0 ? ` ${colour ? DIM : ''}${fields.join(' ')}${colour ? RESET : ''}` : '');
-  return text;
+  return text + stack;
 }
 
 function indent(stack: string): string {
