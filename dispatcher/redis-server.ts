@@ -57,9 +57,10 @@ export async function ensureRedis(
   const port = parsed.port ? Number(parsed.port) : 6379;
   const dir = path.resolve(dataDir, `redis-${port}`);
   const password = parsed.password ? decodeURIComponent(parsed.password) : undefined;
+  const username = parsed.username ? decodeURIComponent(parsed.username) : undefined;
   let local: LocalRedis;
   try {
-    local = await startPersistentRedis({ host, port, password, dir, url });
+    local = await startPersistentRedis({ host, port, username, password, dir, url });
   } catch (err) {
     // Another `photons start` may have started it in the meantime: then use that one.
     if (await checkRedis(target)) {
@@ -69,7 +70,7 @@ export async function ensureRedis(
     throw err;
   }
   logger.info(
-    { redis: redacted(url), pid: local.process.pid, dataDir: dir },
+    { redis: redacted(url), redisPid: local.process.pid, dataDir: dir },
     `no Redis answered at ${redacted(url)}: started redis-server there (pid ${local.process.pid}), data in ${dir} (append-only, fsync every second); it stops with this process`,
   );
   return { url, local };
@@ -78,6 +79,7 @@ export async function ensureRedis(
 interface PersistentRedisOptions {
   host: string;
   port: number;
+  username: string | undefined;
   password: string | undefined;
   dir: string;
   url: string;
@@ -90,7 +92,7 @@ interface PersistentRedisOptions {
  * from us) stops it when we die without doing so (SIGKILL), so no orphan keeps the port.
  */
 async function startPersistentRedis(options: PersistentRedisOptions): Promise<LocalRedis> {
-  const { host, port, password, dir, url } = options;
+  const { host, port, username, password, dir, url } = options;
   mkdirSync(dir, { recursive: true });
   const binds = host === 'localhost' ? '127.0.0.1 -::1' : host;
   const conf = [
@@ -103,6 +105,8 @@ async function startPersistentRedis(options: PersistentRedisOptions): Promise<Lo
     'appendfsync everysec',
     'save ""',
     ...(password ? [`requirepass ${quote(password)}`] : []),
+    // A named user of the URL gets every right, as the default user has without ACLs.
+    ...(username && username !== 'default' ? [`user ${quote(username)} on ${password ? quote(`>${password}`) : 'nopass'} ~* &* +@all`] : []),
   ];
   const child = spawn('redis-server', ['-'], { cwd: dir, stdio: ['pipe', 'ignore', 'ignore'], detached: true });
   child.stdin!.end(`${conf.join('\n')}\n`);

@@ -13,7 +13,7 @@ import { pingRedis } from '../../dispatcher/redis';
 import { freePort } from '../../dispatcher/redis-server';
 import { ErrorCodes } from '../../errors';
 import { FIXTURE_FUNCTIONS, PHOTONS_BIN } from '../producer/helpers';
-import { spawnStart, type StartProcess } from './start-process';
+import { spawnStart, topLevelKeys, type StartProcess } from './start-process';
 
 const execFileAsync = promisify(execFile);
 const READY = /HTTP API at http/;
@@ -67,6 +67,7 @@ describe('photons start with no Redis at a loopback URL', function () {
     const line = first.stdout().split('\n').find((l) => l.includes('started redis-server there'));
     assert.ok(line, first.stdout());
     const logged = JSON.parse(line) as { msg: string; dataDir: string };
+    assert.equal(new Set(topLevelKeys(line)).size, topLevelKeys(line).length, `a key twice in ${line}`);
     assert.equal(logged.dataDir, path.join(dataDir, `redis-${port}`));
     assert.doesNotMatch(line, /test-pass/, 'the password stays out of the logs');
 

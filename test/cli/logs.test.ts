@@ -4,25 +4,7 @@ import { strict as assert } from 'node:assert';
 import { removeKeys } from '../../dispatcher/redis';
 import { formatLine } from '../../cli/logger';
 import { FIXTURE_FUNCTIONS, REDIS_URL, newPrefix } from '../producer/helpers';
-import { spawnStart } from './start-process';
-
-/** The keys of a JSON object's top level, in order, duplicates kept (JSON.parse keeps the last). */
-function topLevelKeys(json: string): string[] {
-  const keys: string[] = [];
-  let depth = 0;
-  for (let i = 0; i < json.length; i++) {
-    const c = json[i];
-    if (c === '"') {
-      let end = i + 1;
-      while (json[end] !== '"') end += json[end] === '\\' ? 2 : 1;
-      const after = json.slice(end + 1).trimStart();
-      if (depth === 1 && after.startsWith(':')) keys.push(JSON.parse(json.slice(i, end + 1)) as string);
-      i = end;
-    } else if (c === '{' || c === '[') depth++;
-    else if (c === '}' || c === ']') depth--;
-  }
-  return keys;
-}
+import { spawnStart, topLevelKeys } from './start-process';
 
 describe('photons start log lines', function () {
   this.timeout(120_000);

@@ -48,3 +48,21 @@ export function spawnStart(env: NodeJS.ProcessEnv, args: string[] = ['start']): 
     },
   };
 }
+
+/** The keys of a JSON object's top level, in order, duplicates kept (JSON.parse keeps the last). */
+export function topLevelKeys(json: string): string[] {
+  const keys: string[] = [];
+  let depth = 0;
+  for (let i = 0; i < json.length; i++) {
+    const c = json[i];
+    if (c === '"') {
+      let end = i + 1;
+      while (json[end] !== '"') end += json[end] === '\\' ? 2 : 1;
+      const after = json.slice(end + 1).trimStart();
+      if (depth === 1 && after.startsWith(':')) keys.push(JSON.parse(json.slice(i, end + 1)) as string);
+      i = end;
+    } else if (c === '{' || c === '[') depth++;
+    else if (c === '}' || c === ']') depth--;
+  }
+  return keys;
+}

@@ -177,8 +177,8 @@ describe('photons start without a Redis', function () {
       PHOTONS_API_PORT: String(apiPort),
     });
     const line = await until('the log line of the Redis it started', () => start.output().split('\n').find((l) => l.includes('started redis-server there')), 20_000);
-    const logged = { ...(JSON.parse(line) as { pid: number; msg: string }), url };
-    redisPid = logged.pid;
+    const logged = { ...(JSON.parse(line) as { redisPid: number; msg: string }), url };
+    redisPid = logged.redisPid;
     assert.match(logged.msg, new RegExp(`^no Redis answered at redis://127\\.0\\.0\\.1:${deadPort}.*started redis-server there`));
 
     const connection = workerConnection(logged.url);
@@ -204,7 +204,7 @@ describe('photons start without a Redis', function () {
     assert.equal(start.output().split('\n').filter((l) => l.includes('started redis-server there')).length, 1);
     assert.equal(await pingRedis(logged.url, 500), false, 'the Redis it started was stopped');
     rmSync(dataDir, { recursive: true, force: true });
-    assert.throws(() => process.kill(logged.pid, 0), { code: 'ESRCH' });
+    assert.throws(() => process.kill(logged.redisPid, 0), { code: 'ESRCH' });
     redisPid = undefined;
     await assert.rejects(fetch(`http://127.0.0.1:${apiPort}/health`), 'the API stopped listening');
   });
