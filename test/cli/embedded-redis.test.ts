@@ -73,6 +73,7 @@ describe('photons start with no Redis at a loopback URL', function () {
 
     const invoked = await execFileAsync(process.execPath, [PHOTONS_BIN, 'invoke', 'echo', '{"n":1}'], { env: env() });
     assert.equal(invoked.stdout, '{"n":1}\n');
+    assert.equal(await pingRedis(`redis://127.0.0.1:${port}`, 1_000), false, 'it asks for the password of the URL');
 
     const connection = { host: '127.0.0.1', port, password: 'test-pass' };
     const queue = new Queue('echo', { connection });
