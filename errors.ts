@@ -74,6 +74,8 @@ export const ErrorCodes = {
   RATE_LIMITED: 'PHOTONS_ERR_RATE_LIMITED',
   /** A request's body did not arrive within api.requestTimeoutMs. */
   REQUEST_TIMEOUT: 'PHOTONS_ERR_REQUEST_TIMEOUT',
+  /** A file a command would write exists already (photons init never overwrites). */
+  FILE_EXISTS: 'PHOTONS_ERR_FILE_EXISTS',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -1,9 +1,9 @@
 // `photons api`: serve the HTTP API (enqueue, invoke, runs, functions) until SIGTERM/SIGINT.
-import pino from 'pino';
 import { checkRedis } from '../dispatcher/redis';
 import { startApi } from '../producer/api/server';
 import { parse, usageError, type Command } from './args';
 import { CLIENT_OPTIONS, CLIENT_USAGE, clientConfig } from './client-options';
+import { createLogger } from './logger';
 
 export const apiCommand: Command = {
   name: 'api',
@@ -16,7 +16,7 @@ export const apiCommand: Command = {
     const rawPort = args.values.port as string | undefined;
     if (rawPort !== undefined && !/^\d{1,5}$/.test(rawPort)) throw usageError(this, `--port must be a port number, got ${JSON.stringify(rawPort)}.`);
     const config = clientConfig(args, { 'api.host': args.values.host, 'api.port': rawPort === undefined ? undefined : Number(rawPort) });
-    const logger = pino({ level: config.log.level });
+    const logger = createLogger(config);
     // A Redis that does not answer yet is no reason to refuse (the API says so per request); one
     // of the wrong kind (a cluster node without PHOTONS_REDIS_CLUSTER, or the reverse) is.
     await checkRedis(config.redis);

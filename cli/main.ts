@@ -7,6 +7,7 @@ import { configCommand } from './config';
 import { deployCommand } from './deploy';
 import { functionsCommand } from './functions';
 import { healthCommand } from './health';
+import { initCommand } from './init';
 import { invokeCommand } from './invoke';
 import { jobsCommand } from './jobs';
 import { mapCommand } from './map';
@@ -14,7 +15,7 @@ import { runCommand } from './run';
 import { dispatcherCommand, startCommand } from './serve';
 import { statusCommand } from './status';
 
-const COMMANDS: Command[] = [startCommand, dispatcherCommand, runCommand, statusCommand, benchCommand, invokeCommand, mapCommand, jobsCommand, functionsCommand, apiCommand, configCommand, healthCommand, deployCommand];
+const COMMANDS: Command[] = [startCommand, dispatcherCommand, runCommand, statusCommand, benchCommand, invokeCommand, mapCommand, jobsCommand, functionsCommand, apiCommand, configCommand, healthCommand, deployCommand, initCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -1,6 +1,6 @@
 // `photons dispatcher` and `photons start`: long-running processes that stop gracefully on
 // SIGTERM/SIGINT (finish or hand back running jobs, then exit 0).
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { loadConfig, type ConfigOverrides, type PhotonsConfig } from '../config';
 import { Dispatcher } from '../dispatcher/dispatcher';
 import { checkRedis, redacted } from '../dispatcher/redis';
@@ -9,6 +9,7 @@ import { ErrorCodes, PhotonsError } from '../errors';
 import { MODES, type Mode } from '../photon-worker/types';
 import { startApi } from '../producer/api/server';
 import { parse, positiveInt, usageError, type Command, type ParsedArgs } from './args';
+import { createLogger } from './logger';
 
 const SERVE_OPTIONS = {
   functions: { type: 'string' },
@@ -40,14 +41,14 @@ export const dispatcherCommand: Command = {
   options: SERVE_OPTIONS,
   async run(argv) {
     const config = serveConfig(this, parse(this, argv));
-    const logger = pino({ level: config.log.level }).child({ component: 'dispatcher' });
+    const root = createLogger(config);
     if (!(await checkRedis(config.redis))) {
       throw new PhotonsError(
         ErrorCodes.REDIS_UNAVAILABLE,
-        `No Redis answers at ${redacted(config.redis.url)}. Start one or set PHOTONS_REDIS_URL (\`photons start\` starts a private one).`,
+        `No Redis answers at ${redacted(config.redis.url)}. Start one or set PHOTONS_REDIS_URL (\`photons start\` starts one at a loopback URL).`,
       );
     }
-    return serveUntilSignal(config, logger);
+    return serveUntilSignal(config, root, root.child({ component: 'dispatcher' }));
   },
 };
 
@@ -58,23 +59,36 @@ export const startCommand: Command = {
   options: SERVE_OPTIONS,
   async run(argv) {
     const config = serveConfig(this, parse(this, argv));
-    const logger = pino({ level: config.log.level }).child({ component: 'start' });
-    const redis = await ensureRedis(config.redis, config.redis.autostart, logger);
-    const effective = redis.url === config.redis.url ? config : loadConfig({ ...flatten(config), 'redis.url': redis.url });
-    return serveUntilSignal(effective, logger, { localRedis: redis.local, withApi: true });
+    const root = createLogger(config);
+    const logger = root.child({ component: 'start' });
+    const redis = await ensureRedis(config.redis, config.redis.autostart, logger, config.dataDir);
+    return serveUntilSignal(config, root, logger, { localRedis: redis.local, withApi: true });
   },
 };
 
-/** Runs a dispatcher (and with `withApi` the HTTP API) until SIGTERM/SIGINT, then stops gracefully. */
+/**
+ * Runs a dispatcher (and with `withApi` the HTTP API) until SIGTERM/SIGINT, then stops gracefully.
+ * Each part logs through a child of `root` binding its own component; `logger` is the command's.
+ */
 async function serveUntilSignal(
   config: Readonly<PhotonsConfig>,
+  root: Logger,
   logger: Logger,
   options: { localRedis?: LocalRedis; withApi?: boolean } = {},
 ): Promise<number> {
-  const dispatcher = new Dispatcher(config, logger);
-  await dispatcher.start();
-  const api = options.withApi ? await startApi(config, logger).catch(async (err: unknown) => {
+  const dispatcher = new Dispatcher(config, root.child({ component: 'dispatcher' }));
+  const stopRedis = async (): Promise<void> => {
+    await options.localRedis?.stop();
+  };
+  try {
+    await dispatcher.start();
+  } catch (err) {
+    await stopRedis();
+    throw err;
+  }
+  const api = options.withApi ? await startApi(config, root).catch(async (err: unknown) => {
     await dispatcher.close();
+    await stopRedis();
     throw err;
   }) : undefined;
   if (api) logger.info({ url: api.url }, `HTTP API at ${api.url} (OpenAPI at ${api.url}/openapi.json)`);
@@ -93,18 +107,9 @@ async function serveUntilSignal(
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
   });
-  await options.localRedis?.stop();
+  // The Redis we started goes last: the dispatcher needed it to hand its jobs back.
+  await stopRedis();
   // BullMQ may still wait for a Redis that went away; nothing is left to do but leave.
   if (dispatcher.stoppedWithoutRedis) process.exit(1);
   return 0;
-}
-
-/** A frozen config as dotted-path overrides, to load it again with one key changed. */
-function flatten(value: unknown, prefix = ''): ConfigOverrides {
-  const out: ConfigOverrides = {};
-  for (const [key, inner] of Object.entries(value as Record<string, unknown>)) {
-    if (inner && typeof inner === 'object') Object.assign(out, flatten(inner, `${prefix}${key}.`));
-    else out[prefix + key] = inner;
-  }
-  return out;
 }

@@ -45,7 +45,8 @@ export interface PhotonsConfig {
     rateLimitWindowMs: number;
     requestTimeoutMs: number;
   };
-  log: { level: string };
+  log: { level: string; format: 'auto' | 'json' | 'pretty' };
+  dataDir: string;
 }
 
 /** Config keys by dotted path, e.g. `{ 'runtime.watchdogMs': 1000 }`. */

@@ -19,7 +19,7 @@ export const schema = {
       env: 'PHOTONS_REDIS_CLUSTER',
     },
     autostart: {
-      doc: '`photons start`: when no Redis answers at redis.url, start a private redis-server (if on the PATH) on a free port.',
+      doc: '`photons start`: when no Redis answers at a loopback redis.url, start redis-server (if on the PATH) at that address, with its data in dataDir.',
       format: Boolean,
       default: true,
       env: 'PHOTONS_REDIS_AUTOSTART',
@@ -273,5 +273,17 @@ export const schema = {
       default: 'info',
       env: 'PHOTONS_LOG_LEVEL',
     },
+    format: {
+      doc: 'How log lines are written: pretty (one readable line each), json (one JSON object each), or auto: pretty on a terminal, json otherwise.',
+      format: ['auto', 'json', 'pretty'],
+      default: 'auto',
+      env: 'PHOTONS_LOG_FORMAT',
+    },
+  },
+  dataDir: {
+    doc: 'Folder of what `photons start` keeps on this machine: the append-only file of the Redis it starts (in redis-<port>/). Relative to the working directory.',
+    format: String,
+    default: './.photons',
+    env: 'PHOTONS_DATA_DIR',
   },
 };

@@ -3,6 +3,9 @@
 // and `photons start` brings its own Redis when none answers.
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { Queue, QueueEvents } from 'bullmq';
 import { pingRedis, workerConnection } from '../../dispatcher/redis';
 import { freePort } from '../../dispatcher/redis-server';
@@ -160,20 +163,23 @@ describe('photons start without a Redis', function () {
     }
   });
 
-  it('starts a private redis-server, says so in one log line, serves jobs there and the HTTP API, stops both on SIGTERM', async () => {
+  it('starts redis-server at the configured address, says so in one log line, serves jobs there and the HTTP API, stops both on SIGTERM', async () => {
     const deadPort = await freePort();
     const apiPort = await freePort();
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'photons-data-'));
+    const url = `redis://127.0.0.1:${deadPort}`;
     const start = bed.spawn('start', {
-      PHOTONS_REDIS_URL: `redis://127.0.0.1:${deadPort}`,
+      PHOTONS_REDIS_URL: url,
+      PHOTONS_DATA_DIR: dataDir,
       PHOTONS_FUNCTIONS_DIR: FIXTURES_DIR,
       PHOTONS_LOG_LEVEL: 'info',
+      PHOTONS_LOG_FORMAT: 'json',
       PHOTONS_API_PORT: String(apiPort),
     });
-    const line = await until('the log line of the private Redis', () => start.output().split('\n').find((l) => l.includes('private redis-server')), 20_000);
-    const logged = JSON.parse(line) as { url: string; pid: number; msg: string };
-    redisPid = logged.pid;
-    assert.match(logged.msg, new RegExp(`^no Redis at redis://127\\.0\\.0\\.1:${deadPort}.*started a private redis-server at ${logged.url.replace(/\./g, '\\.')}`));
-    assert.notEqual(logged.url, `redis://127.0.0.1:${deadPort}`);
+    const line = await until('the log line of the Redis it started', () => start.output().split('\n').find((l) => l.includes('started redis-server there')), 20_000);
+    const logged = { ...(JSON.parse(line) as { redisPid: number; msg: string }), url };
+    redisPid = logged.redisPid;
+    assert.match(logged.msg, new RegExp(`^no Redis answered at redis://127\\.0\\.0\\.1:${deadPort}.*started redis-server there`));
 
     const connection = workerConnection(logged.url);
     const queue = new Queue('arith', { connection, prefix: bed.prefix });
@@ -195,9 +201,10 @@ describe('photons start without a Redis', function () {
 
     start.child.kill('SIGTERM');
     assert.deepEqual(await start.exited, { code: 0, signal: null }, start.output());
-    assert.equal(start.output().split('\n').filter((l) => l.includes('private redis-server')).length, 1);
-    assert.equal(await pingRedis(logged.url, 500), false, 'the private Redis was stopped');
-    assert.throws(() => process.kill(logged.pid, 0), { code: 'ESRCH' });
+    assert.equal(start.output().split('\n').filter((l) => l.includes('started redis-server there')).length, 1);
+    assert.equal(await pingRedis(logged.url, 500), false, 'the Redis it started was stopped');
+    rmSync(dataDir, { recursive: true, force: true });
+    assert.throws(() => process.kill(logged.redisPid, 0), { code: 'ESRCH' });
     redisPid = undefined;
     await assert.rejects(fetch(`http://127.0.0.1:${apiPort}/health`), 'the API stopped listening');
   });
