@@ -64,6 +64,8 @@ export const ErrorCodes = {
   ROUTE_NOT_FOUND: 'PHOTONS_ERR_ROUTE_NOT_FOUND',
   /** A fault of Photons itself while answering a request: please report it. */
   INTERNAL: 'PHOTONS_ERR_INTERNAL',
+  /** A deployed bundle fails its checks (hash, name, signature): dispatchers refuse to run it. */
+  DEPLOY_REJECTED: 'PHOTONS_ERR_DEPLOY_REJECTED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

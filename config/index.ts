@@ -41,6 +41,8 @@ export interface PhotonsConfig {
     dashboardPublic: boolean;
   };
   log: { level: string };
+  /** Shared by the deployer and the dispatchers, never stored in Redis (sensitive). */
+  deploy: { key: string };
 }
 
 /** Config keys by dotted path, e.g. `{ 'runtime.watchdogMs': 1000 }`. */

@@ -226,4 +226,13 @@ export const schema = {
       env: 'PHOTONS_LOG_LEVEL',
     },
   },
+  deploy: {
+    key: {
+      doc: 'Secret shared by `photons deploy` and the dispatchers (never stored in Redis): deploys are signed with it, and dispatchers refuse bundles not signed with it. Empty: any bundle whose hash checks out runs, so write access to Redis is the right to run code.',
+      format: String,
+      default: '',
+      env: 'PHOTONS_DEPLOY_KEY',
+      sensitive: true,
+    },
+  },
 };

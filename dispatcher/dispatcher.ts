@@ -89,9 +89,11 @@ export class Dispatcher {
     this.redis.on('error', (err) => this.logger.warn({ err }, 'redis connection error'));
     this.versions = new VersionLog(this.redis, config.redis.prefix, config.producer.resultTtlSec);
     this.presence = new Presence(this.redis, config.redis.prefix, this.id, config.dispatcher.heartbeatMs, () => this.stats(), this.logger);
-    const catalog = await loadCatalog(config.functionsDir);
+    const catalog = await loadCatalog(config.functionsDir, this.logger);
     // A version from `photons deploy` wins over a file of the same name: deploying is explicit.
-    const deployed = await loadDeployed(this.redis, config.redis.prefix, config.functionsDir);
+    const deployed = await loadDeployed(this.redis, config.redis.prefix, config.functionsDir, config.deploy.key, (fn, err) =>
+      this.logger.error({ err, code: err.code, fn }, err.message),
+    );
     for (const [name, bundle] of deployed) catalog.set(name, bundle);
     this.spares = new SpareThreads(config.runtime.spareThreads, config.runtime.memoryMb);
     if (catalog.size === 0) {
@@ -241,7 +243,14 @@ export class Dispatcher {
   private async onDeploy(notice: DeployNotice): Promise<void> {
     const served = this.served.get(notice.fn);
     if (served?.deployed === notice.hash || this.closing) return;
-    const bundle = await loadBundle(this.redis!, this.config.redis.prefix, notice.hash, this.config.functionsDir);
+    let bundle;
+    try {
+      bundle = await loadBundle(this.redis!, this.config.redis.prefix, notice.fn, notice.hash, this.config.functionsDir, this.config.deploy.key);
+    } catch (err) {
+      // A refused version changes nothing here: the current one keeps serving.
+      if (!(err instanceof PhotonsError)) throw err;
+      return this.logger.error({ err, code: err.code, fn: notice.fn, hash: notice.hash }, err.message);
+    }
     if (!bundle) return this.logger.warn({ fn: notice.fn, hash: notice.hash }, 'deployed bundle not found in Redis');
     if (!served) {
       this.serve(notice.fn, bundle, true);
