@@ -2,12 +2,14 @@
 // current version (dispatcher/job-runner.ts settles each job); it follows deploys and cancel
 // requests, publishes its heartbeat, and shuts down gracefully.
 import { hostname } from 'node:os';
+import * as path from 'node:path';
 import { Worker, UnrecoverableError, type Job } from 'bullmq';
 import { Cluster, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import type { PhotonsConfig } from '../config';
 import { PhotonsError } from '../errors';
 import type { FunctionBundle } from '../photon-worker/bundle';
+import { displayPaths } from '../photon-worker/stack';
 import { CANCEL_CHANNEL, type CancelRequest } from '../queue-protocol';
 import { loadCatalog } from './catalog';
 import { DEPLOY_CHANNEL, loadBundle, loadDeployed, VersionLog, type DeployNotice } from './deployments';
@@ -195,7 +197,8 @@ export class Dispatcher {
       async (job: Job, token?: string) => {
         // The pool is read per job: a deploy switches new jobs to the new version.
         const { pool, broken, deployed: version } = served;
-        if (!pool) throw new UnrecoverableError(`${broken!.code}: ${broken!.message}`);
+        // Callers see the folder's files by their own names, not by the server's paths.
+        if (!pool) throw new UnrecoverableError(`${broken!.code}: ${displayPaths(broken!.message, path.resolve(config.functionsDir))}`);
         if (version) this.versions?.record(name, job.id!, version);
         served.active.set(job.id!, job);
         try {

@@ -73,6 +73,8 @@ const OWN_CODE = path.resolve(__dirname, '..');
 const OWN_FRAME = new RegExp(`^\\s*at .*${escapeRegExp(OWN_CODE + path.sep)}.*$\\n?`, 'gm');
 /** An absolute path (or file:// URL) standing alone in a message or a stack frame. */
 const ABSOLUTE = /(?<=^|[\s("'`])(?:file:\/\/)?\/[^\s()"'`,]+/gm;
+/** A path relative to the working directory that climbs out of it. */
+const RELATIVE = /(?<=^|[\s("'`])(?:\.\.\/)+[^\s()"'`,]+/gm;
 
 /**
  * Text shown to callers, with no absolute path of the server: paths in the functions folder
@@ -80,10 +82,15 @@ const ABSOLUTE = /(?<=^|[\s("'`])(?:file:\/\/)?\/[^\s()"'`,]+/gm;
  */
 export function displayPaths(text: string, root: string): string {
   const prefix = root.endsWith(path.sep) ? root : root + path.sep;
+  const inRoot = new RegExp(`(?<=^|[\\s("'\`]|file://)${escapeRegExp(prefix)}`, 'gm');
   return text
     .replace(OWN_FRAME, '')
-    .split(prefix)
-    .join('')
+    .replace(RELATIVE, (found) => {
+      // The bundler names files relative to the working directory: `../../srv/functions/x.ts`.
+      const resolved = path.resolve(found);
+      return resolved.startsWith(prefix) ? resolved.slice(prefix.length) : found;
+    })
+    .replace(inRoot, '')
     .replace(ABSOLUTE, (found) => {
       const file = found.startsWith('file://') ? found.slice('file://'.length) : found;
       const modules = file.lastIndexOf(`${path.sep}node_modules${path.sep}`);

@@ -1,7 +1,7 @@
 // What one bad job or one dead runtime must not do to the others: inputs and results that cannot
 // travel fail alone, a dead runtime's temporary folders go with it, callers see no server paths.
 import { strict as assert } from 'node:assert';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { PhotonsClient } from '../../producer/client';
@@ -87,6 +87,23 @@ describe('dispatcher hardening', function () {
       }
     } finally {
       await client.close();
+    }
+  });
+
+  it('fails the jobs of a function that does not bundle with a message free of server paths', async () => {
+    bed = new TestBed();
+    const functions = mkdtempSync(path.join(tmpdir(), 'photons-hardening-fns-'));
+    try {
+      writeFileSync(path.join(functions, 'broken.ts'), 'export default async function (input: unknown) {\n  return (;\n}\n');
+      const tracker = await bed.tracker('broken');
+      await bed.dispatcher({ functionsDir: functions });
+      await bed.queue('broken').add('job', {}, { jobId: 'b1' });
+      const { failed } = await tracker.wait(['b1'], 20_000);
+      const reason = failed.get('b1') ?? '';
+      assert.match(reason, /^PHOTONS_ERR_BUNDLE: Function "broken" \(broken\.ts\) does not bundle: .* at broken\.ts:2:\d+/);
+      assert.ok(!reason.includes(functions), reason);
+    } finally {
+      rmSync(functions, { recursive: true, force: true });
     }
   });
 });
