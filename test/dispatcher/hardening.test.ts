@@ -41,12 +41,15 @@ describe('dispatcher hardening', function () {
     const jobs = await queue.addBulk([
       ...Array.from({ length: 5 }, (_, n) => ({ name: 'job', data: { n }, opts: { jobId: `ok-${n}` } })),
       { name: 'job', data: { returnDepth: 20_000 }, opts: { jobId: 'deep-result' } },
+      // Encodable in its runtime's thread, but deeper than the dispatcher's main thread can store.
+      { name: 'job', data: { returnDepth: 5_000 }, opts: { jobId: 'deep-to-store' } },
     ]);
     // Building and encoding a deep value takes a while on a busy machine: not a blocked loop.
     await bed.dispatcher({ 'batch.lingerMs': 50, 'runtime.watchdogMs': 10_000 });
     const { completed, failed } = await tracker.wait(jobs.map((j) => j.id!), 30_000);
     for (let n = 0; n < 5; n++) assert.deepEqual(completed.get(`ok-${n}`), { n, depth: 0 }, failed.get(`ok-${n}`));
     assert.match(failed.get('deep-result') ?? '', /^PHOTONS_ERR_RESULT_NOT_JSON/);
+    assert.match(failed.get('deep-to-store') ?? '', /^PHOTONS_ERR_RESULT_NOT_JSON: Function "nested" returned a value nested 5000 levels deep/);
   });
 
   it('removes the temporary folders of a runtime that crashed', async () => {
