@@ -19,6 +19,7 @@ import { Presence } from './presence';
 import { bullConnection, closeClient, connectRedis, photonsKey, queueName, settlesWithin, type RedisClient } from './redis';
 import { poolOptionsFrom } from './pool-options';
 import type { PoolStats } from './pool-stats';
+import { removeOrphanFolders } from './runtime-folders';
 import { RuntimePool } from './runtime-pool';
 import { SpareThreads } from './spare-threads';
 
@@ -91,6 +92,8 @@ export class Dispatcher {
     this.redis.on('error', (err) => this.logger.warn({ err }, 'redis connection error'));
     this.versions = new VersionLog(this.redis, config.redis.prefix, config.producer.resultTtlSec);
     this.presence = new Presence(this.redis, config.redis.prefix, this.id, config.dispatcher.heartbeatMs, () => this.stats(), this.logger);
+    const orphans = removeOrphanFolders();
+    if (orphans > 0) this.logger.info({ orphans }, 'removed the temporary folders of runtimes of dead processes');
     const catalog = await loadCatalog(config.functionsDir, this.logger);
     // A version from `photons deploy` wins over a file of the same name: deploying is explicit.
     const deployed = await loadDeployed(this.redis, config.redis.prefix, config.functionsDir, config.deploy.key, (fn, err) =>

@@ -1,8 +1,7 @@
 // The dispatcher's handle on one runtime: a worker thread running photons of one function.
 // It sends batches, matches answers to jobs, watches the thread's event loop and heap, and when
 // the thread dies answers every job it held with `runtime-died`, so nothing waits forever.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import type { EventLoopUtilization } from 'node:perf_hooks';
@@ -12,6 +11,7 @@ import { displayPaths } from '../photon-worker/stack';
 import type { FunctionBundle } from '../photon-worker/bundle';
 import type { HeapReading, HostMessage, JobRequest, RuntimeMessage } from '../photon-worker/protocol';
 import type { FunctionConfig, Mode } from '../photon-worker/types';
+import { makeRuntimeFolder } from './runtime-folders';
 import { startRuntimeThread, type SpareThreads } from './spare-threads';
 
 export type JobOutcome =
@@ -85,7 +85,7 @@ export class Runtime {
       (toStderr ? undefined : options.spares?.take(options.memoryMb)) ??
       startRuntimeThread(options.memoryMb, `photons:${bundle.name}#${options.id}`, toStderr);
     if (toStderr) this.worker.stdout.pipe(process.stderr, { end: false });
-    this.tmpdir = mkdtempSync(path.join(tmpdir(), `photons-runtime-${bundle.name}-${process.pid}-`));
+    this.tmpdir = makeRuntimeFolder(bundle.name);
     this.worker.postMessage({
       type: 'load',
       startup: {

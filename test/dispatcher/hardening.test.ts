@@ -1,8 +1,8 @@
 // What one bad job or one dead runtime must not do to the others: inputs and results that cannot
 // travel fail alone, a dead runtime's temporary folders go with it, callers see no server paths.
 import { strict as assert } from 'node:assert';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { PhotonsClient } from '../../producer/client';
 import { REPO_ROOT, TestBed } from './helpers';
@@ -72,6 +72,23 @@ describe('dispatcher hardening', function () {
     } finally {
       rmSync(scratch, { recursive: true, force: true });
     }
+  });
+
+  it('removes, at start, the runtime folders a killed dispatcher process left behind', async () => {
+    bed = new TestBed();
+    const spawned = bed.spawn('dispatcher');
+    await bed.serving(spawned.child.pid!);
+    const tracker = await bed.tracker('arith');
+    await bed.queue('arith').add('job', { a: 1, b: 2 }, { jobId: 'warm' });
+    await tracker.wait(['warm'], 20_000);
+    const host = hostname().replace(/[^A-Za-z0-9.]/g, '_');
+    const mine = (): string[] => readdirSync(tmpdir()).filter((e) => e.startsWith(`photons-runtime-${host}-${spawned.child.pid}-arith-`));
+    assert.equal(mine().length, 1, 'the runtime has its folder');
+    spawned.child.kill('SIGKILL');
+    await spawned.exited;
+    assert.equal(mine().length, 1, 'a killed process cannot remove it');
+    await bed.dispatcher();
+    assert.deepEqual(mine(), []);
   });
 
   it("shows callers a failed job's stack and message with paths relative to the functions folder", async () => {
