@@ -76,6 +76,8 @@ export const ErrorCodes = {
   REQUEST_TIMEOUT: 'PHOTONS_ERR_REQUEST_TIMEOUT',
   /** A file a command would write exists already (photons init never overwrites). */
   FILE_EXISTS: 'PHOTONS_ERR_FILE_EXISTS',
+  /** A deployed bundle fails its checks (hash, name, signature): dispatchers refuse to run it. */
+  DEPLOY_REJECTED: 'PHOTONS_ERR_DEPLOY_REJECTED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -2,6 +2,7 @@
 // hash; dispatchers on every host switch to exactly that version, the old one finishing its jobs.
 import { stat } from 'node:fs/promises';
 import { loadConfig } from '../config';
+import type { PhotonsError } from '../errors';
 import { findFunctionFiles } from '../dispatcher/catalog';
 import { deployBundle } from '../dispatcher/deployments';
 import { connectFleet } from '../dispatcher/redis';
@@ -21,13 +22,14 @@ export const deployCommand: Command = {
     const config = loadConfig({}, (args.values.config as string | undefined) ?? process.env.PHOTONS_CONFIG);
     const info = await stat(target).catch(() => null);
     if (!info) throw usageError(this, `${target} does not exist.`);
-    const files = info.isDirectory() ? [...(await findFunctionFiles(target)).values()] : [target];
+    const skip = (err: PhotonsError): void => void process.stderr.write(`${err.code}: ${err.message}\n`);
+    const files = info.isDirectory() ? [...(await findFunctionFiles(target, skip)).values()] : [target];
     // Every file bundles before anything is deployed: a broken folder changes nothing.
     const bundles = await Promise.all(files.map((file) => bundleFunction(file)));
     const redis = await connectFleet(config.redis);
     try {
       for (const bundle of bundles) {
-        await deployBundle(redis, config.redis.prefix, bundle);
+        await deployBundle(redis, config.redis.prefix, bundle, config.deploy.key);
         process.stdout.write(`deployed ${bundle.name} version ${bundle.hash.slice(0, 12)} (${bundle.file})\n`);
       }
     } finally {

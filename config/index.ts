@@ -47,6 +47,8 @@ export interface PhotonsConfig {
   };
   log: { level: string; format: 'auto' | 'json' | 'pretty' };
   dataDir: string;
+  /** Shared by the deployer and the dispatchers, never stored in Redis (sensitive). */
+  deploy: { key: string };
 }
 
 /** Config keys by dotted path, e.g. `{ 'runtime.watchdogMs': 1000 }`. */

@@ -286,4 +286,13 @@ export const schema = {
     default: './.photons',
     env: 'PHOTONS_DATA_DIR',
   },
+  deploy: {
+    key: {
+      doc: 'Secret shared by `photons deploy` and the dispatchers (never stored in Redis): deploys are signed with it, and dispatchers refuse bundles not signed with it. Empty: any bundle whose hash checks out runs, so write access to Redis is the right to run code.',
+      format: String,
+      default: '',
+      env: 'PHOTONS_DEPLOY_KEY',
+      sensitive: true,
+    },
+  },
 };

@@ -2,13 +2,17 @@
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import * as path from 'node:path';
+import type { Logger } from 'pino';
 import { ErrorCodes, PhotonsError } from '../errors';
-import { bundleFunction, functionNameOf, type FunctionBundle } from '../photon-worker/bundle';
+import { bundleFunction, FUNCTION_NAME, functionNameOf, type FunctionBundle } from '../photon-worker/bundle';
 
 const FUNCTION_FILE = /\.(ts|mts|cts|js|mjs|cjs)$/;
 
-/** Function files in `dir` (not .d.ts, not tests), by function name. */
-export async function findFunctionFiles(dir: string): Promise<Map<string, string>> {
+/**
+ * Function files in `dir` (not .d.ts, not tests), by function name. A file whose name cannot name a
+ * function (and so a queue) is skipped and handed to `onInvalid`: one stray file must not stop the others.
+ */
+export async function findFunctionFiles(dir: string, onInvalid?: (error: PhotonsError) => void): Promise<Map<string, string>> {
   const absolute = path.resolve(dir);
   const entries = await readdir(absolute, { withFileTypes: true }).catch((err: unknown) => {
     throw new PhotonsError(
@@ -21,6 +25,15 @@ export async function findFunctionFiles(dir: string): Promise<Map<string, string
   for (const entry of entries) {
     if (!entry.isFile() || !FUNCTION_FILE.test(entry.name) || /\.d\.[cm]?ts$|\.test\.|\.spec\./.test(entry.name)) continue;
     const name = functionNameOf(entry.name);
+    if (!FUNCTION_NAME.test(name)) {
+      onInvalid?.(
+        new PhotonsError(
+          ErrorCodes.INVALID_FUNCTION_NAME,
+          `Function file ${path.join(absolute, entry.name)} is skipped: "${name}" is not a valid function name. Use letters, digits, '-' and '_', starting with a letter (at most 64), and rename the file.`,
+        ),
+      );
+      continue;
+    }
     const existing = files.get(name);
     if (existing) {
       throw new PhotonsError(
@@ -37,10 +50,12 @@ export async function findFunctionFiles(dir: string): Promise<Map<string, string
  * Bundles every function. One that does not bundle keeps its entry as the error, so its jobs fail
  * with that message instead of waiting for ever.
  */
-export async function loadCatalog(dir: string): Promise<Map<string, FunctionBundle | PhotonsError>> {
+export async function loadCatalog(dir: string, logger?: Logger): Promise<Map<string, FunctionBundle | PhotonsError>> {
   // A fresh install has no functions folder yet: serve nothing (the dispatcher says so) rather than
   // refuse to start, so deployed functions and later files still work.
-  const files = existsSync(dir) ? await findFunctionFiles(dir) : new Map<string, string>();
+  const files = existsSync(dir)
+    ? await findFunctionFiles(dir, (err) => logger?.error({ err, code: err.code }, err.message))
+    : new Map<string, string>();
   const catalog = new Map<string, FunctionBundle | PhotonsError>();
   await Promise.all(
     [...files].map(async ([name, file]) => {

@@ -2,7 +2,9 @@
 // hash and names it the function's current version; every dispatcher, on any host, loads exactly
 // that bundle and switches to it when told, while the version before finishes its running jobs.
 import * as path from 'node:path';
+import { PhotonsError } from '../errors';
 import type { FunctionBundle } from '../photon-worker/bundle';
+import { signBundle, verifyBundle, type StoredBundle } from './deploy-verify';
 import { photonsKey, type RedisClient } from './redis';
 
 /** Pub/sub channel (under the key prefix) on which a new version reaches every dispatcher. */
@@ -13,34 +15,59 @@ export interface DeployNotice {
   hash: string;
 }
 
-/** Stores the bundle by content hash and makes it the function's current version; tells every dispatcher. */
-export async function deployBundle(redis: RedisClient, prefix: string, bundle: FunctionBundle): Promise<void> {
+/**
+ * Stores the bundle by content hash and makes it the function's current version; tells every
+ * dispatcher. With a deploy key, the stored bundle carries its signature.
+ */
+export async function deployBundle(redis: RedisClient, prefix: string, bundle: FunctionBundle, key = ''): Promise<void> {
+  const stored: StoredBundle = key ? { ...bundle, signature: signBundle(key, bundle.hash, bundle.name) } : bundle;
   // The bundle first, then the name pointing at it: no one ever reads a version that is not
   // there. Two commands, not a MULTI: on a cluster the two keys may sit on different shards.
-  await redis.set(photonsKey(prefix, 'bundle', bundle.hash), JSON.stringify(bundle));
+  await redis.set(photonsKey(prefix, 'bundle', bundle.hash), JSON.stringify(stored));
   await redis.hset(photonsKey(prefix, 'deployed'), bundle.name, bundle.hash);
   await redis.publish(photonsKey(prefix, DEPLOY_CHANNEL), JSON.stringify({ fn: bundle.name, hash: bundle.hash } satisfies DeployNotice));
 }
 
 /**
- * A stored bundle, placed in this host's functions folder: the path it was bundled at may not
- * exist here, and its `require` of node_modules packages must resolve from this installation.
+ * A stored bundle, checked (deploy-verify.ts: a PhotonsError DEPLOY_REJECTED if it may not run),
+ * placed in this host's functions folder: the path it was bundled at may not exist here, and its
+ * `require` of node_modules packages must resolve from this installation.
  */
-export async function loadBundle(redis: RedisClient, prefix: string, hash: string, functionsDir: string): Promise<FunctionBundle | undefined> {
+export async function loadBundle(
+  redis: RedisClient,
+  prefix: string,
+  fn: string,
+  hash: string,
+  functionsDir: string,
+  key: string,
+): Promise<FunctionBundle | undefined> {
   const stored = await redis.get(photonsKey(prefix, 'bundle', hash));
   if (!stored) return undefined;
-  const bundle = JSON.parse(stored) as FunctionBundle;
-  return { ...bundle, file: path.join(path.resolve(functionsDir), path.basename(bundle.file)) };
+  const bundle = verifyBundle(stored, fn, hash, key);
+  // Its own name, not the stored path's: a path from Redis must not place it outside the folder.
+  const extension = /^\.[cm]?[jt]s$/.test(path.extname(bundle.file)) ? path.extname(bundle.file) : '.js';
+  return { ...bundle, file: path.join(path.resolve(functionsDir), `${bundle.name}${extension}`) };
 }
 
-/** The current version of every deployed function. */
-export async function loadDeployed(redis: RedisClient, prefix: string, functionsDir: string): Promise<Map<string, FunctionBundle>> {
+/** The current version of every deployed function; one refused is handed to `onRejected` and left out. */
+export async function loadDeployed(
+  redis: RedisClient,
+  prefix: string,
+  functionsDir: string,
+  key: string,
+  onRejected: (fn: string, err: PhotonsError) => void,
+): Promise<Map<string, FunctionBundle>> {
   const current = await redis.hgetall(photonsKey(prefix, 'deployed'));
   const bundles = new Map<string, FunctionBundle>();
   await Promise.all(
     Object.entries(current).map(async ([fn, hash]) => {
-      const bundle = await loadBundle(redis, prefix, hash, functionsDir);
-      if (bundle) bundles.set(fn, bundle);
+      try {
+        const bundle = await loadBundle(redis, prefix, fn, hash, functionsDir, key);
+        if (bundle) bundles.set(fn, bundle);
+      } catch (err) {
+        if (!(err instanceof PhotonsError)) throw err;
+        onRejected(fn, err);
+      }
     }),
   );
   return bundles;

@@ -2,12 +2,14 @@
 // current version (dispatcher/job-runner.ts settles each job); it follows deploys and cancel
 // requests, publishes its heartbeat, and shuts down gracefully.
 import { hostname } from 'node:os';
+import * as path from 'node:path';
 import { Worker, UnrecoverableError, type Job } from 'bullmq';
 import { Cluster, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import type { PhotonsConfig } from '../config';
 import { PhotonsError } from '../errors';
 import type { FunctionBundle } from '../photon-worker/bundle';
+import { displayPaths } from '../photon-worker/stack';
 import { CANCEL_CHANNEL, type CancelRequest } from '../queue-protocol';
 import { loadCatalog } from './catalog';
 import { DEPLOY_CHANNEL, loadBundle, loadDeployed, VersionLog, type DeployNotice } from './deployments';
@@ -17,6 +19,7 @@ import { Presence } from './presence';
 import { bullConnection, closeClient, connectRedis, photonsKey, queueName, settlesWithin, type RedisClient } from './redis';
 import { poolOptionsFrom } from './pool-options';
 import type { PoolStats } from './pool-stats';
+import { removeOrphanFolders } from './runtime-folders';
 import { RuntimePool } from './runtime-pool';
 import { SpareThreads } from './spare-threads';
 
@@ -89,9 +92,13 @@ export class Dispatcher {
     this.redis.on('error', (err) => this.logger.warn({ err }, 'redis connection error'));
     this.versions = new VersionLog(this.redis, config.redis.prefix, config.producer.resultTtlSec);
     this.presence = new Presence(this.redis, config.redis.prefix, this.id, config.dispatcher.heartbeatMs, () => this.stats(), this.logger);
-    const catalog = await loadCatalog(config.functionsDir);
+    const orphans = removeOrphanFolders();
+    if (orphans > 0) this.logger.info({ orphans }, 'removed the temporary folders of runtimes of dead processes');
+    const catalog = await loadCatalog(config.functionsDir, this.logger);
     // A version from `photons deploy` wins over a file of the same name: deploying is explicit.
-    const deployed = await loadDeployed(this.redis, config.redis.prefix, config.functionsDir);
+    const deployed = await loadDeployed(this.redis, config.redis.prefix, config.functionsDir, config.deploy.key, (fn, err) =>
+      this.logger.error({ err, code: err.code, fn }, err.message),
+    );
     for (const [name, bundle] of deployed) catalog.set(name, bundle);
     this.spares = new SpareThreads(config.runtime.spareThreads, config.runtime.memoryMb);
     if (catalog.size === 0) {
@@ -193,7 +200,8 @@ export class Dispatcher {
       async (job: Job, token?: string) => {
         // The pool is read per job: a deploy switches new jobs to the new version.
         const { pool, broken, deployed: version } = served;
-        if (!pool) throw new UnrecoverableError(`${broken!.code}: ${broken!.message}`);
+        // Callers see the folder's files by their own names, not by the server's paths.
+        if (!pool) throw new UnrecoverableError(`${broken!.code}: ${displayPaths(broken!.message, path.resolve(config.functionsDir))}`);
         if (version) this.versions?.record(name, job.id!, version);
         served.active.set(job.id!, job);
         try {
@@ -241,7 +249,14 @@ export class Dispatcher {
   private async onDeploy(notice: DeployNotice): Promise<void> {
     const served = this.served.get(notice.fn);
     if (served?.deployed === notice.hash || this.closing) return;
-    const bundle = await loadBundle(this.redis!, this.config.redis.prefix, notice.hash, this.config.functionsDir);
+    let bundle;
+    try {
+      bundle = await loadBundle(this.redis!, this.config.redis.prefix, notice.fn, notice.hash, this.config.functionsDir, this.config.deploy.key);
+    } catch (err) {
+      // A refused version changes nothing here: the current one keeps serving.
+      if (!(err instanceof PhotonsError)) throw err;
+      return this.logger.error({ err, code: err.code, fn: notice.fn, hash: notice.hash }, err.message);
+    }
     if (!bundle) return this.logger.warn({ fn: notice.fn, hash: notice.hash }, 'deployed bundle not found in Redis');
     if (!served) {
       this.serve(notice.fn, bundle, true);

@@ -29,6 +29,7 @@ export class JobRunner {
       : [await pool.submit({ jobId: job.id!, input: job.data as unknown, attempt }, solo)];
     const died = outcomes.find((o) => o.kind === 'runtime-died');
     if (died) return this.handBack(name, job, token, died.error);
+    for (const [i, o] of outcomes.entries()) if (o.kind === 'done') outcomes[i] = storable(name, items ? `${job.id}#${i}` : job.id!, o);
     if (items) {
       const result: ChunkResult = {
         items: outcomes.map((o) =>
@@ -95,4 +96,43 @@ function toJobError(error: SerializedError, unrecoverable: boolean): Error {
   const frames = error.stack?.split('\n').slice(1).join('\n');
   err.stack = frames ? `${err.name}: ${message}\n${frames}` : `${err.name}: ${message}`;
   return err;
+}
+
+/**
+ * Deeper than this, a result that its runtime could encode may still overflow the stack of the
+ * dispatcher's main thread when BullMQ stores it (a thread has a larger stack than the main one).
+ */
+export const MAX_RESULT_DEPTH = 1_000;
+
+/** The outcome as it may be stored: a result nested too deep fails its own job, nothing else. */
+function storable(name: string, jobId: string, outcome: JobOutcome & { kind: 'done' }): JobOutcome {
+  // Nesting d levels takes at least 2d characters: short results need no scan.
+  if (outcome.valueJson.length <= 2 * MAX_RESULT_DEPTH) return outcome;
+  const depth = nestingOf(outcome.valueJson);
+  if (depth <= MAX_RESULT_DEPTH) return outcome;
+  return {
+    kind: 'failed',
+    unrecoverable: true,
+    error: {
+      code: ErrorCodes.RESULT_NOT_JSON,
+      message: `Function "${name}" returned a value nested ${depth} levels deep (job ${jobId}); results may nest at most ${MAX_RESULT_DEPTH} levels. Return a flatter value.`,
+    },
+  };
+}
+
+/** How deep arrays and objects nest in a JSON text (brackets inside strings do not count). */
+function nestingOf(json: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < json.length; i++) {
+    const c = json.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) max = Math.max(max, ++depth);
+    else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return max;
 }

@@ -32,10 +32,12 @@ export async function runLocal(file: string, inputs: unknown[], options: LocalRu
   const config = options.config ?? loadConfig();
   const mode = options.mode ?? config.mode;
   const bundle = await bundleFunction(file);
-  const logger = pino({ level: config.log.level }).child({ component: 'local-run', fn: bundle.name });
+  // Logs go to stderr, the function's console output too: stdout carries only what the caller
+  // asked for (`photons run` prints one result line per input there).
+  const logger = pino({ level: config.log.level }, pino.destination({ fd: 2, sync: true })).child({ component: 'local-run', fn: bundle.name });
   // One runtime with a slot per concurrent job; in lambda mode a runtime per concurrent job.
   const pool = new RuntimePool(
-    poolOptionsFrom(config, bundle, logger, { mode, maxRuntimes: mode === 'lambda' ? concurrency : 1, photonsPerRuntime: concurrency }),
+    poolOptionsFrom(config, bundle, logger, { mode, maxRuntimes: mode === 'lambda' ? concurrency : 1, photonsPerRuntime: concurrency, logFd: 2 }),
   );
   const outcomes: LocalOutcome[] = new Array(inputs.length);
   let next = 0;

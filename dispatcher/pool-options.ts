@@ -31,6 +31,8 @@ export interface PoolOptions {
   onProgress?: (jobId: string, value: number | Record<string, unknown>) => void;
   /** Booted threads shared by the pools of a dispatcher, taken for cold starts. */
   spares?: SpareThreads;
+  /** Where runtimes log (1: stdout, the default; 2: stderr). */
+  logFd?: 1 | 2;
 }
 
 /** Pool options from the process config; `overrides` for what the caller decides itself. */

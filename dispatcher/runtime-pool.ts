@@ -223,6 +223,7 @@ export class RuntimePool {
       onAnswers: (r) => this.onRuntimeAnswers(r, into),
       onExit: (r, reason) => this.onRuntimeExit(r, into, reason),
       spares: this.options.spares,
+      logFd: this.options.logFd,
     });
     into.add(runtime);
     return runtime;

@@ -1,13 +1,17 @@
 // The dispatcher's handle on one runtime: a worker thread running photons of one function.
 // It sends batches, matches answers to jobs, watches the thread's event loop and heap, and when
 // the thread dies answers every job it held with `runtime-died`, so nothing waits forever.
+import { rmSync } from 'node:fs';
+import * as path from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import type { EventLoopUtilization } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { ErrorCodes, type SerializedError } from '../errors';
+import { displayPaths } from '../photon-worker/stack';
 import type { FunctionBundle } from '../photon-worker/bundle';
 import type { HeapReading, HostMessage, JobRequest, RuntimeMessage } from '../photon-worker/protocol';
 import type { FunctionConfig, Mode } from '../photon-worker/types';
+import { makeRuntimeFolder } from './runtime-folders';
 import { startRuntimeThread, type SpareThreads } from './spare-threads';
 
 export type JobOutcome =
@@ -33,6 +37,11 @@ export interface RuntimeOptions {
   onExit: (runtime: Runtime, reason: SerializedError | null) => void;
   /** Booted threads to take one from instead of starting a thread. */
   spares?: SpareThreads;
+  /**
+   * Where the runtime's log lines and the function's console output go: 1 (stdout, default) or
+   * 2 (stderr: `photons run`, whose stdout carries only results).
+   */
+  logFd?: 1 | 2;
 }
 
 type State = 'starting' | 'ready' | 'closing' | 'dead';
@@ -64,11 +73,19 @@ export class Runtime {
   /** Set when the function failed to load: its jobs fail, nothing retries. */
   initError: SerializedError | undefined;
 
+  /** The runtime's own temporary folder, under which its photons make theirs; removed when it dies. */
+  private readonly tmpdir: string;
+
   constructor(private readonly options: RuntimeOptions) {
     this.id = options.id;
     const { bundle } = options;
+    const toStderr = options.logFd === 2;
+    // A spare thread's stdout is the process's: a runtime that must keep stdout clean starts its own.
     this.worker =
-      options.spares?.take(options.memoryMb) ?? startRuntimeThread(options.memoryMb, `photons:${bundle.name}#${options.id}`);
+      (toStderr ? undefined : options.spares?.take(options.memoryMb)) ??
+      startRuntimeThread(options.memoryMb, `photons:${bundle.name}#${options.id}`, toStderr);
+    if (toStderr) this.worker.stdout.pipe(process.stderr, { end: false });
+    this.tmpdir = makeRuntimeFolder(bundle.name);
     this.worker.postMessage({
       type: 'load',
       startup: {
@@ -80,6 +97,8 @@ export class Runtime {
         mode: options.mode,
         logLevel: options.logLevel,
         defaultTimeoutMs: options.defaultTimeoutMs,
+        logFd: options.logFd ?? 1,
+        tmpdir: this.tmpdir,
       },
     } satisfies HostMessage);
     this.worker.on('message', (message: RuntimeMessage) => this.onMessage(message));
@@ -89,7 +108,7 @@ export class Runtime {
         code: ErrorCodes.RUNTIME_DIED,
         message: oom
           ? `The runtime of "${bundle.name}" ran out of heap (limit ${options.memoryMb} MB). Raise config.memoryMb or lower photonsPerRuntime.`
-          : `The runtime of "${bundle.name}" crashed: ${err.message}`,
+          : `The runtime of "${bundle.name}" crashed: ${displayPaths(String(err.message), path.dirname(bundle.file))}`,
       };
     });
     this.worker.on('exit', () => this.onExit());
@@ -114,18 +133,23 @@ export class Runtime {
     );
     try {
       this.post({ type: 'batch', jobs });
-    } catch (err) {
-      // An input the thread cannot receive (a function, a symbol): fail the batch, not the runtime.
+    } catch {
+      // postMessage clones the whole batch or nothing: one input it cannot clone (nested too
+      // deep, too big) would sink its neighbours. Sent one by one, only that job fails.
       for (const job of jobs) {
-        this.pending.get(job.jobId)?.({
-          kind: 'failed',
-          unrecoverable: true,
-          error: {
-            code: ErrorCodes.INPUT_NOT_JSON,
-            message: `A job input of "${this.options.bundle.name}" cannot be sent to its runtime (${(err as Error).message}). Inputs must be JSON.`,
-          },
-        });
-        this.pending.delete(job.jobId);
+        try {
+          this.post({ type: 'batch', jobs: [job] });
+        } catch (err) {
+          this.pending.get(job.jobId)?.({
+            kind: 'failed',
+            unrecoverable: true,
+            error: {
+              code: ErrorCodes.INPUT_NOT_JSON,
+              message: `The input of job ${job.jobId} of "${this.options.bundle.name}" cannot be sent to its runtime (${(err as Error).message}). Inputs must be plain JSON, not nested thousands of levels deep.`,
+            },
+          });
+          this.pending.delete(job.jobId);
+        }
       }
     }
     return outcomes;
@@ -230,7 +254,7 @@ export class Runtime {
       this.options.logger.warn({ runtimeId: this.id, silentMs, starting }, 'runtime event loop blocked: replacing the runtime');
       void this.kill(
         starting
-          ? `Function "${this.options.bundle.name}" (${this.options.bundle.file}) did not finish loading within ${limitMs} ms (runtime.startTimeoutMs): its module top level probably loops or blocks.`
+          ? `Function "${this.options.bundle.name}" (${path.basename(this.options.bundle.file)}) did not finish loading within ${limitMs} ms (runtime.startTimeoutMs): its module top level probably loops or blocks.`
           : `The runtime of "${this.options.bundle.name}" stopped answering while running jobs: its event loop was blocked for more than ${limitMs} ms (watchdogMs). A job probably loops without awaiting.`,
       );
       return;
@@ -241,6 +265,8 @@ export class Runtime {
   private onExit(): void {
     this.state = 'dead';
     clearInterval(this.watchdog);
+    // Whatever its photons left in their temporary folders, a crash or a terminate included.
+    rmSync(this.tmpdir, { recursive: true, force: true, maxRetries: 2 });
     const reason = this.exitReason ?? {
       code: ErrorCodes.RUNTIME_DIED,
       message: `The runtime of "${this.options.bundle.name}" exited unexpectedly.`,

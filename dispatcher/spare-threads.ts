@@ -6,8 +6,9 @@ import { Worker } from 'node:worker_threads';
 
 export const RUNTIME_THREAD = path.join(__dirname, '..', 'photon-worker', 'runtime-thread.js');
 
-export function startRuntimeThread(memoryMb: number, name: string): Worker {
-  return new Worker(RUNTIME_THREAD, { resourceLimits: { maxOldGenerationSizeMb: memoryMb }, name });
+/** `ownStdout`: the thread's stdout is a stream for the host to route, not piped to the process's. */
+export function startRuntimeThread(memoryMb: number, name: string, ownStdout = false): Worker {
+  return new Worker(RUNTIME_THREAD, { resourceLimits: { maxOldGenerationSizeMb: memoryMb }, name, stdout: ownStdout });
 }
 
 export class SpareThreads {

@@ -17,6 +17,13 @@ export interface RuntimeStartup {
   logLevel: string;
   /** Timeout of a job whose function config and request name none. */
   defaultTimeoutMs: number;
+  /** The file descriptor the runtime's log lines go to (default 1, stdout; `photons run`: 2). */
+  logFd?: number;
+  /**
+   * The runtime's own temporary folder, made and removed by the host: the thread's os.tmpdir(),
+   * so photons' folders die with the runtime even when it crashes.
+   */
+  tmpdir?: string;
 }
 
 export interface JobRequest {

@@ -15,6 +15,8 @@ process.on('uncaughtException', escaped('uncaughtException'));
 process.on('unhandledRejection', escaped('unhandledRejection'));
 port.on('message', (message: HostMessage) => {
   if (message.type === 'load') {
+    // A worker thread has a process.env of its own, which os.tmpdir() reads.
+    if (message.startup.tmpdir) process.env.TMPDIR = message.startup.tmpdir;
     runtime = new PhotonRuntime(message.startup, (answer) => port.postMessage(answer));
     runtime.start();
   } else runtime?.handle(message);

@@ -43,7 +43,7 @@ export class PhotonRuntime {
     const { pino } = require('pino') as typeof import('pino');
     // Synchronous writes: a runtime can be terminated at any moment (retired, replaced), and
     // pino's asynchronous stream is not flushed in a worker thread, so lines would be lost.
-    this.logger ??= pino({ level: this.startup.logLevel }, pino.destination({ fd: 1, sync: true })).child({
+    this.logger ??= pino({ level: this.startup.logLevel }, pino.destination({ fd: this.startup.logFd ?? 1, sync: true })).child({
       component: 'photon',
       fn: this.startup.functionName,
       runtimeId: this.startup.runtimeId,
@@ -192,7 +192,18 @@ export class PhotonRuntime {
     this.flushScheduled = false;
     const results = this.outbox;
     this.outbox = [];
-    this.post({ type: 'results', results, ...this.heap() });
+    try {
+      this.post({ type: 'results', results, ...this.heap() });
+    } catch {
+      // One answer that cannot be cloned must not lose the others: each travels alone.
+      for (const result of results) {
+        try {
+          this.post({ type: 'results', results: [result], ...this.heap() });
+        } catch (err) {
+          this.post({ type: 'results', results: [this.failure(result.jobId, this.notJson(result.jobId, String(err)))], ...this.heap() });
+        }
+      }
+    }
   }
 
   private heap(): HeapReading {

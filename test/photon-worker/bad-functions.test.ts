@@ -15,10 +15,13 @@ const config = loadConfig({ 'log.level': 'fatal' });
 const fixture = (name: string): string => path.join(BAD, name);
 const nameOf = (file: string): string => path.basename(file).replace(/\.[^.]+$/, '');
 
+/** How callers see a function's file: relative to the functions folder, no path of the server. */
+const shown = (file: string): string => path.relative(BAD, file);
+
 /** A user reading the message must learn which function failed and where its file is. */
 function assertNamesFunctionAndFile(message: string, file: string): void {
   assert.ok(message.includes(`"${nameOf(file)}"`), `the message does not name the function "${nameOf(file)}": ${message}`);
-  assert.ok(message.includes(file), `the message does not name the file ${file}: ${message}`);
+  assert.ok(message.includes(shown(file)), `the message does not name the file ${shown(file)}: ${message}`);
 }
 
 function errorOf(outcome: LocalOutcome | undefined): SerializedError {
@@ -65,7 +68,7 @@ describe('bad functions', function () {
       assert.equal(error.code, ErrorCodes.FUNCTION_INIT);
       assertNamesFunctionAndFile(error.message, file);
       assert.ok(error.message.includes('setting FIXTURE_ENDPOINT is not set'), error.message);
-      assert.ok(error.stack?.includes(`${file}:${positionOf(file, 'new Error(')}`), error.stack);
+      assert.ok(error.stack?.includes(`${shown(file)}:${positionOf(file, 'new Error(')}`), error.stack);
     }
   });
 
@@ -258,8 +261,8 @@ describe('stack traces of a bundled .ts function', function () {
     assert.equal(error.message, '"ten" is not an amount');
     const stack = error.stack ?? '';
     // The throw in the helper, then the call in the function file; no frame left in the bundle.
-    const thrownAt = `${helper}:${positionOf(helper, 'new RangeError(')}`;
-    const calledAt = `${file}:${positionOf(file, 'parseAmount(text)')}`;
+    const thrownAt = `${shown(helper)}:${positionOf(helper, 'new RangeError(')}`;
+    const calledAt = `${shown(file)}:${positionOf(file, 'parseAmount(text)')}`;
     assert.ok(stack.includes(thrownAt), `no ${thrownAt} in\n${stack}`);
     assert.ok(stack.includes(calledAt), `no ${calledAt} in\n${stack}`);
     assert.ok(stack.indexOf(thrownAt) < stack.indexOf(calledAt), stack);
