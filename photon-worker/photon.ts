@@ -8,11 +8,16 @@ import * as vm from 'node:vm';
 import type { Logger } from 'pino';
 import { ErrorCodes, PhotonsError } from '../errors';
 import { validateFunctionConfig } from './function-config';
+import { SafeWeakMap } from './primordials';
 import { bundlePath } from './protocol';
+import { RUNTIME_TIMERS, TIMER_NAMES, type TimerFunctions } from './photon-timers';
 import type { FunctionConfig, PhotonHandler } from './types';
 
-/** The names a CommonJS module sees, plus the two we redirect per photon. */
-const WRAPPER_PARAMS = ['exports', 'require', 'module', '__filename', '__dirname', 'globalThis', 'global', 'console'];
+/** The names a CommonJS module sees, plus those we redirect per photon: the global, console, timers. */
+const WRAPPER_PARAMS = ['exports', 'require', 'module', '__filename', '__dirname', 'globalThis', 'global', 'console', ...TIMER_NAMES];
+
+/** The timers each photon's view of the global gives under their names (see exposeTimers). */
+const VIEW_TIMERS = new SafeWeakMap<object, TimerFunctions>();
 
 export interface ModuleInstance {
   handler: PhotonHandler;
@@ -37,16 +42,23 @@ export class FunctionCode {
     this.dirname = path.dirname(file);
   }
 
-  /** A fresh `globalThis` for one photon. */
-  globalView(): typeof globalThis {
-    return Object.create(this.globalBase) as typeof globalThis;
+  /** A fresh `globalThis` for one photon; `timers` are what it gives as `globalThis.setTimeout` and co. */
+  globalView(timers?: TimerFunctions): typeof globalThis {
+    const view = Object.create(this.globalBase) as typeof globalThis;
+    if (timers) VIEW_TIMERS.set(view, timers);
+    return view;
+  }
+
+  /** Once builtins are protected: the shared prototype of the photons' views takes no write either. */
+  protectGlobalBase(): void {
+    protectGlobalBase(this.globalBase);
   }
 
   /**
    * Runs the module's top level once more: a new module instance. `globalView` and `console` are
    * what the module's code sees under those names.
    */
-  instantiate(globalView: typeof globalThis, console: Console): ModuleInstance {
+  instantiate(globalView: typeof globalThis, console: Console, timers: TimerFunctions = RUNTIME_TIMERS): ModuleInstance {
     const module = { exports: {} as Record<string, unknown>, filename: this.file, id: this.file, loaded: false };
     try {
       this.wrapper.call(
@@ -59,6 +71,12 @@ export class FunctionCode {
         globalView,
         globalView,
         console,
+        timers.setTimeout,
+        timers.setInterval,
+        timers.setImmediate,
+        timers.clearTimeout,
+        timers.clearInterval,
+        timers.clearImmediate,
       );
     } catch (err) {
       throw new PhotonsError(
@@ -116,7 +134,52 @@ export function createGlobalBase(): object {
       },
     });
   }
+  exposeTimers(base);
   return base;
+}
+
+/** `globalThis.setTimeout` and co. through a view are the photon's own timers, as the bare names are. */
+function exposeTimers(base: object): void {
+  for (const name of TIMER_NAMES) {
+    const real = RUNTIME_TIMERS[name];
+    Object.defineProperty(base, name, {
+      configurable: true,
+      enumerable: true,
+      get(this: object) {
+        return VIEW_TIMERS.get(this)?.[name] ?? real;
+      },
+      set(this: object, value: unknown) {
+        Object.defineProperty(this, name, { value, writable: true, enumerable: true, configurable: true });
+      },
+    });
+  }
+}
+
+/**
+ * Protected builtins make the real global's builtins read-only, so a photon's `globalThis.fetch = …`
+ * would now throw (a read-only inherited property cannot be shadowed by assignment). Every builtin
+ * name gets an accessor pair on the views' shared prototype instead, whose setter gives the photon's
+ * view an own property; a write to the shared prototype itself is refused, as it would reach every
+ * photon.
+ */
+function protectGlobalBase(base: object): void {
+  const real = globalThis as Record<string, unknown>;
+  for (const name of Object.getOwnPropertyNames(real)) {
+    const own = Object.getOwnPropertyDescriptor(base, name);
+    const get = own?.get ?? (() => real[name]);
+    const set = own?.set;
+    Object.defineProperty(base, name, {
+      configurable: false,
+      enumerable: own?.enumerable ?? Object.getOwnPropertyDescriptor(real, name)?.enumerable ?? false,
+      get,
+      set(this: object, value: unknown) {
+        if (this === base) throw new TypeError(`Cannot set "${name}" on the prototype every photon's global shares: builtins are protected`);
+        if (set) set.call(this, value);
+        else Object.defineProperty(this, name, { value, writable: true, enumerable: true, configurable: true });
+      },
+    });
+  }
+  Object.preventExtensions(base);
 }
 
 /**

@@ -4,7 +4,11 @@ import { getHeapStatistics } from 'node:v8';
 import type { Logger } from 'pino';
 import { ErrorCodes, PhotonsError } from '../errors';
 import { JobContext, RuntimeServices } from './context';
+import { jobOfPromise, jobScope, currentJobId } from './job-scope';
 import { FunctionCode, PhotonConsole, type ModuleInstance } from './photon';
+import { PhotonTimers } from './photon-timers';
+import { JSONStringify, SafeMap, performanceNow, realClearTimeout, realSetImmediate, realSetTimeout } from './primordials';
+import { protectBuiltins } from './protect-builtins';
 import { bundlePath, type HeapReading, type HostMessage, type JobRequest, type JobResult, type RuntimeMessage, type RuntimeStartup } from './protocol';
 import { StackMapper } from './stack';
 
@@ -16,7 +20,8 @@ export class PhotonRuntime {
   private instance: ModuleInstance | undefined;
   private logger: Logger | undefined;
   private nextPhotonId = 1;
-  private readonly inFlight = new Map<string, JobContext>();
+  private readonly inFlight = new SafeMap<string, JobContext>();
+  private readonly timersOf = new SafeMap<string, PhotonTimers>();
   private outbox: JobResult[] = [];
   private flushScheduled = false;
 
@@ -51,7 +56,7 @@ export class PhotonRuntime {
   }
 
   start(): void {
-    const started = performance.now();
+    const started = performanceNow();
     try {
       this.code = new FunctionCode(this.startup.functionName, this.startup.file, this.startup.code);
       // Every mode loads the module once at start: it checks the default export and the config
@@ -62,11 +67,12 @@ export class PhotonRuntime {
         this.startup.mode === 'photon'
           ? this.code.instantiate(this.code.globalView(), new PhotonConsole(() => this.log) as unknown as Console)
           : this.code.instantiate(globalThis, console);
+      if (this.instance.config.protectBuiltins !== false) this.protect();
     } catch (err) {
       this.post({ type: 'init-failed', error: this.stack.serialize(err, this.where, ErrorCodes.FUNCTION_INIT) });
       return;
     }
-    this.post({ type: 'ready', config: this.instance.config, initMs: performance.now() - started, ...this.heap() });
+    this.post({ type: 'ready', config: this.instance.config, initMs: performanceNow() - started, ...this.heap() });
   }
 
   handle(message: HostMessage): void {
@@ -83,16 +89,33 @@ export class PhotonRuntime {
     }
   }
 
-  /** Logs what a photon let escape (a throw in a timer, an unawaited rejection): one job's bug must not end the others. */
-  onEscapedError(err: unknown, origin: string): void {
-    this.log.error({ err, origin }, 'a photon let an error escape its job; the runtime keeps serving');
+  /**
+   * After the first load: the function module and the packages it loaded have run their top level
+   * (polyfills included), so the builtins can be frozen for the jobs.
+   */
+  private protect(): void {
+    // The runtime's logger loads pino, whose top level may still want to touch builtins.
+    if (this.startup.logLevel !== 'silent') void this.log;
+    protectBuiltins();
+    this.code!.protectGlobalBase();
+  }
+
+  /**
+   * Logs what a photon let escape (a throw in a timer, an unawaited rejection), with its job when it
+   * can be told: one job's bug must not end the others.
+   */
+  onEscapedError(err: unknown, origin: string, promise?: unknown): void {
+    const jobId = (promise === undefined ? undefined : jobOfPromise(promise)) ?? currentJobId();
+    this.log.error({ err, origin, jobId }, jobId === undefined
+      ? 'a photon let an error escape its job; the runtime keeps serving'
+      : `job ${jobId} let an error escape (${origin}); the runtime keeps serving`);
   }
 
   private async run(job: JobRequest): Promise<void> {
     const ctx = new JobContext(this.services, job.jobId, this.nextPhotonId++, job.attempt);
     this.inFlight.set(job.jobId, ctx);
     const timeoutMs = job.timeoutMs ?? this.instance?.config.timeoutMs ?? this.startup.defaultTimeoutMs;
-    ctx.timer = setTimeout(() => {
+    ctx.timer = realSetTimeout(() => {
       this.settleEarly(
         job.jobId,
         new PhotonsError(
@@ -101,25 +124,42 @@ export class PhotonRuntime {
         ),
       );
     }, timeoutMs);
-    let result: JobResult;
-    try {
-      const instance =
-        this.startup.mode === 'photon'
-          ? this.code!.instantiate(this.code!.globalView(), new PhotonConsole(() => ctx.log) as unknown as Console)
-          : this.instance!;
-      const value = await instance.handler(job.input, ctx);
-      result = this.encode(job.jobId, value);
-    } catch (err) {
-      result = this.failure(job.jobId, err);
-    }
+    const result = await jobScope.run({ jobId: job.jobId }, () => this.answer(job, ctx));
     this.settle(ctx, result);
+  }
+
+  private async answer(job: JobRequest, ctx: JobContext): Promise<JobResult> {
+    try {
+      const value = await this.instanceFor(job, ctx).handler(job.input, ctx);
+      return this.encode(job.jobId, value);
+    } catch (err) {
+      return this.failure(job.jobId, err);
+    }
+  }
+
+  /** In photon mode a fresh module instance, with the job's own global view, console and timers. */
+  private instanceFor(job: JobRequest, ctx: JobContext): ModuleInstance {
+    if (this.startup.mode !== 'photon') return this.instance!;
+    const timers = new PhotonTimers((err) => this.log.error({ err, origin: 'timer', jobId: job.jobId }, `a timer of job ${job.jobId} threw; the runtime keeps serving`));
+    this.timersOf.set(job.jobId, timers);
+    const code = this.code!;
+    return code.instantiate(code.globalView(timers.functions), new PhotonConsole(() => ctx.log) as unknown as Console, timers.functions);
+  }
+
+  /** Clears the timers the job's own code left running, saying so once. */
+  private clearTimers(jobId: string): void {
+    const timers = this.timersOf.get(jobId);
+    if (!timers) return;
+    this.timersOf.delete(jobId);
+    const cleared = timers.settle();
+    if (cleared > 0) this.log.info({ jobId, cleared }, `cleared ${cleared} timer(s) job ${jobId} left running`);
   }
 
   private encode(jobId: string, value: unknown): JobResult {
     let valueJson: string | undefined;
     try {
       // A handler that returns nothing has the result null, as in JSON.
-      valueJson = value === undefined ? 'null' : JSON.stringify(value);
+      valueJson = value === undefined ? 'null' : JSONStringify(value);
     } catch (err) {
       return this.failure(jobId, this.notJson(jobId, err instanceof Error ? err.message : String(err)));
     }
@@ -149,12 +189,13 @@ export class PhotonRuntime {
   private settle(ctx: JobContext, result: JobResult): void {
     if (this.inFlight.get(ctx.jobId) !== ctx) return;
     this.inFlight.delete(ctx.jobId);
-    clearTimeout(ctx.timer);
+    realClearTimeout(ctx.timer);
+    this.clearTimers(ctx.jobId);
     ctx.release();
     this.outbox.push(result);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      setImmediate(() => this.flush());
+      realSetImmediate(() => this.flush());
     }
   }
 
