@@ -8,7 +8,7 @@ import { jobOfPromise, jobScope, currentJobId } from './job-scope';
 import { FunctionCode, PhotonConsole, type ModuleInstance } from './photon';
 import { PhotonTimers } from './photon-timers';
 import { JSONStringify, SafeMap, performanceNow, realClearTimeout, realSetImmediate, realSetTimeout } from './primordials';
-import { protectBuiltins } from './protect-builtins';
+import { protectBuiltins, restoreObjectConstructor } from './protect-builtins';
 import { bundlePath, type HeapReading, type HostMessage, type JobRequest, type JobResult, type RuntimeMessage, type RuntimeStartup } from './protocol';
 import { StackMapper } from './stack';
 
@@ -94,8 +94,6 @@ export class PhotonRuntime {
    * (polyfills included), so the builtins can be frozen for the jobs.
    */
   private protect(): void {
-    // The runtime's logger loads pino, whose top level may still want to touch builtins.
-    if (this.startup.logLevel !== 'silent') void this.log;
     protectBuiltins();
     this.code!.protectGlobalBase();
   }
@@ -191,6 +189,7 @@ export class PhotonRuntime {
     this.inFlight.delete(ctx.jobId);
     realClearTimeout(ctx.timer);
     this.clearTimers(ctx.jobId);
+    if (restoreObjectConstructor()) this.log.warn({ jobId: ctx.jobId }, `Object.prototype.constructor was changed while job ${ctx.jobId} ran; put back`);
     ctx.release();
     this.outbox.push(result);
     if (!this.flushScheduled) {
