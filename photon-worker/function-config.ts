@@ -22,7 +22,9 @@ export function validateFunctionConfig(value: unknown, functionName: string, fil
   }
   const config: FunctionConfig = {};
   for (const [key, raw] of Object.entries(value)) {
-    if (BOOLEAN_KEYS.includes(key as BooleanKey)) {
+    // A plain comparison, not BOOLEAN_KEYS.includes: this runs for every photon, and a function that
+    // opted out of protected builtins may have patched Array.prototype.includes.
+    if (key === 'protectBuiltins') {
       if (typeof raw !== 'boolean') {
         throw new PhotonsError(ErrorCodes.FUNCTION_CONFIG, `${where}.${key} must be true or false, got ${JSON.stringify(raw)}.`);
       }
