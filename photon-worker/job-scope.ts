@@ -3,9 +3,13 @@
 // timer), and tells a ctx.shared init (the runtime's) from a job's own code.
 import { AsyncLocalStorage } from 'node:async_hooks';
 
-/** The store: a job's id, or RUNTIME_OWNED inside a ctx.shared init. */
+/** The store: a job's id (and its timers, see photon-timers.ts), or RUNTIME_OWNED inside a ctx.shared init. */
 export interface ScopeMark {
   readonly jobId: string | undefined;
+  /** The timers the job's own code started that have not fired (one-shot) or been cleared. */
+  live?: Set<unknown>;
+  /** The job has its answer: a timer its code starts now is cleared at once. */
+  settled?: boolean;
 }
 
 export const RUNTIME_OWNED: ScopeMark = Object.freeze({ jobId: undefined });

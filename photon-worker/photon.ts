@@ -8,16 +8,12 @@ import * as vm from 'node:vm';
 import type { Logger } from 'pino';
 import { ErrorCodes, PhotonsError } from '../errors';
 import { validateFunctionConfig } from './function-config';
-import { SafeWeakMap } from './primordials';
 import { bundlePath } from './protocol';
-import { RUNTIME_TIMERS, TIMER_NAMES, type TimerFunctions } from './photon-timers';
+import { PHOTON_TIMERS, TIMER_NAMES } from './photon-timers';
 import type { FunctionConfig, PhotonHandler } from './types';
 
 /** The names a CommonJS module sees, plus those we redirect per photon: the global, console, timers. */
 const WRAPPER_PARAMS = ['exports', 'require', 'module', '__filename', '__dirname', 'globalThis', 'global', 'console', ...TIMER_NAMES];
-
-/** The timers each photon's view of the global gives under their names (see exposeTimers). */
-const VIEW_TIMERS = new SafeWeakMap<object, TimerFunctions>();
 
 export interface ModuleInstance {
   handler: PhotonHandler;
@@ -42,11 +38,9 @@ export class FunctionCode {
     this.dirname = path.dirname(file);
   }
 
-  /** A fresh `globalThis` for one photon; `timers` are what it gives as `globalThis.setTimeout` and co. */
-  globalView(timers?: TimerFunctions): typeof globalThis {
-    const view = Object.create(this.globalBase) as typeof globalThis;
-    if (timers) VIEW_TIMERS.set(view, timers);
-    return view;
+  /** A fresh `globalThis` for one photon. */
+  globalView(): typeof globalThis {
+    return Object.create(this.globalBase) as typeof globalThis;
   }
 
   /** Once builtins are protected: the shared prototype of the photons' views takes no write either. */
@@ -58,7 +52,8 @@ export class FunctionCode {
    * Runs the module's top level once more: a new module instance. `globalView` and `console` are
    * what the module's code sees under those names.
    */
-  instantiate(globalView: typeof globalThis, console: Console, timers: TimerFunctions = RUNTIME_TIMERS): ModuleInstance {
+  instantiate(globalView: typeof globalThis, console: Console): ModuleInstance {
+    const timers = PHOTON_TIMERS;
     const module = { exports: {} as Record<string, unknown>, filename: this.file, id: this.file, loaded: false };
     try {
       this.wrapper.call(
@@ -138,16 +133,14 @@ export function createGlobalBase(): object {
   return base;
 }
 
-/** `globalThis.setTimeout` and co. through a view are the photon's own timers, as the bare names are. */
+/** `globalThis.setTimeout` and co. through a view are the photon's timers, as the bare names are. */
 function exposeTimers(base: object): void {
   for (const name of TIMER_NAMES) {
-    const real = RUNTIME_TIMERS[name];
+    const timer = PHOTON_TIMERS[name];
     Object.defineProperty(base, name, {
       configurable: true,
       enumerable: true,
-      get(this: object) {
-        return VIEW_TIMERS.get(this)?.[name] ?? real;
-      },
+      get: () => timer,
       set(this: object, value: unknown) {
         Object.defineProperty(this, name, { value, writable: true, enumerable: true, configurable: true });
       },

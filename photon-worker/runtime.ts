@@ -4,9 +4,9 @@ import { getHeapStatistics } from 'node:v8';
 import type { Logger } from 'pino';
 import { ErrorCodes, PhotonsError } from '../errors';
 import { JobContext, RuntimeServices } from './context';
-import { jobOfPromise, jobScope, currentJobId } from './job-scope';
+import { jobOfPromise, jobScope, currentJobId, type ScopeMark } from './job-scope';
 import { FunctionCode, PhotonConsole, type ModuleInstance } from './photon';
-import { PhotonTimers } from './photon-timers';
+import { setTimerThrowHandler, settleTimers } from './photon-timers';
 import { JSONStringify, SafeMap, performanceNow, realClearTimeout, realSetImmediate, realSetTimeout } from './primordials';
 import { protectBuiltins, restoreObjectConstructor } from './protect-builtins';
 import { bundlePath, type HeapReading, type HostMessage, type JobRequest, type JobResult, type RuntimeMessage, type RuntimeStartup } from './protocol';
@@ -21,7 +21,8 @@ export class PhotonRuntime {
   private logger: Logger | undefined;
   private nextPhotonId = 1;
   private readonly inFlight = new SafeMap<string, JobContext>();
-  private readonly timersOf = new SafeMap<string, PhotonTimers>();
+  /** The job scope of each job in flight: its timers ride on it. */
+  private readonly marks = new SafeMap<string, ScopeMark>();
   private outbox: JobResult[] = [];
   private flushScheduled = false;
 
@@ -35,6 +36,7 @@ export class PhotonRuntime {
       (jobId, value) => this.post({ type: 'progress', jobId, value }),
     );
     this.stack = new StackMapper(bundlePath(startup.file), startup.sourceMap);
+    setTimerThrowHandler((err, jobId) => this.log.error({ err, origin: 'timer', jobId }, `a timer of job ${jobId} threw; the runtime keeps serving`));
   }
 
   /** How messages name the function: `"hash" (/srv/functions/hash.ts)`. */
@@ -122,34 +124,34 @@ export class PhotonRuntime {
         ),
       );
     }, timeoutMs);
-    const result = await jobScope.run({ jobId: job.jobId }, () => this.answer(job, ctx));
+    const mark: ScopeMark = { jobId: job.jobId };
+    this.marks.set(job.jobId, mark);
+    const result = await jobScope.run(mark, () => this.answer(job, ctx));
     this.settle(ctx, result);
   }
 
   private async answer(job: JobRequest, ctx: JobContext): Promise<JobResult> {
     try {
-      const value = await this.instanceFor(job, ctx).handler(job.input, ctx);
+      const value = await this.instanceFor(ctx).handler(job.input, ctx);
       return this.encode(job.jobId, value);
     } catch (err) {
       return this.failure(job.jobId, err);
     }
   }
 
-  /** In photon mode a fresh module instance, with the job's own global view, console and timers. */
-  private instanceFor(job: JobRequest, ctx: JobContext): ModuleInstance {
+  /** In photon mode a fresh module instance, with the job's own global view and console. */
+  private instanceFor(ctx: JobContext): ModuleInstance {
     if (this.startup.mode !== 'photon') return this.instance!;
-    const timers = new PhotonTimers((err) => this.log.error({ err, origin: 'timer', jobId: job.jobId }, `a timer of job ${job.jobId} threw; the runtime keeps serving`));
-    this.timersOf.set(job.jobId, timers);
     const code = this.code!;
-    return code.instantiate(code.globalView(timers.functions), new PhotonConsole(() => ctx.log) as unknown as Console, timers.functions);
+    return code.instantiate(code.globalView(), new PhotonConsole(() => ctx.log) as unknown as Console);
   }
 
   /** Clears the timers the job's own code left running, saying so once. */
   private clearTimers(jobId: string): void {
-    const timers = this.timersOf.get(jobId);
-    if (!timers) return;
-    this.timersOf.delete(jobId);
-    const cleared = timers.settle();
+    const mark = this.marks.get(jobId);
+    if (!mark) return;
+    this.marks.delete(jobId);
+    const cleared = settleTimers(mark);
     if (cleared > 0) this.log.info({ jobId, cleared }, `cleared ${cleared} timer(s) job ${jobId} left running`);
   }
 
