@@ -13,9 +13,13 @@ const FUNCTIONS = path.join(__dirname, '..', '..', 'bench', 'functions');
 
 export async function photonOverhead(options: SuiteOptions): Promise<SuiteReport> {
   const gateBundle = await bundleFunction(path.join(FUNCTIONS, 'await-gate.ts'));
+  const unprotectedBundle = await bundleFunction(path.join(FUNCTIONS, 'await-gate-unprotected.ts'));
   const noopBundle = await bundleFunction(path.join(FUNCTIONS, 'noop.ts'));
   const inFlight = options.quick ? [1_000] : [1_000, 10_000];
-  const reading = await measureInThread(gateBundle, inFlight, options.quick ? 5_000 : 20_000);
+  const instantiations = options.quick ? 5_000 : 20_000;
+  // Frozen builtins are for the life of a thread: one thread each, protected and not.
+  const reading = await measureInThread(gateBundle, inFlight, instantiations);
+  const unprotected = await measureInThread(unprotectedBundle, inFlight, instantiations);
   const runtimes = options.quick ? 2 : 4;
   const threadRuntimeBytes = await measureThreads(noopBundle, runtimes);
   const processRuntimeBytes = await measureProcesses(noopBundle, runtimes);
@@ -25,6 +29,10 @@ export async function photonOverhead(options: SuiteOptions): Promise<SuiteReport
     perPhotonHeapBytes,
     perPhotonHeapBytesByInFlight: reading.perPhotonHeapBytes,
     instantiateMicros: Number(reading.instantiateMicros.toFixed(2)),
+    builtins: {
+      protected: summary(reading),
+      unprotected: summary(unprotected),
+    },
     threadRuntimeBytes,
     processRuntimeBytes,
     photonsPerThreadRuntime: Math.floor(threadRuntimeBytes / perPhotonHeapBytes),
@@ -44,11 +52,27 @@ export async function photonOverhead(options: SuiteOptions): Promise<SuiteReport
       ],
     ),
     '',
-    `Creating a photon (fresh module instance, global view, console): ${result.instantiateMicros} µs on average.`,
+    `Creating a photon (fresh module instance, global view, console): ${result.instantiateMicros} µs on average (best of three).`,
+    '',
+    ...table(
+      ['builtins', 'frozen', 'heap per photon', 'create a photon'],
+      (['protected', 'unprotected'] as const).map((kind) => {
+        const b = result.builtins[kind];
+        return [kind, String(b.frozen), kb(b.perPhotonHeapBytes), `${b.instantiateMicros} µs`];
+      }),
+    ),
     `One thread runtime costs as much memory as ${result.photonsPerThreadRuntime} photons in flight.`,
     `Targets: perPhotonHeapBytes <= 4096 (${perPhotonHeapBytes <= 4096 ? 'met' : 'MISSED'}), instantiateMicros <= 50 (${result.instantiateMicros <= 50 ? 'met' : 'MISSED'}).`,
   ];
   return { lines, result };
+}
+
+function summary(reading: OverheadReading): { frozen: boolean; perPhotonHeapBytes: number; instantiateMicros: number } {
+  return {
+    frozen: reading.builtinsFrozen,
+    perPhotonHeapBytes: Math.max(...Object.values(reading.perPhotonHeapBytes)),
+    instantiateMicros: Number(reading.instantiateMicros.toFixed(2)),
+  };
 }
 
 function measureInThread(bundle: FunctionBundle, inFlight: number[], instantiations: number): Promise<OverheadReading> {

@@ -4,12 +4,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { Logger } from 'pino';
+import { RUNTIME_OWNED, jobScope } from './job-scope';
+import { SafeMap, promiseResolved, promiseThen, promiseWithResolver } from './primordials';
 import type { PhotonContext } from './types';
 
 /** What the photons of one runtime share: the store behind `ctx.shared` and `ctx.exclusive`. */
 export class RuntimeServices {
-  private readonly sharedValues = new Map<string, Promise<unknown>>();
-  private readonly locks = new Map<string, Promise<void>>();
+  // Captured Map and Promise methods: a job that patched the builtins does not reach these tables.
+  private readonly sharedValues = new SafeMap<string, Promise<unknown>>();
+  private readonly locks = new SafeMap<string, Promise<void>>();
 
   constructor(
     readonly functionName: string,
@@ -20,21 +23,23 @@ export class RuntimeServices {
   shared<T>(key: string, init: () => T | Promise<T>): Promise<T> {
     let value = this.sharedValues.get(key) as Promise<T> | undefined;
     if (!value) {
-      value = Promise.resolve().then(init);
-      this.sharedValues.set(key, value);
+      // The init belongs to the runtime, not to the job that happened to ask first: the timers it
+      // starts live on after that job (see photon-timers.ts).
+      const created: Promise<T> = jobScope.run(RUNTIME_OWNED, () => promiseThen(promiseResolved(), init));
+      value = created;
+      this.sharedValues.set(key, created);
       // A failed init is not cached: the callers waiting now see the error, the next one retries.
-      value.catch(() => {
-        if (this.sharedValues.get(key) === value) this.sharedValues.delete(key);
+      promiseThen(created, undefined, () => {
+        if (this.sharedValues.get(key) === created) this.sharedValues.delete(key);
       });
     }
     return value;
   }
 
   async exclusive<T>(key: string, fn: () => T | Promise<T>): Promise<T> {
-    const previous = this.locks.get(key) ?? Promise.resolve();
-    let release!: () => void;
-    const mine = new Promise<void>((resolve) => (release = resolve));
-    const tail = previous.then(() => mine);
+    const previous = this.locks.get(key) ?? promiseResolved();
+    const { promise: mine, resolve: release } = promiseWithResolver();
+    const tail: Promise<void> = promiseThen(previous, () => mine);
     this.locks.set(key, tail);
     await previous;
     try {

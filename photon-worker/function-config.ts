@@ -2,7 +2,11 @@
 import { ErrorCodes, PhotonsError } from '../errors';
 import type { FunctionConfig } from './types';
 
-const LIMITS: Record<keyof FunctionConfig, { min: number; max: number }> = {
+type NumericKey = Exclude<keyof FunctionConfig, BooleanKey>;
+type BooleanKey = 'protectBuiltins';
+const BOOLEAN_KEYS: readonly BooleanKey[] = ['protectBuiltins'];
+
+const LIMITS: Record<NumericKey, { min: number; max: number }> = {
   timeoutMs: { min: 1, max: 24 * 3600_000 },
   photonsPerRuntime: { min: 1, max: 100_000 },
   memoryMb: { min: 16, max: 64 * 1024 },
@@ -18,11 +22,20 @@ export function validateFunctionConfig(value: unknown, functionName: string, fil
   }
   const config: FunctionConfig = {};
   for (const [key, raw] of Object.entries(value)) {
-    const limit = LIMITS[key as keyof FunctionConfig];
+    // A plain comparison, not BOOLEAN_KEYS.includes: this runs for every photon, and a function that
+    // opted out of protected builtins may have patched Array.prototype.includes.
+    if (key === 'protectBuiltins') {
+      if (typeof raw !== 'boolean') {
+        throw new PhotonsError(ErrorCodes.FUNCTION_CONFIG, `${where}.${key} must be true or false, got ${JSON.stringify(raw)}.`);
+      }
+      config[key as BooleanKey] = raw;
+      continue;
+    }
+    const limit = LIMITS[key as NumericKey];
     if (!limit) {
       throw new PhotonsError(
         ErrorCodes.FUNCTION_CONFIG,
-        `${where} has an unknown key "${key}"; the keys are ${Object.keys(LIMITS).join(', ')}.`,
+        `${where} has an unknown key "${key}"; the keys are ${[...Object.keys(LIMITS), ...BOOLEAN_KEYS].join(', ')}.`,
       );
     }
     if (!Number.isInteger(raw) || (raw as number) < limit.min || (raw as number) > limit.max) {
@@ -31,7 +44,7 @@ export function validateFunctionConfig(value: unknown, functionName: string, fil
         `${where}.${key} must be an integer from ${limit.min} to ${limit.max}, got ${JSON.stringify(raw)}.`,
       );
     }
-    config[key as keyof FunctionConfig] = raw as number;
+    config[key as NumericKey] = raw as number;
   }
   return Object.freeze(config);
 }

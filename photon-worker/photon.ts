@@ -10,10 +10,11 @@ import { ErrorCodes, PhotonsError } from '../errors';
 import { isAsyncModule } from './esm';
 import { validateFunctionConfig } from './function-config';
 import { bundlePath } from './protocol';
+import { PHOTON_TIMERS, TIMER_NAMES } from './photon-timers';
 import type { FunctionConfig, PhotonHandler } from './types';
 
-/** The names a CommonJS module sees, plus the two we redirect per photon. */
-const WRAPPER_PARAMS = ['exports', 'require', 'module', '__filename', '__dirname', 'globalThis', 'global', 'console'];
+/** The names a CommonJS module sees, plus those we redirect per photon: the global, console, timers. */
+const WRAPPER_PARAMS = ['exports', 'require', 'module', '__filename', '__dirname', 'globalThis', 'global', 'console', ...TIMER_NAMES];
 
 export interface ModuleInstance {
   handler: PhotonHandler;
@@ -46,6 +47,11 @@ export class FunctionCode {
     return Object.create(this.globalBase) as typeof globalThis;
   }
 
+  /** Once builtins are protected: the shared prototype of the photons' views takes no write either. */
+  protectGlobalBase(): void {
+    protectGlobalBase(this.globalBase);
+  }
+
   /**
    * Runs the module's top level once more: a new module instance. `globalView` and `console` are
    * what the module's code sees under those names. Only for modules without top-level await.
@@ -65,6 +71,7 @@ export class FunctionCode {
    * await (each photon then awaits its own top level). Other modules stay synchronous.
    */
   load(globalView: typeof globalThis, console: Console): ModuleInstance | Promise<ModuleInstance> {
+    const timers = PHOTON_TIMERS;
     const module = { exports: {} as Record<string, unknown>, filename: this.file, id: this.file, loaded: false };
     let ran: unknown;
     try {
@@ -78,6 +85,12 @@ export class FunctionCode {
         globalView,
         globalView,
         console,
+        timers.setTimeout,
+        timers.setInterval,
+        timers.setImmediate,
+        timers.clearTimeout,
+        timers.clearInterval,
+        timers.clearImmediate,
       );
     } catch (err) {
       throw this.initError(err);
@@ -152,7 +165,50 @@ export function createGlobalBase(): object {
       },
     });
   }
+  exposeTimers(base);
   return base;
+}
+
+/** `globalThis.setTimeout` and co. through a view are the photon's timers, as the bare names are. */
+function exposeTimers(base: object): void {
+  for (const name of TIMER_NAMES) {
+    const timer = PHOTON_TIMERS[name];
+    Object.defineProperty(base, name, {
+      configurable: true,
+      enumerable: true,
+      get: () => timer,
+      set(this: object, value: unknown) {
+        Object.defineProperty(this, name, { value, writable: true, enumerable: true, configurable: true });
+      },
+    });
+  }
+}
+
+/**
+ * Protected builtins make the real global's builtins read-only, so a photon's `globalThis.fetch = …`
+ * would now throw (a read-only inherited property cannot be shadowed by assignment). Every builtin
+ * name gets an accessor pair on the views' shared prototype instead, whose setter gives the photon's
+ * view an own property; a write to the shared prototype itself is refused, as it would reach every
+ * photon.
+ */
+function protectGlobalBase(base: object): void {
+  const real = globalThis as Record<string, unknown>;
+  for (const name of Object.getOwnPropertyNames(real)) {
+    const own = Object.getOwnPropertyDescriptor(base, name);
+    const get = own?.get ?? (() => real[name]);
+    const set = own?.set;
+    Object.defineProperty(base, name, {
+      configurable: false,
+      enumerable: own?.enumerable ?? Object.getOwnPropertyDescriptor(real, name)?.enumerable ?? false,
+      get,
+      set(this: object, value: unknown) {
+        if (this === base) throw new TypeError(`Cannot set "${name}" on the prototype every photon's global shares: builtins are protected`);
+        if (set) set.call(this, value);
+        else Object.defineProperty(this, name, { value, writable: true, enumerable: true, configurable: true });
+      },
+    });
+  }
+  Object.preventExtensions(base);
 }
 
 /**

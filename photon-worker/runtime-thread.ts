@@ -6,18 +6,20 @@ import { PhotonRuntime } from './runtime';
 
 const port = parentPort!;
 let runtime: PhotonRuntime | undefined;
-const escaped = (origin: string) => (err: unknown) => {
-  if (runtime) return runtime.onEscapedError(err, origin);
+const escaped = (origin: string) => (err: unknown, promise?: unknown) => {
+  if (runtime) return runtime.onEscapedError(err, origin, promise);
   console.error(err); // before any function loaded: a fault of the thread itself
   process.exit(1);
 };
 process.on('uncaughtException', escaped('uncaughtException'));
 process.on('unhandledRejection', escaped('unhandledRejection'));
+// Bound now, before any function code: a job cannot redirect the runtime's answers.
+const postMessage = port.postMessage.bind(port);
 port.on('message', (message: HostMessage) => {
   if (message.type === 'load') {
     // A worker thread has a process.env of its own, which os.tmpdir() reads.
     if (message.startup.tmpdir) process.env.TMPDIR = message.startup.tmpdir;
-    runtime = new PhotonRuntime(message.startup, (answer) => port.postMessage(answer));
+    runtime = new PhotonRuntime(message.startup, (answer) => postMessage(answer));
     runtime.start();
   } else runtime?.handle(message);
 });

@@ -5,7 +5,11 @@ import type { Logger } from 'pino';
 import { ErrorCodes, PhotonsError, type ErrorCode } from '../errors';
 import { JobContext, RuntimeServices } from './context';
 import { settleWithin } from './esm';
+import { jobOfPromise, jobScope, currentJobId, type ScopeMark } from './job-scope';
 import { FunctionCode, PhotonConsole, type ModuleInstance } from './photon';
+import { setTimerThrowHandler, settleTimers } from './photon-timers';
+import { JSONStringify, SafeMap, performanceNow, realClearTimeout, realSetImmediate, realSetTimeout } from './primordials';
+import { protectBuiltins, restoreObjectConstructor } from './protect-builtins';
 import { bundlePath, type HeapReading, type HostMessage, type JobRequest, type JobResult, type RuntimeMessage, type RuntimeStartup } from './protocol';
 import { StackMapper } from './stack';
 
@@ -17,7 +21,9 @@ export class PhotonRuntime {
   private instance: ModuleInstance | undefined;
   private logger: Logger | undefined;
   private nextPhotonId = 1;
-  private readonly inFlight = new Map<string, JobContext>();
+  private readonly inFlight = new SafeMap<string, JobContext>();
+  /** The job scope of each job in flight: its timers ride on it. */
+  private readonly marks = new SafeMap<string, ScopeMark>();
   private outbox: JobResult[] = [];
   private flushScheduled = false;
 
@@ -31,6 +37,7 @@ export class PhotonRuntime {
       (jobId, value) => this.post({ type: 'progress', jobId, value }),
     );
     this.stack = new StackMapper(bundlePath(startup.file), startup.sourceMap);
+    setTimerThrowHandler((err, jobId) => this.log.error({ err, origin: 'timer', jobId }, `a timer of job ${jobId} threw; the runtime keeps serving`));
   }
 
   /** How messages name the function: `"hash" (/srv/functions/hash.ts)`. */
@@ -52,7 +59,7 @@ export class PhotonRuntime {
   }
 
   start(): void {
-    const started = performance.now();
+    const started = performanceNow();
     let loaded: ModuleInstance | Promise<ModuleInstance>;
     try {
       this.code = new FunctionCode(this.startup.functionName, this.startup.file, this.startup.code);
@@ -78,7 +85,8 @@ export class PhotonRuntime {
 
   private ready(instance: ModuleInstance, started: number): void {
     this.instance = instance;
-    this.post({ type: 'ready', config: instance.config, initMs: performance.now() - started, ...this.heap() });
+    if (instance.config.protectBuiltins !== false) this.protect();
+    this.post({ type: 'ready', config: instance.config, initMs: performanceNow() - started, ...this.heap() });
   }
 
   private initFailed(err: unknown): void {
@@ -107,9 +115,24 @@ export class PhotonRuntime {
     }
   }
 
-  /** Logs what a photon let escape (a throw in a timer, an unawaited rejection): one job's bug must not end the others. */
-  onEscapedError(err: unknown, origin: string): void {
-    this.log.error({ err, origin }, 'a photon let an error escape its job; the runtime keeps serving');
+  /**
+   * After the first load: the function module and the packages it loaded have run their top level
+   * (polyfills included), so the builtins can be frozen for the jobs.
+   */
+  private protect(): void {
+    protectBuiltins();
+    this.code!.protectGlobalBase();
+  }
+
+  /**
+   * Logs what a photon let escape (a throw in a timer, an unawaited rejection), with its job when it
+   * can be told: one job's bug must not end the others.
+   */
+  onEscapedError(err: unknown, origin: string, promise?: unknown): void {
+    const jobId = (promise === undefined ? undefined : jobOfPromise(promise)) ?? currentJobId();
+    this.log.error({ err, origin, jobId }, jobId === undefined
+      ? 'a photon let an error escape its job; the runtime keeps serving'
+      : `job ${jobId} let an error escape (${origin}); the runtime keeps serving`);
   }
 
   private async run(job: JobRequest): Promise<void> {
@@ -117,7 +140,7 @@ export class PhotonRuntime {
     this.inFlight.set(job.jobId, ctx);
     const timeoutMs = job.timeoutMs ?? this.instance?.config.timeoutMs ?? this.startup.defaultTimeoutMs;
     let loading = true;
-    ctx.timer = setTimeout(() => {
+    ctx.timer = realSetTimeout(() => {
       this.settleEarly(
         job.jobId,
         loading
@@ -128,28 +151,46 @@ export class PhotonRuntime {
             ),
       );
     }, timeoutMs);
-    let result: JobResult;
-    try {
-      const loaded =
-        this.startup.mode === 'photon'
-          ? this.code!.load(this.code!.globalView(), new PhotonConsole(() => ctx.log) as unknown as Console)
-          : this.instance!;
-      // Only a module with top-level await gives a promise: the others stay synchronous here.
-      const instance = loaded instanceof Promise ? await loaded : loaded;
-      loading = false;
-      const value = await instance.handler(job.input, ctx);
-      result = this.encode(job.jobId, value);
-    } catch (err) {
-      result = this.failure(job.jobId, err);
-    }
+    const mark: ScopeMark = { jobId: job.jobId };
+    this.marks.set(job.jobId, mark);
+    const result = await jobScope.run(mark, () => this.answer(job, ctx, () => (loading = false)));
     this.settle(ctx, result);
+  }
+
+  private async answer(job: JobRequest, ctx: JobContext, loaded: () => void): Promise<JobResult> {
+    try {
+      const instanceOrPromise = this.instanceFor(ctx);
+      // Only a module with top-level await gives a promise: the others stay synchronous here.
+      const instance = instanceOrPromise instanceof Promise ? await instanceOrPromise : instanceOrPromise;
+      loaded();
+      const value = await instance.handler(job.input, ctx);
+      return this.encode(job.jobId, value);
+    } catch (err) {
+      return this.failure(job.jobId, err);
+    }
+  }
+
+  /** In photon mode a fresh module instance, with the job's own global view and console. */
+  private instanceFor(ctx: JobContext): ModuleInstance | Promise<ModuleInstance> {
+    if (this.startup.mode !== 'photon') return this.instance!;
+    const code = this.code!;
+    return code.load(code.globalView(), new PhotonConsole(() => ctx.log) as unknown as Console);
+  }
+
+  /** Clears the timers the job's own code left running, saying so once. */
+  private clearTimers(jobId: string): void {
+    const mark = this.marks.get(jobId);
+    if (!mark) return;
+    this.marks.delete(jobId);
+    const cleared = settleTimers(mark);
+    if (cleared > 0) this.log.info({ jobId, cleared }, `cleared ${cleared} timer(s) job ${jobId} left running`);
   }
 
   private encode(jobId: string, value: unknown): JobResult {
     let valueJson: string | undefined;
     try {
       // A handler that returns nothing has the result null, as in JSON.
-      valueJson = value === undefined ? 'null' : JSON.stringify(value);
+      valueJson = value === undefined ? 'null' : JSONStringify(value);
     } catch (err) {
       return this.failure(jobId, this.notJson(jobId, err instanceof Error ? err.message : String(err)));
     }
@@ -179,12 +220,14 @@ export class PhotonRuntime {
   private settle(ctx: JobContext, result: JobResult): void {
     if (this.inFlight.get(ctx.jobId) !== ctx) return;
     this.inFlight.delete(ctx.jobId);
-    clearTimeout(ctx.timer);
+    realClearTimeout(ctx.timer);
+    this.clearTimers(ctx.jobId);
+    if (restoreObjectConstructor()) this.log.warn({ jobId: ctx.jobId }, `Object.prototype.constructor was changed while job ${ctx.jobId} ran; put back`);
     ctx.release();
     this.outbox.push(result);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      setImmediate(() => this.flush());
+      realSetImmediate(() => this.flush());
     }
   }
 

@@ -45,4 +45,10 @@ export interface FunctionConfig {
   attempts?: number;
   /** Base delay of the exponential backoff between attempts, in ms. */
   backoffMs?: number;
+  /**
+   * true (the default): once the module and its packages have loaded, the builtins (JSON, Math,
+   * the prototypes of Object, Array, Promise…, the real global) are frozen, so no job can change
+   * them for the others. false for code that must patch builtins while it runs.
+   */
+  protectBuiltins?: boolean;
 }
