@@ -39,6 +39,9 @@ export interface PhotonsConfig {
     bodyLimitBytes: number;
     maxWaitMs: number;
     dashboardPublic: boolean;
+    allowedHosts: string;
+    maxRuns: number;
+    sessionTtlSec: number;
   };
   log: { level: string };
 }

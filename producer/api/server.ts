@@ -25,6 +25,8 @@ export interface ApiOptions {
   bodyLimitBytes?: number;
   /** POST /invoke waits at most this long. */
   maxWaitMs?: number;
+  /** api.maxRuns: map runs this process runs at once. */
+  maxRuns?: number;
   logger?: Logger;
 }
 
@@ -86,7 +88,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   app.get('/health', { schema: { summary: 'Liveness', tags: ['meta'] } }, async () => ({ ok: true }));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   jobRoutes(app, { client, maxWaitMs });
-  runRoutes(app, { client, logger: app.log });
+  runRoutes(app, { client, logger: app.log, maxRuns: options.maxRuns });
   return app;
 }
 
@@ -103,7 +105,7 @@ export interface RunningApi {
  * without a token unless api.allowUnauthenticated: anyone reaching it could run every function.
  */
 export async function startApi(config: Readonly<PhotonsConfig>, logger: Logger): Promise<RunningApi> {
-  const { host, port, token, allowUnauthenticated, bodyLimitBytes, maxWaitMs } = config.api;
+  const { host, port, token, allowUnauthenticated, bodyLimitBytes, maxWaitMs, maxRuns } = config.api;
   if (!token && !isLoopback(host) && !allowUnauthenticated) {
     throw new PhotonsError(
       ErrorCodes.CONFIG,
@@ -111,7 +113,7 @@ export async function startApi(config: Readonly<PhotonsConfig>, logger: Logger):
     );
   }
   const client = PhotonsClient.fromConfig(config);
-  const app = await buildApi({ client, token, bodyLimitBytes, maxWaitMs, logger: logger.child({ component: 'api' }) });
+  const app = await buildApi({ client, token, bodyLimitBytes, maxWaitMs, maxRuns, logger: logger.child({ component: 'api' }) });
   await app.register(monitoring, monitoringOptions(config));
   try {
     await app.listen({ host, port });
