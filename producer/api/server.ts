@@ -8,6 +8,7 @@ import type { PhotonsConfig } from '../../config';
 import { ErrorCodes, PhotonsError } from '../../errors';
 import { PhotonsClient } from '../client';
 import { toApiError } from './api-errors';
+import { hostCheck } from './host-check';
 import { jobRoutes } from './job-routes';
 import { isMonitoringPath, monitoring, monitoringOptions } from './monitoring';
 import { runRoutes } from './run-routes';
@@ -27,6 +28,9 @@ export interface ApiOptions {
   maxWaitMs?: number;
   /** api.maxRuns: map runs this process runs at once. */
   maxRuns?: number;
+  /** api.allowedHosts and api.dashboardPublic: the Host names answered without a token. */
+  allowedHosts?: string;
+  dashboardPublic?: boolean;
   logger?: Logger;
 }
 
@@ -74,6 +78,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       error: { code: ErrorCodes.ROUTE_NOT_FOUND, message: `No route ${request.method} ${request.url.split('?')[0]}. GET /openapi.json lists the routes.` },
     });
   });
+  hostCheck(app, { token, allowedHosts: options.allowedHosts, dashboardPublic: options.dashboardPublic });
   if (token) {
     const expected = digest(token);
     app.addHook('onRequest', async (request) => {
@@ -105,7 +110,7 @@ export interface RunningApi {
  * without a token unless api.allowUnauthenticated: anyone reaching it could run every function.
  */
 export async function startApi(config: Readonly<PhotonsConfig>, logger: Logger): Promise<RunningApi> {
-  const { host, port, token, allowUnauthenticated, bodyLimitBytes, maxWaitMs, maxRuns } = config.api;
+  const { host, port, token, allowUnauthenticated, bodyLimitBytes, maxWaitMs, maxRuns, allowedHosts, dashboardPublic } = config.api;
   if (!token && !isLoopback(host) && !allowUnauthenticated) {
     throw new PhotonsError(
       ErrorCodes.CONFIG,
@@ -113,7 +118,7 @@ export async function startApi(config: Readonly<PhotonsConfig>, logger: Logger):
     );
   }
   const client = PhotonsClient.fromConfig(config);
-  const app = await buildApi({ client, token, bodyLimitBytes, maxWaitMs, maxRuns, logger: logger.child({ component: 'api' }) });
+  const app = await buildApi({ client, token, bodyLimitBytes, maxWaitMs, maxRuns, allowedHosts, dashboardPublic, logger: logger.child({ component: 'api' }) });
   await app.register(monitoring, monitoringOptions(config));
   try {
     await app.listen({ host, port });
