@@ -78,6 +78,14 @@ export const ErrorCodes = {
   FILE_EXISTS: 'PHOTONS_ERR_FILE_EXISTS',
   /** A deployed bundle fails its checks (hash, name, signature): dispatchers refuse to run it. */
   DEPLOY_REJECTED: 'PHOTONS_ERR_DEPLOY_REJECTED',
+  /** This API process already runs api.maxRuns map runs: wait for one to end, or raise the limit. */
+  TOO_MANY_RUNS: 'PHOTONS_ERR_TOO_MANY_RUNS',
+  /** An unauthenticated request named a Host that is not in api.allowedHosts (DNS rebinding). */
+  HOST_NOT_ALLOWED: 'PHOTONS_ERR_HOST_NOT_ALLOWED',
+  /** A state-changing dashboard request came from another site (its Origin or Referer). */
+  CROSS_SITE: 'PHOTONS_ERR_CROSS_SITE',
+  /** Too many dashboard sign-in attempts from one address: wait, then try again. */
+  TOO_MANY_SIGN_INS: 'PHOTONS_ERR_TOO_MANY_SIGN_INS',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

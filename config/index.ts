@@ -44,6 +44,9 @@ export interface PhotonsConfig {
     rateLimitGlobal: number;
     rateLimitWindowMs: number;
     requestTimeoutMs: number;
+    allowedHosts: string;
+    maxRuns: number;
+    sessionTtlSec: number;
   };
   log: { level: string; format: 'auto' | 'json' | 'pretty' };
   dataDir: string;

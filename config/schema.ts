@@ -230,9 +230,9 @@ export const schema = {
       env: 'PHOTONS_API_MAX_WAIT_MS',
     },
     dashboardPublic: {
-      doc: 'Serve /dashboard (read-only queue board included: job inputs and results) and /metrics without the token when api.token is set; retry, clean and remove always need it. false: the token for everything.',
+      doc: 'With api.token set: serve /dashboard, its read-only queue board (job inputs and results) and /metrics without the token. The admin board (retry, clean, remove...) always needs it. Off by default: the token for everything.',
       format: Boolean,
-      default: true,
+      default: false,
       env: 'PHOTONS_API_DASHBOARD_PUBLIC',
     },
     maxInputsPerRequest: {
@@ -264,6 +264,24 @@ export const schema = {
       format: 'positive-int',
       default: 60_000,
       env: 'PHOTONS_API_REQUEST_TIMEOUT_MS',
+    },
+    allowedHosts: {
+      doc: 'Without api.token: the Host header values the API answers (comma list; a name without a port matches any port). Empty: localhost, 127.0.0.1 and [::1], with or without a port. Anything else is refused (a page of another site reaching a loopback API through DNS rebinding).',
+      format: String,
+      default: '',
+      env: 'PHOTONS_API_ALLOWED_HOSTS',
+    },
+    maxRuns: {
+      doc: 'Most map runs (POST /runs) one API process runs at once; beyond it POST /runs answers 429.',
+      format: 'positive-int',
+      default: 64,
+      env: 'PHOTONS_API_MAX_RUNS',
+    },
+    sessionTtlSec: {
+      doc: 'How long a dashboard sign-in lasts (seconds); sessions live in the API process and end at sign-out or restart.',
+      format: 'positive-int',
+      default: 43_200,
+      env: 'PHOTONS_API_SESSION_TTL_SEC',
     },
   },
   log: {

@@ -15,6 +15,11 @@ const SWEEP_MS = 1_000;
 const HEARTBEAT_MS = 5_000;
 const PROGRESS_EVERY_MS = 100;
 const SAVE_PROGRESS_EVERY_MS = 1_000;
+/**
+ * Results read from Redis and not yet taken by the caller, beyond which the reading waits for the
+ * caller: a slow consumer (an HTTP client behind a full socket) holds Redis work and memory bounded.
+ */
+export const READ_AHEAD_ITEMS = 1_000;
 
 export interface MapRunOptions {
   meta: RunMeta;
@@ -55,6 +60,8 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemResult<T>> {
   private readonly results = new Signal();
   private readonly room = new Signal();
   private readonly wake = new Signal();
+  /** The caller took a result (room in the read-ahead). */
+  private readonly took = new Signal();
   private readonly ended: Promise<void>;
   private lastProgressAt = 0;
   private lastSaveAt = 0;
@@ -69,6 +76,7 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemResult<T>> {
       chunked: o.meta.chunkSize > 1,
       cancelled: () => this.meta.state === 'cancelled' || this.meta.state === 'failed',
       detached: () => this.detached,
+      full: () => this.full,
     });
     this.reader.add(spansOf(0, o.meta.enqueuedChunks, o.meta));
     if (o.meta.state !== 'enqueuing') this.seal(o.meta.total ?? o.meta.enqueuedItems);
@@ -110,6 +118,7 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemResult<T>> {
     this.detached = true;
     this.wake.notify();
     this.room.notify();
+    this.took.notify();
     this.results.notify();
     return this.ended.catch(() => undefined);
   }
@@ -122,6 +131,7 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemResult<T>> {
           yield next;
           this.consumed++;
           this.room.notify();
+          this.took.notify();
           continue;
         }
         if (this.fatal) {
@@ -146,6 +156,17 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemResult<T>> {
       this.nextIndex++;
     }
     return next;
+  }
+
+  /**
+   * The caller has READ_AHEAD_ITEMS results to take: read no more until it takes some. In input
+   * order, only when the next one is among them (else reading is what lets the caller go on); never
+   * once the run is halting, whose end must not wait for a caller that may be the one halting it.
+   */
+  private get full(): boolean {
+    if (this.halting) return false;
+    if (!this.o.ordered) return this.unordered.length >= READ_AHEAD_ITEMS;
+    return this.inOrder.size >= READ_AHEAD_ITEMS && this.inOrder.has(this.nextIndex);
   }
 
   private get complete(): boolean {
@@ -211,6 +232,11 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemResult<T>> {
   private async pump(watching: boolean): Promise<void> {
     let lastSweep = 0;
     while (!this.complete && !this.detached) {
+      if (this.full) {
+        // No Redis work while the caller does not consume; the timeout only re-checks the state.
+        await this.took.wait(SWEEP_MS);
+        continue;
+      }
       const sweep = Date.now() - lastSweep >= SWEEP_MS;
       if (sweep) {
         lastSweep = Date.now();

@@ -31,6 +31,11 @@ export interface RunReaderOptions {
   cancelled: () => boolean;
   /** Whether this process stopped following the run: an outage is then not waited out. */
   detached: () => boolean;
+  /**
+   * Whether the caller holds as many results as it should before it consumes some: the reading
+   * then stops between two batches (the rest is read at the next read).
+   */
+  full?: () => boolean;
 }
 
 export class RunReader {
@@ -69,6 +74,11 @@ export class RunReader {
     this.hinted.clear();
     const results: ItemResult[] = [];
     for (let start = 0; start < spans.length; start += READ_BATCH) {
+      if (start > 0 && (this.options.full?.() || this.options.detached())) {
+        // Not read this time: hinted, so that the next read (once there is room) starts with them.
+        for (const span of spans.slice(start)) this.hinted.add(span.chunk);
+        break;
+      }
       const batch = spans.slice(start, start + READ_BATCH);
       const ids = batch.map((span) => chunkJobId(this.options.runId, span.chunk));
       // Per batch, so that an outage between two batches loses none of the first one's results.

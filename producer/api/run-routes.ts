@@ -3,12 +3,25 @@
 import { Readable } from 'node:stream';
 import type {} from '@fastify/swagger';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import { ErrorCodes } from '../../errors';
 import type { PhotonsClient } from '../client';
 import { anyJson, errorResponses, fnField, runProgress } from './schemas';
 
+/** api.maxRuns's default, for a buildApi caller that does not say. */
+export const DEFAULT_MAX_RUNS = 64;
+
 const runIdParams = { type: 'object', properties: { runId: { type: 'string', minLength: 1, maxLength: 64 } }, required: ['runId'] } as const;
 
-export function runRoutes(app: FastifyInstance, { client, logger }: { client: PhotonsClient; logger: FastifyBaseLogger }): void {
+export interface RunRoutesOptions {
+  client: PhotonsClient;
+  logger: FastifyBaseLogger;
+  /** api.maxRuns: map runs this process runs at once (each reads Redis and holds its window). */
+  maxRuns?: number;
+}
+
+export function runRoutes(app: FastifyInstance, { client, logger, maxRuns = DEFAULT_MAX_RUNS }: RunRoutesOptions): void {
+  let running = 0;
+
   app.post<{ Body: { fn: string; inputs: unknown[]; chunkSize?: number; failFast?: boolean; attempts?: number } }>('/runs', {
     schema: {
       summary: 'Start a map run over the inputs',
@@ -29,10 +42,30 @@ export function runRoutes(app: FastifyInstance, { client, logger }: { client: Ph
       response: { 202: runProgress, ...errorResponses },
     },
     handler: async (request, reply) => {
+      if (running >= maxRuns) {
+        return reply.code(429).header('retry-after', '1').send({
+          error: {
+            code: ErrorCodes.TOO_MANY_RUNS,
+            message: `This API process already runs ${running} map runs (api.maxRuns): wait for one to end (GET /runs/{runId}), send the inputs to fewer, larger runs, or raise api.maxRuns (PHOTONS_API_MAX_RUNS).`,
+          },
+        });
+      }
       const { fn, inputs, ...options } = request.body;
-      const run = await client.map(fn, inputs, options);
+      // Counted from before map() answers: requests arriving together cannot all slip under the limit.
+      running++;
+      let run;
+      try {
+        run = await client.map(fn, inputs, options);
+      } catch (err) {
+        running--;
+        throw err;
+      }
+      const { id } = run;
       // Nobody iterates a run started over HTTP: it consumes its own results, which stay in Redis.
-      run.finished().catch((err: unknown) => logger.warn({ err, runId: run.id }, 'map run stopped'));
+      run
+        .finished()
+        .catch((err: unknown) => logger.warn({ err, runId: id }, 'map run stopped'))
+        .finally(() => running--);
       return reply.code(202).send(run.progress());
     },
   });
@@ -52,12 +85,31 @@ export function runRoutes(app: FastifyInstance, { client, logger }: { client: Ph
     },
     handler: async (request, reply) => {
       const run = await client.resumeRun(request.params.runId, { ordered: request.query.ordered === 'true' });
-      async function* lines(): AsyncGenerator<string> {
-        for await (const result of run) yield `${JSON.stringify(result)}\n`;
-      }
-      const body = Readable.from(lines());
-      // A client that hangs up stops the reading; the run itself goes on.
-      request.raw.once('close', () => body.destroy());
+      const results = run[Symbol.asyncIterator]();
+      // Pulled only when the socket has room: the run reads Redis no further ahead than the client
+      // reads (MapRun's read-ahead), so a slow client costs neither memory nor Redis work.
+      let started = false;
+      const body = new Readable({
+        highWaterMark: 16,
+        read() {
+          // The status and headers go out now, not with the first result, which may be minutes away.
+          if (!started && !reply.raw.headersSent) reply.raw.flushHeaders();
+          started = true;
+          results.next().then(
+            (next) => void this.push(next.done ? null : `${JSON.stringify(next.value)}\n`),
+            (err: unknown) => this.destroy(err instanceof Error ? err : new Error(String(err))),
+          );
+        },
+      });
+      // A client that hangs up stops the reading at once, even while the run waits for a result
+      // (a generator's return would wait for that result); the run itself goes on.
+      const stop = (): void => {
+        if (reply.raw.writableFinished) return;
+        body.destroy();
+        void run.detach();
+      };
+      reply.raw.once('close', stop);
+      request.raw.socket?.once('close', stop);
       body.on('error', (err) => logger.warn({ err, runId: run.id }, 'results stream ended early'));
       return reply.type('application/x-ndjson').send(body);
     },

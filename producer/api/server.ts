@@ -10,6 +10,7 @@ import { ErrorCodes, PhotonsError } from '../../errors';
 import { PhotonsClient } from '../client';
 import { clientErrorAnswer, publicAnswer, toApiError } from './api-errors';
 import { MAX_JOB_ID_LENGTH } from '../job-id';
+import { hostCheck } from './host-check';
 import { jobRoutes } from './job-routes';
 import { isMonitoringPath, monitoring, monitoringOptions } from './monitoring';
 import { runRoutes } from './run-routes';
@@ -27,6 +28,11 @@ export interface ApiOptions {
   bodyLimitBytes?: number;
   /** POST /invoke waits at most this long. */
   maxWaitMs?: number;
+  /** api.maxRuns: map runs this process runs at once. */
+  maxRuns?: number;
+  /** api.allowedHosts and api.dashboardPublic: the Host names answered without a token. */
+  allowedHosts?: string;
+  dashboardPublic?: boolean;
   logger?: Logger;
   /** Most inputs of one POST /jobs/bulk or POST /runs. */
   maxInputsPerRequest?: number;
@@ -107,6 +113,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       error: { code: ErrorCodes.ROUTE_NOT_FOUND, message: `No route ${request.method} ${request.url.split('?')[0]}. GET /openapi.json lists the routes.` },
     });
   });
+  hostCheck(app, { token, allowedHosts: options.allowedHosts, dashboardPublic: options.dashboardPublic });
   if (token) {
     const expected = digest(token);
     app.addHook('onRequest', async (request) => {
@@ -121,7 +128,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   app.get('/health', { schema: { summary: 'Liveness', tags: ['meta'] } }, async () => ({ ok: true }));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   jobRoutes(app, { client, maxWaitMs });
-  runRoutes(app, { client, logger: app.log });
+  runRoutes(app, { client, logger: app.log, maxRuns: options.maxRuns });
   return app;
 }
 
@@ -139,6 +146,7 @@ export interface RunningApi {
  */
 export async function startApi(config: Readonly<PhotonsConfig>, logger: Logger): Promise<RunningApi> {
   const { host, port, token, allowUnauthenticated, bodyLimitBytes, maxWaitMs, maxInputsPerRequest, rateLimitPerAddress, rateLimitGlobal, rateLimitWindowMs, requestTimeoutMs } = config.api;
+  const { maxRuns, allowedHosts, dashboardPublic } = config.api;
   if (!token && !isLoopback(host) && !allowUnauthenticated) {
     throw new PhotonsError(
       ErrorCodes.CONFIG,
@@ -147,7 +155,7 @@ export async function startApi(config: Readonly<PhotonsConfig>, logger: Logger):
   }
   const client = PhotonsClient.fromConfig(config);
   const app = await buildApi({
-    client, token, bodyLimitBytes, maxWaitMs, logger: logger.child({ component: 'api' }),
+    client, token, bodyLimitBytes, maxWaitMs, maxRuns, allowedHosts, dashboardPublic, logger: logger.child({ component: 'api' }),
     maxInputsPerRequest, rateLimitPerAddress, rateLimitGlobal, rateLimitWindowMs, requestTimeoutMs,
   });
   await app.register(monitoring, monitoringOptions(config));

@@ -15,7 +15,7 @@ describe('monitoring: read-only without the token, actions with it', function ()
 
   before(async () => {
     await held.start();
-    url = (await held.startApi()).url;
+    url = (await held.startApi({ 'api.dashboardPublic': true })).url;
     const open = held.gate();
     await held.release(open);
     const tracker = await held.bed.tracker('held');
@@ -67,16 +67,16 @@ describe('monitoring: read-only without the token, actions with it', function ()
   });
 
   it('signs in with the form (a cookie, not the token), cleans with it, and signs out', async () => {
-    const refused = await fetch(`${url}/dashboard/login`, { method: 'POST', body: new URLSearchParams({ token: 'nope' }), redirect: 'manual' });
+    const refused = await fetch(`${url}/dashboard/login`, { method: 'POST', headers: { origin: url }, body: new URLSearchParams({ token: 'nope' }), redirect: 'manual' });
     assert.equal(refused.status, 303);
     assert.match(refused.headers.get('location') ?? '', /^\/dashboard\/login\?failed=1/);
     assert.equal(refused.headers.get('set-cookie'), null);
 
-    const signedIn = await fetch(`${url}/dashboard/login`, { method: 'POST', body: new URLSearchParams({ token: API_TOKEN, next: 'https://elsewhere.example/' }), redirect: 'manual' });
+    const signedIn = await fetch(`${url}/dashboard/login`, { method: 'POST', headers: { origin: url }, body: new URLSearchParams({ token: API_TOKEN, next: 'https://elsewhere.example/' }), redirect: 'manual' });
     assert.equal(signedIn.status, 303);
     assert.equal(signedIn.headers.get('location'), '/dashboard/admin/queues', 'never sent to another site');
     const setCookie = signedIn.headers.get('set-cookie') ?? '';
-    assert.match(setCookie, /^photons_session=[0-9a-f]{64}; Path=\/dashboard; HttpOnly; SameSite=Strict$/);
+    assert.match(setCookie, /^photons_session=[0-9a-f]{64}; Path=\/; HttpOnly; SameSite=Strict; Max-Age=\d+$/);
     assert.ok(!setCookie.includes(API_TOKEN));
     const cookie = { cookie: setCookie.split(';')[0]! };
 
@@ -86,14 +86,14 @@ describe('monitoring: read-only without the token, actions with it', function ()
     const [job] = await held.bed.queue('held').getJobs(['failed']);
     const withoutCookie = await fetch(`${url}/dashboard/admin/queues/api/queues/held/${job!.id}/clean`, { method: 'PUT' });
     assert.equal(withoutCookie.status, 401);
-    const clean = await fetch(`${url}/dashboard/admin/queues/api/queues/held/${job!.id}/clean`, { method: 'PUT', headers: cookie });
+    const clean = await fetch(`${url}/dashboard/admin/queues/api/queues/held/${job!.id}/clean`, { method: 'PUT', headers: { ...cookie, origin: url } });
     assert.equal(clean.status, 204, await clean.text());
     assert.equal(await held.bed.queue('held').getJob(job!.id!), undefined, 'the job is gone');
     assert.equal(await failedCount(), FAILED - 1);
     // The cookie opens the dashboard only, not the job API.
     assert.equal((await fetch(`${url}/functions`, { headers: cookie })).status, 401);
 
-    const out = await fetch(`${url}/dashboard/logout`, { method: 'POST', redirect: 'manual' });
+    const out = await fetch(`${url}/dashboard/logout`, { method: 'POST', headers: { ...cookie, origin: url }, redirect: 'manual' });
     assert.match(out.headers.get('set-cookie') ?? '', /^photons_session=; .*Max-Age=0/);
   });
 });

@@ -27,7 +27,7 @@ describe('monitoring: the dashboard in a browser', function () {
       this.skip();
     }
     await held.start();
-    url = (await held.startApi()).url;
+    url = (await held.startApi({ 'api.dashboardPublic': true })).url;
     const open = held.gate();
     await held.release(open);
     const tracker = await held.bed.tracker('held');

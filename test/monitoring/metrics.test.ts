@@ -16,7 +16,7 @@ describe('monitoring: Prometheus /metrics', function () {
 
   before(async () => {
     await held.start();
-    await held.startApi();
+    await held.startApi({ 'api.dashboardPublic': true });
     const open = held.gate();
     await held.release(open);
     const tracker = await held.bed.tracker('held');

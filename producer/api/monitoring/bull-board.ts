@@ -52,7 +52,8 @@ export async function queueBoards(app: FastifyInstance, options: QueueBoardOptio
     }
   }
   boards.push({ board: await mountBoard(app, READ_ONLY_BOARD, true, [access.readable, addNewFunctions]), readOnlyMode: true });
-  boards.push({ board: await mountBoard(app, FULL_BOARD, false, [access.actionable, addNewFunctions]), readOnlyMode: false });
+  // The admin board's actions change state: from this server's pages or a bearer-token script only.
+  boards.push({ board: await mountBoard(app, FULL_BOARD, false, [access.actionable, access.sameOrigin, addNewFunctions]), readOnlyMode: false });
   return async () => {
     await Promise.all([...queues.values()].map((q) => q.close()));
   };
@@ -86,6 +87,10 @@ async function mountBoard(app: FastifyInstance, base: string, readOnlyMode: bool
         boardTitle: readOnlyMode ? 'Photons queues (read-only)' : 'Photons queues',
         miscLinks: [{ text: 'Photons dashboard', url: '/dashboard' }, otherBoard],
         hideDocsLink: true,
+        // The read-only board may be public (api.dashboardPublic): Redis's version, memory and
+        // clients (CLIENT LIST) only on the admin board, which needs the token.
+        hideRedisDetails: readOnlyMode,
+        showWorkers: !readOnlyMode,
       },
     },
   });

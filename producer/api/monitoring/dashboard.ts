@@ -4,9 +4,11 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { LOGIN_PATH, SESSION_COOKIE, type DashboardAccess } from './access';
+import { ErrorCodes } from '../../../errors';
+import { LOGIN_PATH, sendError, type DashboardAccess } from './access';
 import { FULL_BOARD, READ_ONLY_BOARD } from './bull-board';
 import type { FleetReader } from './fleet-reader';
+import { AttemptLimiter, SIGN_IN_ATTEMPTS } from './sessions';
 
 /** Polls of one second from every open page share a reading this old at most. */
 const FLEET_MAX_AGE_MS = 500;
@@ -32,22 +34,26 @@ export function dashboardRoutes(app: FastifyInstance, fleet: FleetReader, access
   }));
 
   app.get(LOGIN_PATH, { schema: hide }, async (_request, reply) => reply.type('text/html; charset=utf-8').send(files.get('login.html')));
+  const attempts = new AttemptLimiter();
   // The form posts urlencoded; only here, so the JSON API keeps refusing other bodies.
   app.register(async (scope) => {
     scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
       done(null, Object.fromEntries(new URLSearchParams(String(body))));
     });
+    scope.addHook('onRequest', access.sameOrigin);
     scope.post<{ Body: { token?: string; next?: string }; Querystring: { next?: string } }>(LOGIN_PATH, { schema: hide }, async (request, reply) => {
+      const waitMs = attempts.take(request.ip);
+      if (waitMs > 0) {
+        const seconds = Math.ceil(waitMs / 1000);
+        void reply.header('retry-after', String(seconds));
+        return sendError(reply, 429, ErrorCodes.TOO_MANY_SIGN_INS, `Too many sign-in attempts from ${request.ip} (${SIGN_IN_ATTEMPTS} a minute): try again in ${seconds} s.`);
+      }
       const token = typeof request.body?.token === 'string' ? request.body.token : '';
       const next = safeNext(request.body?.next ?? request.query.next);
       if (!access.isToken(token)) return reply.redirect(`${LOGIN_PATH}?failed=1&next=${encodeURIComponent(next)}`, 303);
-      // HttpOnly: page scripts never see it; SameSite=Strict: no other site can post with it.
-      const cookie = `${SESSION_COOKIE}=${access.sessionValue()}; Path=/dashboard; HttpOnly; SameSite=Strict`;
-      return reply.header('set-cookie', cookie).redirect(next, 303);
+      return reply.header('set-cookie', access.signIn(request)).redirect(next, 303);
     });
-    scope.post('/dashboard/logout', { schema: hide }, async (_request, reply) =>
-      reply.header('set-cookie', `${SESSION_COOKIE}=; Path=/dashboard; HttpOnly; SameSite=Strict; Max-Age=0`).redirect('/dashboard', 303),
-    );
+    scope.post('/dashboard/logout', { schema: hide }, async (request, reply) => reply.header('set-cookie', access.signOut(request)).redirect('/dashboard', 303));
   });
 }
 

@@ -21,6 +21,8 @@ export interface MonitoringOptions {
   token: string;
   /** api.dashboardPublic: reading without the token. */
   dashboardPublic: boolean;
+  /** api.sessionTtlSec: how long a dashboard sign-in lasts. */
+  sessionTtlSec: number;
 }
 
 export function monitoringOptions(config: Readonly<PhotonsConfig>): MonitoringOptions {
@@ -31,6 +33,7 @@ export function monitoringOptions(config: Readonly<PhotonsConfig>): MonitoringOp
     heartbeatMs: config.dispatcher.heartbeatMs,
     token: config.api.token,
     dashboardPublic: config.api.dashboardPublic,
+    sessionTtlSec: config.api.sessionTtlSec,
   };
 }
 
@@ -49,7 +52,7 @@ export const monitoring: FastifyPluginAsync<MonitoringOptions> = async (app, opt
   // Redis away at start is no reason to refuse the API: ioredis keeps trying, the pages say so.
   await redis.connect().catch((err: unknown) => app.log.warn({ err, component: 'monitoring' }, 'redis not reachable yet'));
   const fleet = new FleetReader(redis, options.keyPrefix, options.heartbeatMs);
-  const access = new DashboardAccess(options.token, options.dashboardPublic);
+  const access = new DashboardAccess(options.token, options.dashboardPublic, options.sessionTtlSec * 1000);
   metricsRoute(app, fleet, access);
   dashboardRoutes(app, fleet, access);
   const closeBoards = await queueBoards(app, { redis, prefix: options.keyPrefix, fleet, access });
