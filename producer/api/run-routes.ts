@@ -4,9 +4,10 @@ import { Readable } from 'node:stream';
 import type {} from '@fastify/swagger';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { PhotonsClient } from '../client';
+import { MAX_RUN_ID_LENGTH } from '../../contract/rules';
 import { anyJson, errorResponses, fnField, runProgress } from './schemas';
 
-const runIdParams = { type: 'object', properties: { runId: { type: 'string', minLength: 1, maxLength: 64 } }, required: ['runId'] } as const;
+const runIdParams = { type: 'object', properties: { runId: { type: 'string', minLength: 1, maxLength: MAX_RUN_ID_LENGTH } }, required: ['runId'] } as const;
 
 export function runRoutes(app: FastifyInstance, { client, logger }: { client: PhotonsClient; logger: FastifyBaseLogger }): void {
   app.post<{ Body: { fn: string; inputs: unknown[]; chunkSize?: number; failFast?: boolean; attempts?: number } }>('/runs', {
