@@ -1,4 +1,4 @@
-// The functions that dispatchers have registered (hash photonsKey(prefix, 'functions')): the
+// The functions that dispatchers have registered (the hash PhotonsKeys.functions, contract/keys.ts): the
 // producer refuses to enqueue for a name no dispatcher serves, instead of leaving jobs waiting.
 import { basename, dirname } from 'node:path';
 import type { RedisClient } from '../contract/redis';
