@@ -8,6 +8,7 @@ export type {
   CancelResult, ClientOptions, EnqueueOptions, InvokeOptions, ItemResult, JobState, JobStatus, MapInputs, MapOptions, ResumeOptions, RunProgress, RunState,
 } from './producer/types';
 export { ErrorCodes, JobFailedError, PhotonsError, type ErrorCode, type SerializedError } from './errors';
-export { loadConfig, type PhotonsConfig } from './config';
+// loadConfig is the subpath 'photons/config': a client needs no config library loaded.
+export type { PhotonsConfig } from './config';
 export type { FunctionConfig, Mode, PhotonContext, PhotonHandler } from './photon-worker/types';
 export { UnrecoverableError } from 'bullmq';

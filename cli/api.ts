@@ -1,5 +1,5 @@
 // `photons api`: serve the HTTP API (enqueue, invoke, runs, functions) until SIGTERM/SIGINT.
-import { checkRedis } from '../dispatcher/redis';
+import { checkRedis } from '../contract/redis';
 import { startApi } from '../producer/api/server';
 import { parse, usageError, type Command } from './args';
 import { CLIENT_OPTIONS, CLIENT_USAGE, clientConfig } from './client-options';
@@ -7,7 +7,6 @@ import { createLogger } from './logger';
 
 export const apiCommand: Command = {
   name: 'api',
-  summary: 'serve the HTTP API (enqueue, invoke, map runs, functions; OpenAPI at /openapi.json)',
   usage: `photons api [--host <address>] [--port N] ${CLIENT_USAGE}\n  Token: PHOTONS_API_TOKEN (needed unless the host is loopback or PHOTONS_API_ALLOW_UNAUTHENTICATED=true).`,
   options: { ...CLIENT_OPTIONS, host: { type: 'string' }, port: { type: 'string' } },
   async run(argv) {

@@ -6,7 +6,7 @@ export type Options = NonNullable<ParseArgsConfig['options']>;
 
 export interface Command {
   name: string;
-  summary: string;
+  /** The summary is in cli/main.ts, which lists the commands without loading them. */
   usage: string;
   options: Options;
   /** Returns the exit code. */

@@ -30,7 +30,6 @@ function loadSuites(): SuiteModule['SUITES'] {
 
 export const benchCommand: Command = {
   name: 'bench',
-  summary: 'run a benchmark suite and print its figures (--json: one JSON object as the last line); from a checkout only',
   usage: 'photons bench <photon-overhead|map|dispatch|paper|trace|cluster|faults|simulate> [--json] [--quick]',
   options: {
     json: { type: 'boolean' },

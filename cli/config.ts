@@ -4,7 +4,6 @@ import { parse, usageError, type Command } from './args';
 
 export const configCommand: Command = {
   name: 'config',
-  summary: 'list every configuration key (env var, default, doc); --check validates the current one',
   usage: 'photons config [--check] [--json] [--config <file.json>]',
   options: {
     check: { type: 'boolean' },

@@ -5,13 +5,12 @@ import { loadConfig } from '../config';
 import type { PhotonsError } from '../errors';
 import { findFunctionFiles } from '../dispatcher/catalog';
 import { deployBundle } from '../dispatcher/deployments';
-import { connectFleet } from '../dispatcher/redis';
+import { connectFleet } from '../contract/redis';
 import { bundleFunction } from '../photon-worker/bundle';
 import { parse, usageError, type Command } from './args';
 
 export const deployCommand: Command = {
   name: 'deploy',
-  summary: 'bundle a function file (or every one in a folder) and make it the version every dispatcher runs',
   usage: 'photons deploy <function-file|folder> [--config <file.json>]',
   options: { config: { type: 'string' } },
   async run(argv) {

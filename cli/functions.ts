@@ -4,7 +4,6 @@ import { CLIENT_OPTIONS, CLIENT_USAGE, withClient } from './client-options';
 
 export const functionsCommand: Command = {
   name: 'functions',
-  summary: 'list the functions the dispatchers serve (name, state, source file)',
   usage: `photons functions [--json] ${CLIENT_USAGE}`,
   options: { ...CLIENT_OPTIONS, json: { type: 'boolean' } },
   async run(argv) {

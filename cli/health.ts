@@ -1,12 +1,11 @@
 // `photons health`: the container healthcheck. Exit 0 when Redis answers (and, with --api, when
 // the API on this host answers /health); exit 1 with the reason otherwise.
 import { loadConfig } from '../config';
-import { checkRedis, redacted } from '../dispatcher/redis';
+import { checkRedis, redacted } from '../contract/redis';
 import { parse, usageError, type Command } from './args';
 
 export const healthCommand: Command = {
   name: 'health',
-  summary: 'exit 0 when Redis answers (and with --api, the local API); for container healthchecks',
   usage: 'photons health [--api] [--config <file.json>]',
   options: {
     api: { type: 'boolean' },

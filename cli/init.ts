@@ -56,7 +56,6 @@ function packageJson(dir: string): string {
 
 export const initCommand: Command = {
   name: 'init',
-  summary: 'scaffold a project: functions/hello.ts, tsconfig.json, package.json and .gitignore (if none)',
   usage: 'photons init [dir]   (default: the working directory; never overwrites a file)',
   options: {},
   async run(argv) {

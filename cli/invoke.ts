@@ -6,7 +6,6 @@ import { CLIENT_OPTIONS, CLIENT_USAGE, withClient } from './client-options';
 
 export const invokeCommand: Command = {
   name: 'invoke',
-  summary: 'run one job of a function through Redis and print its result as JSON',
   usage: `photons invoke <function> [<input-json> | -] [--timeout-ms N] [--async] ${CLIENT_USAGE}\n  (input from the argument, from stdin with -, or null; --async prints the job id without waiting)`,
   options: { ...CLIENT_OPTIONS, 'timeout-ms': { type: 'string' }, async: { type: 'boolean' } },
   async run(argv) {

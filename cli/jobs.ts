@@ -4,7 +4,6 @@ import { CLIENT_OPTIONS, CLIENT_USAGE, withClient } from './client-options';
 
 export const jobsCommand: Command = {
   name: 'jobs',
-  summary: "show a job's state and result (or error) by id, or cancel it",
   usage: `photons jobs <job-id> [--fn <function>] [--cancel] ${CLIENT_USAGE}`,
   options: { ...CLIENT_OPTIONS, fn: { type: 'string' }, cancel: { type: 'boolean' } },
   async run(argv) {

@@ -12,7 +12,6 @@ import { ProgressReport } from './progress';
 
 export const mapCommand: Command = {
   name: 'map',
-  summary: 'run a function over a JSONL file of inputs through Redis; one JSON result line per input',
   usage:
     `photons map <function> <inputs.jsonl | -> [-o <results.jsonl>] [--chunk-size N] [--ordered] [--fail-fast] [--max-in-flight N] [--resume <run-id>] ${CLIENT_USAGE}\n` +
     '  Each result line is {"index":i,"ok":true,"value":...} or {"index":i,"ok":false,"error":{...}}; i counts the non-empty input lines from 0.\n' +

@@ -8,7 +8,6 @@ import { parse, positiveInt, usageError, type Command } from './args';
 
 export const runCommand: Command = {
   name: 'run',
-  summary: 'run a function over inputs locally (no Redis), one JSON line per job',
   usage:
     "photons run <function-file> (--inputs <file.jsonl> | --input '<json>') [--concurrency N] [--mode photon|shared|lambda] [--timeout-ms N]",
   options: {

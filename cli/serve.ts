@@ -3,7 +3,7 @@
 import type { Logger } from 'pino';
 import { loadConfig, type ConfigOverrides, type PhotonsConfig } from '../config';
 import { Dispatcher } from '../dispatcher/dispatcher';
-import { checkRedis, redacted } from '../dispatcher/redis';
+import { checkRedis, redacted } from '../contract/redis';
 import { ensureRedis, type LocalRedis } from '../dispatcher/redis-server';
 import { ErrorCodes, PhotonsError } from '../errors';
 import { MODES, type Mode } from '../photon-worker/types';
@@ -36,7 +36,6 @@ function serveConfig(command: Command, args: ParsedArgs): Readonly<PhotonsConfig
 
 export const dispatcherCommand: Command = {
   name: 'dispatcher',
-  summary: 'consume the function queues in Redis and run their jobs as photons',
   usage: `photons dispatcher ${SERVE_USAGE}`,
   options: SERVE_OPTIONS,
   async run(argv) {
@@ -54,7 +53,6 @@ export const dispatcherCommand: Command = {
 
 export const startCommand: Command = {
   name: 'start',
-  summary: 'start everything on this machine: Redis (if none answers), a dispatcher and the HTTP API',
   usage: `photons start ${SERVE_USAGE}`,
   options: SERVE_OPTIONS,
   async run(argv) {

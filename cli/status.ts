@@ -1,13 +1,12 @@
 // `photons status`: what is queued and what runs where, over every dispatcher, read from Redis.
 import { table } from './table';
 import { loadConfig } from '../config';
-import { readFleet, type FleetStatus } from '../dispatcher/fleet';
-import { connectFleet } from '../dispatcher/redis';
+import { readFleet, type FleetStatus } from '../contract/fleet';
+import { connectFleet } from '../contract/redis';
 import { parse, positiveInt, usageError, type Command } from './args';
 
 export const statusCommand: Command = {
   name: 'status',
-  summary: 'queues, runtimes, photons and dispatchers of the whole fleet (--watch to follow)',
   usage: 'photons status [--watch] [--interval-ms N] [--json] [--config <file.json>]',
   options: {
     watch: { type: 'boolean', short: 'w' },

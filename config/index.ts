@@ -1,5 +1,6 @@
 // Loads the process configuration once: defaults, then a JSON file (PHOTONS_CONFIG or --config),
-// then PHOTONS_* env vars, then flags. Strictly validated, then frozen.
+// then PHOTONS_* env vars, then flags. Strictly validated, then frozen. Published as the subpath
+// 'photons/config', not from the main entry, so that a producer client loads no convict.
 import convict from 'convict';
 import { ErrorCodes, PhotonsError } from '../errors';
 import type { Mode } from '../photon-worker/types';

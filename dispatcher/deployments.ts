@@ -5,15 +5,10 @@ import * as path from 'node:path';
 import { PhotonsError } from '../errors';
 import type { FunctionBundle } from '../photon-worker/bundle';
 import { signBundle, verifyBundle, type StoredBundle } from './deploy-verify';
-import { photonsKey, type RedisClient } from './redis';
-
-/** Pub/sub channel (under the key prefix) on which a new version reaches every dispatcher. */
-export const DEPLOY_CHANNEL = 'deploy';
-
-export interface DeployNotice {
-  fn: string;
-  hash: string;
-}
+import { DEPLOY_CHANNEL } from '../contract/channels';
+import { photonsKeys } from '../contract/keys';
+import type { RedisClient } from '../contract/redis';
+import type { DeployNotice } from '../contract/wire';
 
 /**
  * Stores the bundle by content hash and makes it the function's current version; tells every
@@ -23,9 +18,10 @@ export async function deployBundle(redis: RedisClient, prefix: string, bundle: F
   const stored: StoredBundle = key ? { ...bundle, signature: signBundle(key, bundle.hash, bundle.name) } : bundle;
   // The bundle first, then the name pointing at it: no one ever reads a version that is not
   // there. Two commands, not a MULTI: on a cluster the two keys may sit on different shards.
-  await redis.set(photonsKey(prefix, 'bundle', bundle.hash), JSON.stringify(stored));
-  await redis.hset(photonsKey(prefix, 'deployed'), bundle.name, bundle.hash);
-  await redis.publish(photonsKey(prefix, DEPLOY_CHANNEL), JSON.stringify({ fn: bundle.name, hash: bundle.hash } satisfies DeployNotice));
+  const keys = photonsKeys(prefix);
+  await redis.set(keys.bundle(bundle.hash), JSON.stringify(stored));
+  await redis.hset(keys.deployed, bundle.name, bundle.hash);
+  await redis.publish(keys.channel(DEPLOY_CHANNEL), JSON.stringify({ fn: bundle.name, hash: bundle.hash } satisfies DeployNotice));
 }
 
 /**
@@ -41,7 +37,7 @@ export async function loadBundle(
   functionsDir: string,
   key: string,
 ): Promise<FunctionBundle | undefined> {
-  const stored = await redis.get(photonsKey(prefix, 'bundle', hash));
+  const stored = await redis.get(photonsKeys(prefix).bundle(hash));
   if (!stored) return undefined;
   const bundle = verifyBundle(stored, fn, hash, key);
   // Its own name, not the stored path's: a path from Redis must not place it outside the folder.
@@ -57,7 +53,7 @@ export async function loadDeployed(
   key: string,
   onRejected: (fn: string, err: PhotonsError) => void,
 ): Promise<Map<string, FunctionBundle>> {
-  const current = await redis.hgetall(photonsKey(prefix, 'deployed'));
+  const current = await redis.hgetall(photonsKeys(prefix).deployed);
   const bundles = new Map<string, FunctionBundle>();
   await Promise.all(
     Object.entries(current).map(async ([fn, hash]) => {
@@ -103,13 +99,9 @@ export class VersionLog {
     // One MULTI per function: its hash is one key, so this holds on a cluster too.
     await Promise.all(
       [...pending].map(([fn, entries]) => {
-        const key = photonsKey(this.prefix, 'versions', fn);
+        const key = photonsKeys(this.prefix).versions(fn);
         return this.redis.multi().hset(key, Object.fromEntries(entries)).expire(key, this.ttlSec).exec();
       }),
     ).catch(() => undefined); // a lost record costs a label, never a job
   }
-}
-
-export async function versionOf(redis: RedisClient, prefix: string, fn: string, jobId: string): Promise<string | undefined> {
-  return (await redis.hget(photonsKey(prefix, 'versions', fn), jobId)) ?? undefined;
 }

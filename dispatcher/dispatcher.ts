@@ -10,15 +10,17 @@ import type { PhotonsConfig } from '../config';
 import { PhotonsError } from '../errors';
 import type { FunctionBundle } from '../photon-worker/bundle';
 import { displayPaths } from '../photon-worker/stack';
-import { CANCEL_CHANNEL, type CancelRequest } from '../queue-protocol';
+import { CANCEL_CHANNEL, DEPLOY_CHANNEL } from '../contract/channels';
+import type { DispatcherStats } from '../contract/heartbeat';
+import { photonsKeys, queueName } from '../contract/keys';
+import { bullConnection, closeClient, connectRedis, settlesWithin, type RedisClient } from '../contract/redis';
+import type { CancelRequest, DeployNotice } from '../contract/wire';
 import { loadCatalog } from './catalog';
-import { DEPLOY_CHANNEL, loadBundle, loadDeployed, VersionLog, type DeployNotice } from './deployments';
+import { loadBundle, loadDeployed, VersionLog } from './deployments';
 import { JobRunner } from './job-runner';
 import { serveMetrics, type MetricsServer } from './metrics-server';
 import { Presence } from './presence';
-import { bullConnection, closeClient, connectRedis, photonsKey, queueName, settlesWithin, type RedisClient } from './redis';
 import { poolOptionsFrom } from './pool-options';
-import type { PoolStats } from './pool-stats';
 import { removeOrphanFolders } from './runtime-folders';
 import { RuntimePool } from './runtime-pool';
 import { SpareThreads } from './spare-threads';
@@ -32,15 +34,7 @@ const REDIS_GONE_AFTER_GRACE_MS = 5_000;
 
 const VERSION: string = (require('../../package.json') as { version: string }).version;
 
-export interface DispatcherStats {
-  id: string;
-  host: string;
-  pid: number;
-  version: string;
-  startedAt: number;
-  at: number;
-  functions: PoolStats[];
-}
+export type { DispatcherStats };
 
 interface Served {
   /** The pool of the function's current version; undefined when it does not bundle. */
@@ -279,8 +273,8 @@ export class Dispatcher {
    */
   private async listen(): Promise<void> {
     const { prefix } = this.config.redis;
-    const cancelChannel = photonsKey(prefix, CANCEL_CHANNEL);
-    const deployChannel = photonsKey(prefix, DEPLOY_CHANNEL);
+    const cancelChannel = photonsKeys(prefix).channel(CANCEL_CHANNEL);
+    const deployChannel = photonsKeys(prefix).channel(DEPLOY_CHANNEL);
     this.subscriber = connectRedis(this.config.redis, 'worker');
     this.subscriber.on('error', (err) => this.logger.warn({ err }, 'redis subscriber error'));
     this.subscriber.on('message', (channel: string, message: string) => {

@@ -1,29 +1,11 @@
 // How long a function's jobs take in a dispatcher, counted into fixed buckets so that the heartbeat
 // carries a few numbers per function and the fleet's histograms add up bucket by bucket for /metrics.
 import { performance } from 'node:perf_hooks';
-import type { PoolStats } from './pool-stats';
+import { DURATION_BOUNDS_SECONDS, type DurationHistogram } from '../contract/heartbeat';
 import type { JobOutcome } from './runtime';
 
-/**
- * Upper bounds of the buckets, in seconds: from a photon's few milliseconds to a five-minute job.
- * Fixed for every dispatcher, so histograms of different dispatchers merge; a new bound is a new
- * version of this list, and histograms with other bounds are left out of a merge rather than mixed.
- */
-export const DURATION_BOUNDS_SECONDS: readonly number[] = Object.freeze([0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300]);
-
-/** A histogram as the heartbeat carries it (JSON). */
-export interface DurationHistogram {
-  /** Upper bounds in seconds, ascending; a last, implicit bucket holds everything above. */
-  bounds: number[];
-  /** Jobs per bucket (not cumulative): bounds.length + 1 entries, the last one above every bound. */
-  counts: number[];
-  /** Sum of every recorded duration, in seconds. */
-  sum: number;
-  count: number;
-}
-
-/** The stats of one function as a heartbeat carries them; a dispatcher of an older version may lack durations. */
-export type TimedPoolStats = Omit<PoolStats, 'durations'> & { durations?: DurationHistogram };
+// The histogram's format and merge are the contract's (contract/heartbeat.ts): readers need them without a dispatcher.
+export { DURATION_BOUNDS_SECONDS, mergeDurations, type DurationHistogram, type TimedPoolStats } from '../contract/heartbeat';
 
 /** The durations of one function's jobs in this dispatcher: answered jobs only (done or failed). */
 export class JobDurations {
@@ -55,21 +37,4 @@ export class JobDurations {
   snapshot(): DurationHistogram {
     return { bounds: [...DURATION_BOUNDS_SECONDS], counts: [...this.counts], sum: Number(this.sum.toFixed(6)), count: this.count };
   }
-}
-
-/** Adds histograms bucket by bucket; those with other bounds (another version) are skipped. */
-export function mergeDurations(histograms: ReadonlyArray<DurationHistogram | undefined>): DurationHistogram | undefined {
-  const same = histograms.filter(
-    (h): h is DurationHistogram =>
-      h !== undefined && h.bounds.length === DURATION_BOUNDS_SECONDS.length && h.bounds.every((b, i) => b === DURATION_BOUNDS_SECONDS[i]) && h.counts.length === h.bounds.length + 1,
-  );
-  if (same.length === 0) return undefined;
-  const merged = new JobDurations().snapshot();
-  for (const h of same) {
-    h.counts.forEach((n, i) => (merged.counts[i]! += n));
-    merged.sum += h.sum;
-    merged.count += h.count;
-  }
-  merged.sum = Number(merged.sum.toFixed(6));
-  return merged;
 }

@@ -3,8 +3,9 @@
 import { UnrecoverableError, WaitingError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import { ErrorCodes, type SerializedError } from '../errors';
-import { CHUNK_JOB_NAME, type ChunkData, type ChunkResult } from '../queue-protocol';
-import { photonsKey, type RedisClient } from './redis';
+import { CHUNK_JOB_NAME, type ChunkData, type ChunkResult } from '../contract/wire';
+import { photonsKeys } from '../contract/keys';
+import type { RedisClient } from '../contract/redis';
 import type { JobOutcome } from './runtime';
 import { POISON_DEATHS, type RuntimePool } from './runtime-pool';
 
@@ -58,7 +59,7 @@ export class JobRunner {
   /** Puts a job back at the head of its queue without spending an attempt, or fails it as poison. */
   private async handBack(name: string, job: Job, token: string, reason: SerializedError): Promise<never> {
     if (!this.closing()) {
-      const key = photonsKey(this.prefix, 'deaths', name);
+      const key = photonsKeys(this.prefix).deaths(name);
       const [[, deaths]] = (await this.redis().multi().hincrby(key, job.id!, 1).expire(key, 86_400).exec()) as [[Error | null, number]];
       if (deaths >= POISON_DEATHS) {
         await this.redis().hdel(key, job.id!);
@@ -73,7 +74,7 @@ export class JobRunner {
   }
 
   private async deathsOf(name: string, jobId: string): Promise<number> {
-    const value = await this.redis().hget(photonsKey(this.prefix, 'deaths', name), jobId);
+    const value = await this.redis().hget(photonsKeys(this.prefix).deaths(name), jobId);
     return value ? Number(value) : 0;
   }
 }

@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { Logger } from 'pino';
 import { ErrorCodes, PhotonsError } from '../errors';
 import type { DispatcherStats } from './dispatcher';
-import { dispatcherSnapshot, METRICS_CONTENT_TYPE, renderMetrics } from './fleet-metrics';
+import { dispatcherSnapshot, METRICS_CONTENT_TYPE, renderMetrics } from '../monitoring/fleet-metrics';
 
 export interface MetricsServer {
   /** The port it listens on (the one asked for, or the one picked for port 0 in tests). */

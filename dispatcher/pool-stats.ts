@@ -1,37 +1,13 @@
 // What one runtime pool reports (heartbeats, `photons status`, /metrics): its runtimes as they are
 // now, and counters of what it did: outcomes, cold starts, runtime deaths, durations, and the jobs
 // answered over the last minute.
+import type { PoolStats } from '../contract/heartbeat';
 import type { Mode } from '../photon-worker/types';
-import { JobDurations, type DurationHistogram } from './job-durations';
+import { JobDurations } from './job-durations';
 import type { JobOutcome, Runtime } from './runtime';
 
-export interface RuntimeStats {
-  id: number;
-  threadId: number;
-  state: string;
-  photons: number;
-  heapUsed: number;
-  heapPerPhoton: number;
-  baseHeap: number;
-  elu: number;
-  ageMs: number;
-}
-
-export interface PoolStats {
-  fn: string;
-  mode: Mode;
-  runtimes: RuntimeStats[];
-  photonsInFlight: number;
-  queued: number;
-  coldStarts: number;
-  runtimeDeaths: number;
-  completed: number;
-  failed: number;
-  /** Jobs answered (completed or failed) over the last 60 seconds. */
-  answeredLastMinute: number;
-  /** How long answered jobs took, from reaching the pool to their answer. */
-  durations: DurationHistogram;
-}
+// The heartbeat's format is the contract's (contract/heartbeat.ts): readers need it without a dispatcher.
+export type { PoolStats, RuntimeStats } from '../contract/heartbeat';
 
 export class PoolCounters {
   coldStarts = 0;

@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import * as path from 'node:path';
 import type { Logger } from 'pino';
 import { ErrorCodes, PhotonsError } from '../errors';
-import { checkRedis, pingRedis, redacted, type RedisTarget } from './redis';
+import { checkRedis, pingRedis, redacted, type RedisTarget } from '../contract/redis';
 
 export interface LocalRedis {
   url: string;

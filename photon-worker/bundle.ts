@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { build, type BuildOptions, type Message } from 'esbuild';
+import { FUNCTION_NAME, FUNCTION_NAME_RULE } from '../contract/rules';
 import { ErrorCodes, PhotonsError } from '../errors';
 import { ASYNC_MODULE_BANNER, finishModuleCode, importMetaDefines, dynamicImportsThroughRequire, refusedForTopLevelAwait } from './esm';
 import { bundlePath } from './protocol';
@@ -22,8 +23,8 @@ export interface FunctionBundle {
 
 const EXTENSIONS = ['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs'];
 
-/** A function's name as used for its queue: letters, digits, '-' and '_', starting with a letter. */
-export const FUNCTION_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
+// A function's name is its queue's: the rule is the contract's, the one producers check too.
+export { FUNCTION_NAME };
 
 export function functionNameOf(file: string): string {
   return path.basename(file).replace(/\.[^.]+$/, '');
@@ -48,7 +49,7 @@ export async function bundleFunction(file: string): Promise<FunctionBundle> {
   if (!FUNCTION_NAME.test(name)) {
     throw new PhotonsError(
       ErrorCodes.BUNDLE,
-      `Function file name "${name}" is not a valid function name: use letters, digits, '-' and '_', starting with a letter (at most 64).`,
+      `Function file name "${name}" is not a valid function name: use ${FUNCTION_NAME_RULE}.`,
     );
   }
   let result;

@@ -3,10 +3,11 @@
 import { randomUUID } from 'node:crypto';
 import { Queue, type JobsOptions } from 'bullmq';
 import type { PhotonsConfig } from '../config';
-import { versionOf } from '../dispatcher/deployments';
-import { photonsKey, queueName, type RedisClient } from '../dispatcher/redis';
+import { CANCEL_CHANNEL } from '../contract/channels';
+import { jobKey, photonsKeys, queueName, type PhotonsKeys } from '../contract/keys';
+import type { RedisClient } from '../contract/redis';
+import type { CancelRequest } from '../contract/wire';
 import { ErrorCodes, JobFailedError, PhotonsError } from '../errors';
-import { CANCEL_CHANNEL, type CancelRequest } from '../queue-protocol';
 import { ProducerConnection } from './connection';
 import { JobEvents } from './job-events';
 import { cancelledError, readJobs, snapshotOf, type Outcome } from './jobs';
@@ -48,6 +49,7 @@ export interface Submitted {
 
 export class PhotonsClient {
   readonly prefix: string;
+  private readonly keys: PhotonsKeys;
   readonly resultTtlSec: number;
   private readonly cluster: boolean;
   private readonly maxInFlight: number;
@@ -81,14 +83,15 @@ export class PhotonsClient {
     if (!/^[A-Za-z0-9_.-]{1,32}$/.test(prefix)) throw invalidOption(`options.prefix must be 1 to 32 letters, digits, '.', '_' or '-', got ${JSON.stringify(prefix)}`);
     this.cluster = cluster;
     this.prefix = prefix;
+    this.keys = photonsKeys(prefix);
     this.resultTtlSec = rest.resultTtlSec ?? 86_400;
     this.maxInFlight = rest.maxInFlight ?? 10_000;
     this.maxInputDepth = rest.maxInputDepth ?? DEFAULT_MAX_INPUT_DEPTH;
     this.limits = { maxAttempts: rest.maxAttempts ?? DEFAULT_OPTION_LIMITS.maxAttempts, maxDelayMs: rest.maxDelayMs ?? DEFAULT_OPTION_LIMITS.maxDelayMs };
     this.connection = new ProducerConnection({ url: redisUrl, cluster });
     this.events = new JobEvents(() => this.connection.eventsConnection(), prefix, cluster);
-    this.registry = new FunctionRegistry(() => this.connected(), photonsKey(prefix, 'functions'));
-    this.runs = new RunStore(() => this.connected(), (runId) => photonsKey(prefix, 'run', runId));
+    this.registry = new FunctionRegistry(() => this.connected(), this.keys.functions);
+    this.runs = new RunStore(() => this.connected(), (runId) => this.keys.run(runId));
   }
 
   /**
@@ -163,7 +166,7 @@ export class PhotonsClient {
     const [state, [fields], version] = await Promise.all([
       queue.getJobState(jobId),
       this.readFields(fn, jobId),
-      versionOf(await this.connected(), this.prefix, fn, jobId),
+      (await this.connected()).hget(this.keys.versions(fn), jobId).then((version) => version ?? undefined),
     ]);
     if (state === 'unknown') throw notFound(jobId);
     const [timestamp, finishedOn, , , , progress] = fields;
@@ -184,7 +187,7 @@ export class PhotonsClient {
     const { fn, cancelled } = await this.locate(jobId, options.fn);
     if (cancelled) return { jobId, fn, outcome: 'removed' };
     const outcome = await this.cancelJob(fn, jobId);
-    if (outcome === 'removed') await (await this.connected()).set(photonsKey(this.prefix, 'cancelled', jobId), fn, 'EX', this.resultTtlSec);
+    if (outcome === 'removed') await (await this.connected()).set(this.keys.cancelled(jobId), fn, 'EX', this.resultTtlSec);
     return { jobId, fn, outcome };
   }
 
@@ -272,7 +275,7 @@ export class PhotonsClient {
     // remove() refuses a job whose lock a dispatcher holds: then it is running, and is signalled.
     if (NOT_STARTED.includes(state as JobState) && (await queue.remove(jobId)) === 1) return 'removed';
     const request: CancelRequest = { fn, jobId };
-    await (await this.connected()).publish(photonsKey(this.prefix, CANCEL_CHANNEL), JSON.stringify(request));
+    await (await this.connected()).publish(this.keys.channel(CANCEL_CHANNEL), JSON.stringify(request));
     return 'signalled';
   }
 
@@ -315,7 +318,7 @@ export class PhotonsClient {
   private async locate(jobId: string, fn?: string): Promise<{ fn: string; cancelled: boolean }> {
     assertJobId(jobId, 'jobId');
     const redis = await this.connected();
-    const tombstone = await redis.get(photonsKey(this.prefix, 'cancelled', jobId));
+    const tombstone = await redis.get(this.keys.cancelled(jobId));
     if (fn !== undefined) {
       await this.registry.require(fn);
       return { fn, cancelled: tombstone === fn };
@@ -350,7 +353,7 @@ export class PhotonsClient {
   }
 
   private jobKey(fn: string, jobId: string): string {
-    return `${this.prefix}:${queueName(fn, this.cluster)}:${jobId}`;
+    return jobKey(this.prefix, fn, this.cluster, jobId);
   }
 
   private queue(fn: string): Queue {

@@ -2,7 +2,7 @@
 // rather than queue commands while Redis is away, and the connection BullMQ's event listeners
 // block on. Both open on first use.
 import { Cluster, type RedisOptions } from 'ioredis';
-import { bullConnection, checkRedis, connectRedis, redacted, type RedisClient, type RedisTarget } from '../dispatcher/redis';
+import { bullConnection, checkRedis, connectRedis, redacted, type RedisClient, type RedisTarget } from '../contract/redis';
 import { ErrorCodes, PhotonsError } from '../errors';
 
 const READY_TIMEOUT_MS = 5_000;

@@ -2,7 +2,7 @@
 // waiter (invoke) or its run reads the job early. Only a hint: the job hash stays the record.
 import { QueueEvents } from 'bullmq';
 import type { Cluster, RedisOptions } from 'ioredis';
-import { queueName } from '../dispatcher/redis';
+import { queueName } from '../contract/keys';
 
 type Hint = (jobId: string) => void;
 

@@ -2,25 +2,13 @@
 // hash at <prefix>:<queue>:<jobId>, next to the queue's own keys at <prefix>:<queue>:<name>. An id
 // equal to one of those names would overwrite the queue's wait list, its id counter or its event
 // stream, and the queue would stop completing anything.
+import { CUSTOM_JOB_ID_PATTERN, MAX_CUSTOM_JOB_ID_LENGTH, MAX_JOB_ID_LENGTH, RESERVED_JOB_IDS } from '../contract/rules';
 import { ErrorCodes, PhotonsError } from '../errors';
 
-/** Longest id a caller may pick; GET /jobs/{id} reads ids this long (fastify's maxParamLength is above it). */
-export const MAX_CUSTOM_JOB_ID_LENGTH = 128;
-/** Longest id of any job, BullMQ's own integer ids and our generated ones included. */
-export const MAX_JOB_ID_LENGTH = 200;
+// The lengths and reserved names are rules of the contract (contract/rules.ts), written there once.
+export { MAX_CUSTOM_JOB_ID_LENGTH, MAX_JOB_ID_LENGTH, RESERVED_JOB_IDS };
 
-/**
- * The names of a BullMQ queue's own keys (bullmq/dist/cjs/classes/queue-keys.js getKeys, the keys
- * its Lua scripts build from the queue prefix, the metrics and legacy priority keys), plus the
- * suffixes BullMQ appends to a job's key. Compared case-sensitively, as Redis compares keys.
- */
-export const RESERVED_JOB_IDS: ReadonlySet<string> = new Set([
-  'active', 'wait', 'waiting-children', 'paused', 'id', 'delayed', 'prioritized', 'stalled-check', 'completed', 'failed',
-  'stalled', 'repeat', 'limiter', 'meta', 'events', 'pc', 'marker', 'de', 'dn', 'priority', 'metrics',
-  'lock', 'logs', 'data', 'dependencies', 'processed', 'unsuccessful',
-]);
-
-const CUSTOM_JOB_ID = new RegExp(`^[A-Za-z0-9_.-]{1,${MAX_CUSTOM_JOB_ID_LENGTH}}$`);
+const CUSTOM_JOB_ID = new RegExp(CUSTOM_JOB_ID_PATTERN);
 
 /** What is wrong with `id` as a caller's job id, or undefined if nothing is. */
 export function customJobIdProblem(id: unknown): string | undefined {

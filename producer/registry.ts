@@ -1,7 +1,7 @@
-// The functions that dispatchers have registered (hash photonsKey(prefix, 'functions')): the
+// The functions that dispatchers have registered (the hash PhotonsKeys.functions, contract/keys.ts): the
 // producer refuses to enqueue for a name no dispatcher serves, instead of leaving jobs waiting.
 import { basename, dirname } from 'node:path';
-import type { RedisClient } from '../dispatcher/redis';
+import type { RedisClient } from '../contract/redis';
 import { ErrorCodes, PhotonsError, type ErrorCode } from '../errors';
 import { assertFunctionName } from './validate';
 

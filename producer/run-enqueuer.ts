@@ -2,7 +2,7 @@
 // iterable), checks each is JSON, cuts fixed-size chunks and adds them in bulk, never more than
 // the window ahead of what the caller has consumed.
 import type { JobsOptions, Queue } from 'bullmq';
-import { CHUNK_JOB_NAME, type ChunkData } from '../queue-protocol';
+import { CHUNK_JOB_NAME, type ChunkData } from '../contract/wire';
 import { rideOut } from './ride-out';
 import { chunkJobId, type ChunkSpan } from './run-reader';
 import type { Signal } from './signal';

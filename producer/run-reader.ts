@@ -1,8 +1,8 @@
 // Collects a run's results: keeps the chunk jobs not yet seen and reads them back from their job
 // hashes, those named by an event first, all of them on each sweep, so none is ever missed.
-import type { RedisClient } from '../dispatcher/redis';
+import type { RedisClient } from '../contract/redis';
 import { ErrorCodes, type SerializedError } from '../errors';
-import type { ChunkResult } from '../queue-protocol';
+import type { ChunkResult } from '../contract/wire';
 import { cancelledError, goneError, readJobs, type Outcome } from './jobs';
 import { rideOut } from './ride-out';
 import type { ItemResult } from './types';

@@ -1,6 +1,6 @@
-// A run's metadata in Redis (hash photonsKey(prefix, 'run', runId), expiring with its results):
+// A run's metadata in Redis (the hash PhotonsKeys.run(runId), contract/keys.ts, expiring with its results):
 // enough for another process to find the run's chunk jobs and resume it after a crash.
-import type { RedisClient } from '../dispatcher/redis';
+import type { RedisClient } from '../contract/redis';
 import type { RunState } from './types';
 
 export interface RunMeta {

@@ -1,20 +1,19 @@
 // Checks what a caller hands the producer before anything reaches Redis: function names, inputs
 // that must survive JSON unchanged, job ids and option values, with messages naming what is wrong.
 import { ErrorCodes, PhotonsError } from '../errors';
-import { FUNCTION_NAME } from '../photon-worker/bundle';
-import { MAX_JOB_ID_LENGTH, assertCustomJobId } from './job-id';
+import { ANY_JOB_ID_PATTERN, DEFAULT_MAX_INPUT_DEPTH, FUNCTION_NAME, FUNCTION_NAME_RULE, MAX_JOB_ID_LENGTH, MAX_PRIORITY, MAX_RUN_ID_LENGTH, RUN_ID_PATTERN } from '../contract/rules';
+import { assertCustomJobId } from './job-id';
+
+export { DEFAULT_MAX_INPUT_DEPTH, MAX_PRIORITY };
 
 export function assertFunctionName(fn: unknown): asserts fn is string {
   if (typeof fn !== 'string' || !FUNCTION_NAME.test(fn)) {
     throw new PhotonsError(
       ErrorCodes.INVALID_FUNCTION_NAME,
-      `${JSON.stringify(fn) ?? String(fn)} is not a valid function name: use 1 to 64 letters, digits, '-' and '_', starting with a letter (the function's file name without extension).`,
+      `${JSON.stringify(fn) ?? String(fn)} is not a valid function name: use ${FUNCTION_NAME_RULE} (the function's file name without extension).`,
     );
   }
 }
-
-/** Default of producer.maxInputDepth: deeper inputs are refused. */
-export const DEFAULT_MAX_INPUT_DEPTH = 64;
 
 type Step = { value: unknown; path: string; depth: number } | { leave: object };
 
@@ -75,10 +74,8 @@ export function assertJson(value: unknown, where: string, maxDepth = DEFAULT_MAX
   }
 }
 
-/** Any id a job may have, BullMQ's own integer ids included. */
-const ANY_JOB_ID = new RegExp(`^[A-Za-z0-9_.:-]{1,${MAX_JOB_ID_LENGTH}}$`);
-/** BullMQ refuses a higher priority ("between 0 and 2097151": it packs the priority and a counter into one score). */
-export const MAX_PRIORITY = 2_097_151;
+const ANY_JOB_ID = new RegExp(ANY_JOB_ID_PATTERN);
+const RUN_ID = new RegExp(RUN_ID_PATTERN);
 
 export function assertJobId(id: unknown, where: string): asserts id is string {
   if (typeof id !== 'string' || !ANY_JOB_ID.test(id)) {
@@ -87,8 +84,8 @@ export function assertJobId(id: unknown, where: string): asserts id is string {
 }
 
 export function assertRunId(id: unknown, where: string): asserts id is string {
-  if (typeof id !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(id)) {
-    throw invalidOption(`${where} must be a run id (1 to 64 letters, digits, '_' or '-'), got ${describe(id)}`);
+  if (typeof id !== 'string' || !RUN_ID.test(id)) {
+    throw invalidOption(`${where} must be a run id (1 to ${MAX_RUN_ID_LENGTH} letters, digits, '_' or '-'), got ${describe(id)}`);
   }
 }
 

@@ -74,8 +74,10 @@ describe('the npm package', function () {
     it('exports the client and what a function author types against, and its package.json', () => {
       const script = `
         const photons = require('photons');
-        const names = ['PhotonsClient', 'MapRun', 'PhotonsError', 'JobFailedError', 'ErrorCodes', 'loadConfig', 'UnrecoverableError'];
-        console.log(JSON.stringify({ missing: names.filter((n) => typeof photons[n] === 'undefined'), version: require('photons/package.json').version }));
+        const names = ['PhotonsClient', 'MapRun', 'PhotonsError', 'JobFailedError', 'ErrorCodes', 'UnrecoverableError'];
+        const missing = names.filter((n) => typeof photons[n] === 'undefined');
+        if (typeof require('photons/config').loadConfig !== 'function') missing.push('photons/config: loadConfig');
+        console.log(JSON.stringify({ missing, version: require('photons/package.json').version }));
       `;
       const out = execFileSync(process.execPath, ['-e', script], { cwd: app, encoding: 'utf8' });
       const { missing, version } = JSON.parse(out) as { missing: string[]; version: string };

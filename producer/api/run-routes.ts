@@ -5,12 +5,13 @@ import type {} from '@fastify/swagger';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { ErrorCodes } from '../../errors';
 import type { PhotonsClient } from '../client';
+import { MAX_RUN_ID_LENGTH } from '../../contract/rules';
 import { anyJson, errorResponses, fnField, runProgress } from './schemas';
 
 /** api.maxRuns's default, for a buildApi caller that does not say. */
 export const DEFAULT_MAX_RUNS = 64;
 
-const runIdParams = { type: 'object', properties: { runId: { type: 'string', minLength: 1, maxLength: 64 } }, required: ['runId'] } as const;
+const runIdParams = { type: 'object', properties: { runId: { type: 'string', minLength: 1, maxLength: MAX_RUN_ID_LENGTH } }, required: ['runId'] } as const;
 
 export interface RunRoutesOptions {
   client: PhotonsClient;

@@ -1,4 +1,6 @@
-// JSON schemas shared by the routes: they validate requests and make up the OpenAPI document.
+// JSON schemas shared by the routes: they validate requests and make up the OpenAPI document. Their
+// limits are the contract's rules (contract/rules.ts), the ones the client and the bundler check.
+import { FUNCTION_NAME_RULE, MAX_FUNCTION_NAME_LENGTH, MAX_JOB_ID_LENGTH } from '../../contract/rules';
 
 export const errorBody = {
   type: 'object',
@@ -20,7 +22,14 @@ export const serializedError = {
   required: ['code', 'message'],
 } as const;
 
-export const fnField = { type: 'string', minLength: 1, maxLength: 200, description: 'Function name (its file name without extension).' } as const;
+// No `pattern` here: a name of the right length but a wrong character is refused by the client's
+// check, whose PHOTONS_ERR_INVALID_FUNCTION_NAME says what a name may hold.
+export const fnField = {
+  type: 'string',
+  minLength: 1,
+  maxLength: MAX_FUNCTION_NAME_LENGTH,
+  description: `Function name (its file name without extension): ${FUNCTION_NAME_RULE}.`,
+} as const;
 
 /** Any JSON value: the function's input or output. */
 export const anyJson = { description: 'Any JSON value.' } as const;
@@ -38,7 +47,7 @@ export const jobOptions = {
 
 export const jobIdParams = {
   type: 'object',
-  properties: { jobId: { type: 'string', minLength: 1, maxLength: 200 } },
+  properties: { jobId: { type: 'string', minLength: 1, maxLength: MAX_JOB_ID_LENGTH } },
   required: ['jobId'],
 } as const;
 

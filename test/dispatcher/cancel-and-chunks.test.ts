@@ -1,11 +1,12 @@
-// Two parts of the queue protocol beyond plain BullMQ (queue-protocol.ts): cancel requests published
+// Two parts of the queue protocol beyond plain BullMQ (contract/wire.ts): cancel requests published
 // on Redis reach the running handler, and chunk jobs run each item as its own photon.
 import { strict as assert } from 'node:assert';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { photonsKey } from '../../dispatcher/redis';
-import { CANCEL_CHANNEL, CHUNK_JOB_NAME, type CancelRequest, type ChunkResult } from '../../queue-protocol';
+import { CANCEL_CHANNEL } from '../../contract/channels';
+import { CHUNK_JOB_NAME, type CancelRequest, type ChunkResult } from '../../contract/wire';
 import { TestBed, jobsById, until } from './helpers';
 
 describe('dispatcher: cancel requests', function () {

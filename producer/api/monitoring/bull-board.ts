@@ -9,7 +9,8 @@ import type { FastifyInstance, onRequestAsyncHookHandler, preHandlerAsyncHookHan
 import type { PhotonsError } from '../../../errors';
 import type { DashboardAccess } from './access';
 import type { FleetReader } from './fleet-reader';
-import { queueName, type RedisClient } from '../../../dispatcher/redis';
+import { queueName } from '../../../contract/keys';
+import type { RedisClient } from '../../../contract/redis';
 import { assertCustomJobId, customJobIdProblem } from '../../job-id';
 
 export const READ_ONLY_BOARD = '/dashboard/queues';

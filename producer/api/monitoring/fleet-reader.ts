@@ -1,7 +1,7 @@
 // The fleet as the monitoring routes read it: one reading of Redis shared by the requests that
 // arrive together, so that many open dashboards polling every second cost one reading, not many.
-import type { RedisClient } from '../../../dispatcher/redis';
-import { readFleet, type FleetStatus } from '../../../dispatcher/fleet';
+import type { RedisClient } from '../../../contract/redis';
+import { readFleet, type FleetStatus } from '../../../contract/fleet';
 
 export class FleetReader {
   private last: { at: number; fleet: Promise<FleetStatus> } | undefined;

@@ -2,7 +2,7 @@
 // boards (/dashboard/queues, /dashboard/admin/queues) and Prometheus /metrics, all read from Redis.
 import type { FastifyPluginAsync } from 'fastify';
 import type { PhotonsConfig } from '../../../config';
-import { connectRedis } from '../../../dispatcher/redis';
+import { connectRedis } from '../../../contract/redis';
 import { DashboardAccess } from './access';
 import { queueBoards } from './bull-board';
 import { dashboardRoutes } from './dashboard';

@@ -1,7 +1,7 @@
 // GET /metrics for Prometheus: the whole fleet, read from Redis on each scrape (the dispatchers'
-// heartbeats and the queue counts), in the names of dispatcher/fleet-metrics.ts.
+// heartbeats and the queue counts), in the names of monitoring/fleet-metrics.ts.
 import type { FastifyInstance } from 'fastify';
-import { METRICS_CONTENT_TYPE, renderMetrics } from '../../../dispatcher/fleet-metrics';
+import { METRICS_CONTENT_TYPE, renderMetrics } from '../../../monitoring/fleet-metrics';
 import type { DashboardAccess } from './access';
 import type { FleetReader } from './fleet-reader';
 

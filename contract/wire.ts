@@ -1,6 +1,7 @@
 // What producers and dispatchers agree on in Redis, beyond BullMQ itself: a plain job's data is
-// the function's input; a chunk job carries several inputs that run as separate photons.
-import type { SerializedError } from './errors';
+// the function's input; a chunk job carries several inputs that run as separate photons; the
+// messages on the channels of contract/channels.ts. Heartbeats are in contract/heartbeat.ts.
+import type { SerializedError } from '../errors';
 
 /** The BullMQ job name that marks a chunk: `data` is a ChunkData, the return value a ChunkResult. */
 export const CHUNK_JOB_NAME = 'photons:chunk';
@@ -15,12 +16,16 @@ export interface ChunkResult {
   items: ItemOutcome[];
 }
 
-/** Redis pub/sub channel (under the key prefix) on which cancel requests reach every dispatcher. */
-export const CANCEL_CHANNEL = 'cancel';
-
+/** A message on the cancel channel. */
 export interface CancelRequest {
   fn: string;
   jobId: string;
+}
+
+/** A message on the deploy channel: the function's current version is now the bundle of `hash`. */
+export interface DeployNotice {
+  fn: string;
+  hash: string;
 }
 
 /** The message of a failed job starts with its code: `PHOTONS_ERR_HANDLER: boom`. */
