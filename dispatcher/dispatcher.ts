@@ -13,12 +13,12 @@ import { displayPaths } from '../photon-worker/stack';
 import { CANCEL_CHANNEL, type CancelRequest } from '../queue-protocol';
 import { loadCatalog } from './catalog';
 import { DEPLOY_CHANNEL, loadBundle, loadDeployed, VersionLog, type DeployNotice } from './deployments';
+import type { DispatcherStats } from './fleet';
 import { JobRunner } from './job-runner';
 import { serveMetrics, type MetricsServer } from './metrics-server';
 import { Presence } from './presence';
 import { bullConnection, closeClient, connectRedis, photonsKey, queueName, settlesWithin, type RedisClient } from './redis';
 import { poolOptionsFrom } from './pool-options';
-import type { PoolStats } from './pool-stats';
 import { removeOrphanFolders } from './runtime-folders';
 import { RuntimePool } from './runtime-pool';
 import { SpareThreads } from './spare-threads';
@@ -30,17 +30,10 @@ import { SpareThreads } from './spare-threads';
  */
 const REDIS_GONE_AFTER_GRACE_MS = 5_000;
 
-const VERSION: string = (require('../../package.json') as { version: string }).version;
+// Its heartbeat's shape lives in fleet.ts, which its readers import without the dispatcher.
+export type { DispatcherStats };
 
-export interface DispatcherStats {
-  id: string;
-  host: string;
-  pid: number;
-  version: string;
-  startedAt: number;
-  at: number;
-  functions: PoolStats[];
-}
+const VERSION: string = (require('../../package.json') as { version: string }).version;
 
 interface Served {
   /** The pool of the function's current version; undefined when it does not bundle. */

@@ -1,9 +1,9 @@
 // The fleet in the Prometheus text format (prom-client): the API's /metrics renders the whole fleet
 // read from Redis, a dispatcher's own /metrics renders its heartbeat; both use the same names.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { DispatcherStats } from './dispatcher';
-import type { FunctionStatus } from './fleet';
-import { mergeDurations, type DurationHistogram, type TimedPoolStats } from './job-durations';
+import type { DispatcherStats, FunctionStatus } from './fleet';
+import { mergeDurations, type DurationHistogram } from './job-durations';
+import type { TimedPoolStats } from './pool-stats';
 
 /** What a scrape shows of one function; queue counts only where Redis was read (the API). */
 export type FunctionMetrics = Pick<

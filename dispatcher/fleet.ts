@@ -1,9 +1,20 @@
 // The whole fleet as Redis sees it: every dispatcher's heartbeat and every function queue's counts.
 // `photons status`, the dashboard and /metrics read it; nothing here needs a dispatcher nearby.
 import { Queue } from 'bullmq';
-import type { DispatcherStats } from './dispatcher';
-import { mergeDurations, type DurationHistogram, type TimedPoolStats } from './job-durations';
+import { mergeDurations, type DurationHistogram } from './job-durations';
+import type { PoolStats, TimedPoolStats } from './pool-stats';
 import { photonsKey, queueName, type RedisClient } from './redis';
+
+/** A dispatcher's heartbeat: who it is and the stats of each function it serves. */
+export interface DispatcherStats {
+  id: string;
+  host: string;
+  pid: number;
+  version: string;
+  startedAt: number;
+  at: number;
+  functions: PoolStats[];
+}
 
 /**
  * Sorted set of the dispatcher ids, scored by when their heartbeat expires: readers list the

@@ -1,7 +1,6 @@
 // How long a function's jobs take in a dispatcher, counted into fixed buckets so that the heartbeat
 // carries a few numbers per function and the fleet's histograms add up bucket by bucket for /metrics.
 import { performance } from 'node:perf_hooks';
-import type { PoolStats } from './pool-stats';
 import type { JobOutcome } from './runtime';
 
 /**
@@ -21,9 +20,6 @@ export interface DurationHistogram {
   sum: number;
   count: number;
 }
-
-/** The stats of one function as a heartbeat carries them; a dispatcher of an older version may lack durations. */
-export type TimedPoolStats = Omit<PoolStats, 'durations'> & { durations?: DurationHistogram };
 
 /** The durations of one function's jobs in this dispatcher: answered jobs only (done or failed). */
 export class JobDurations {

@@ -33,6 +33,9 @@ export interface PoolStats {
   durations: DurationHistogram;
 }
 
+/** The stats of one function as a heartbeat carries them; a dispatcher of an older version may lack durations. */
+export type TimedPoolStats = Omit<PoolStats, 'durations'> & { durations?: DurationHistogram };
+
 export class PoolCounters {
   coldStarts = 0;
   runtimeDeaths = 0;

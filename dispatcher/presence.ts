@@ -2,8 +2,7 @@
 // stats under a key that expires, its id on the roll of dispatchers, and the registry of the
 // functions it serves; when it stops, its sign-off.
 import type { Logger } from 'pino';
-import type { DispatcherStats } from './dispatcher';
-import { DISPATCHER_ROLL } from './fleet';
+import { DISPATCHER_ROLL, type DispatcherStats } from './fleet';
 import { photonsKey, type RedisClient } from './redis';
 
 export class Presence {
