@@ -7,7 +7,7 @@ export type WorkloadName = 'sleep' | 'rest' | 'hash' | 'classify' | 'transform';
 
 export interface PaperWorkload {
   name: WorkloadName;
-  input(i: number): unknown;
+  input: (i: number) => unknown;
   /** Jobs measured after the warm-up wave, at concurrency c. */
   measuredJobs(c: number, quick: boolean): number;
   /** The measurement stops taking new jobs after this long, whatever the count. */

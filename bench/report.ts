@@ -35,7 +35,7 @@ export function machine(): Record<string, unknown> {
 
 export function rssBytes(pid: number | 'self' = 'self'): number {
   // /proc is exact and cheap; process.memoryUsage() only knows our own process.
-  const status = require('node:fs').readFileSync(`/proc/${pid}/status`, 'utf8') as string;
+  const status = (require('node:fs') as typeof import('node:fs')).readFileSync(`/proc/${pid}/status`, 'utf8') as string;
   const match = /VmRSS:\s+(\d+) kB/.exec(status);
   return match ? Number(match[1]) * 1024 : 0;
 }

@@ -53,10 +53,12 @@ export function formatLine(line: string, colour = false): string {
   } catch {
     return line.trimEnd();
   }
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a foreign line's fields are printed as they come
   const level = LEVELS[entry.level as number] ?? { name: String(entry.level ?? ''), colour: '' };
   const time = typeof entry.time === 'number' ? new Date(entry.time).toTimeString().slice(0, 8) + `.${String(entry.time % 1000).padStart(3, '0')}` : '';
   const component = typeof entry.component === 'string' ? `[${entry.component}] ` : '';
   const levelText = level.name.padEnd(5);
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a foreign line's fields are printed as they come
   const parts = [colour ? `${DIM}${time}${RESET}` : time, colour ? `${level.colour}${levelText}${RESET}` : levelText, `${component}${String(entry.msg ?? '')}`];
   const fields: string[] = [];
   let stack = '';

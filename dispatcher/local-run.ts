@@ -39,7 +39,7 @@ export async function runLocal(file: string, inputs: unknown[], options: LocalRu
   const pool = new RuntimePool(
     poolOptionsFrom(config, bundle, logger, { mode, maxRuntimes: mode === 'lambda' ? concurrency : 1, photonsPerRuntime: concurrency, logFd: 2 }),
   );
-  const outcomes: LocalOutcome[] = new Array(inputs.length);
+  const outcomes = new Array<LocalOutcome>(inputs.length);
   let next = 0;
   const runOne = async (index: number): Promise<LocalOutcome> => {
     const input = asJson(inputs[index]);

@@ -109,6 +109,7 @@ function describe(value: unknown): string {
       return 'an object';
     }
   }
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- objects were described above
   return `${typeof value} ${String(value)}`;
 }
 

@@ -104,7 +104,7 @@ export class RunEnqueuer {
     const chunked = this.o.chunkSize > 1;
     const jobs = batch.map(({ span, items }) => {
       const jobId = chunkJobId(this.o.runId, span.chunk);
-      const data: ChunkData | unknown = chunked ? { items } : items[0];
+      const data: unknown = chunked ? ({ items } satisfies ChunkData) : items[0];
       return { name: chunked ? CHUNK_JOB_NAME : this.o.fn, data, opts: this.o.jobOptions(jobId) };
     });
     await rideOut(`Run ${this.o.runId}, enqueuing`, () => this.o.queue.addBulk(jobs), this.o.stopped);

@@ -4,7 +4,7 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { producerConnection } from '../../dispatcher/redis';
-import type { ScenarioSize } from './scenario';
+import type { Counts, ScenarioSize } from './scenario';
 import type { TallyInput } from './side-channel';
 import { sleep, until, type Fleet, type Member } from './fleet';
 
@@ -16,13 +16,6 @@ export interface JobOutcome {
   finishedOn: number | undefined;
   /** Times the job was taken back from a dispatcher that lost it (BullMQ's stalled counter). */
   stalled: number;
-}
-
-export interface Counts {
-  jobs: number;
-  completed: number;
-  duplicated: number;
-  lost: number;
 }
 
 /** The run-count hash of a scenario. */

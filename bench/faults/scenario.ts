@@ -1,6 +1,12 @@
 // What every fault scenario reports, and the sizes the suite runs them at.
 import { randomBytes } from 'node:crypto';
-import type { Counts } from './ledger';
+
+export interface Counts {
+  jobs: number;
+  completed: number;
+  duplicated: number;
+  lost: number;
+}
 
 export interface ScenarioResult extends Counts {
   scenario: string;

@@ -2,7 +2,7 @@
 // the middle of a map run; its replica takes over, the dispatcher and the run carry on, and every
 // item comes back. Skipped where redis-server or redis-cli is missing.
 import { strict as assert } from 'node:assert';
-import { Cluster, Redis } from 'ioredis';
+import { type Cluster, Redis } from 'ioredis';
 import pino from 'pino';
 import { clusterUnavailable, startRedisCluster, type LocalCluster } from '../../bench/redis-cluster';
 import { loadConfig } from '../../config';

@@ -97,7 +97,7 @@ function getOnce(url: URL, signal: AbortSignal, allowed: 'all' | Set<string>): P
       response.on('end', () => resolve({ status, statusText: response.statusMessage ?? '', location, text: Buffer.concat(chunks).toString('utf8') }));
       response.on('error', reject);
     });
-    request.on('error', (err: Error) => reject(signal.aborted ? signal.reason : err));
+    request.on('error', (err: Error) => reject(signal.aborted ? (signal.reason as Error) : err));
   });
 }
 
