@@ -9,9 +9,6 @@ import type { JobOutcome, Runtime } from './runtime';
 // The heartbeat's format is the contract's (contract/heartbeat.ts): readers need it without a dispatcher.
 export type { PoolStats, RuntimeStats } from '../contract/heartbeat';
 
-/** The stats of one function as a heartbeat carries them; a dispatcher of an older version may lack durations. */
-export type TimedPoolStats = Omit<PoolStats, 'durations'> & { durations?: DurationHistogram };
-
 export class PoolCounters {
   coldStarts = 0;
   runtimeDeaths = 0;
