@@ -3,12 +3,13 @@
 import { strict as assert } from 'node:assert';
 import { clusterBench } from '../../bench/cluster';
 import { clusterUnavailable } from '../../bench/redis-cluster';
+import { ensurePrograms } from '../tools';
 
 describe('bench cluster --quick', function () {
   this.timeout(120_000);
 
   it('reports jobs/s through one Redis and through 3 masters, each function on its own master', async function () {
-    const missing = clusterUnavailable();
+    const missing = ensurePrograms('redis-server', 'redis-cli') ?? clusterUnavailable();
     if (missing) {
       console.log(`      (skipped: ${missing})`);
       this.skip();

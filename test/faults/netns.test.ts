@@ -7,6 +7,7 @@ import { runScenario, formatFaults } from '../../bench/faults';
 import { networkCutScenario } from '../../bench/faults/network-cut';
 import { VirtualNetwork, type VirtualHost } from '../../bench/faults/network';
 import { startRedisServer, type LocalRedis } from '../../dispatcher/redis-server';
+import { ensurePrograms } from '../tools';
 
 /** Whether a process in the host's namespace can open a connection to `address:port` within 1.5 s. */
 function reaches(host: VirtualHost, address: string, port: string): boolean {
@@ -26,7 +27,7 @@ describe('hosts in network namespaces', function () {
   let redis: LocalRedis | undefined;
 
   before(function () {
-    const reason = VirtualNetwork.unavailable();
+    const reason = ensurePrograms('ip') ?? VirtualNetwork.unavailable();
     if (reason) {
       console.log(`      (skipped: ${reason}; run as root with iproute2 installed to cover several hosts on one machine)`);
       this.skip();
