@@ -154,7 +154,7 @@ describe('README snippets', function () {
     }
 
     it('the Photons client: invoke, then map over 1,000 inputs', async function () {
-      const snippet = ts.find((s) => s.code.includes("from 'photons'"))!.code;
+      const snippet = ts.find((s) => s.code.includes('new PhotonsClient('))!.code;
       assert.match(snippet, /redis:\/\/127\.0\.0\.1:6379/, 'the snippet names the default Redis');
       const output = await runTypeScript(adapted(snippet));
       assert.match(output, new RegExp(GREETING));
