@@ -1,5 +1,5 @@
 // `photons bench cluster --quick`: the suite runs end to end on a local cluster and reports both
-// rates and where each function's queue lives. Skipped where redis-server or redis-cli is missing.
+// rates and where each function's queue lives. Installs redis-server when missing (root).
 import { strict as assert } from 'node:assert';
 import { clusterBench } from '../../bench/cluster';
 import { clusterUnavailable } from '../../bench/redis-cluster';

@@ -1,6 +1,6 @@
 // A Redis Cluster of 3 masters with a replica each: SIGKILL the master holding a function's queue in
 // the middle of a map run; its replica takes over, the dispatcher and the run carry on, and every
-// item comes back. Skipped where redis-server or redis-cli is missing.
+// item comes back. Installs redis-server when missing and running as root, else skips.
 import { strict as assert } from 'node:assert';
 import { Cluster, Redis } from 'ioredis';
 import pino from 'pino';

@@ -1,6 +1,6 @@
 // A Redis Cluster of 3 masters on this machine: every function's queue carries its own hash tag and
 // so lives on its own shard; jobs of several functions, map runs, cancel, deploy, the fleet status
-// and a plain BullMQ producer all work through it. Skipped where redis-server or redis-cli is missing.
+// and a plain BullMQ producer all work through it. Installs redis-server when missing (root).
 import { strict as assert } from 'node:assert';
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -25,7 +25,7 @@ describe('monitoring: the dashboard in a browser', function () {
   before(async function () {
     const reason = ensurePrograms('chromium');
     if (reason || !existsSync(CHROMIUM)) {
-      console.log(`    skipped: no Chromium at ${CHROMIUM} (apt-get install -y chromium)`);
+      console.log(`    skipped: ${reason ?? `no Chromium at ${CHROMIUM}`}`);
       this.skip();
     }
     await held.start();
