@@ -1,8 +1,9 @@
 // Every snippet of the README runs as written: the shell sessions, the TypeScript programs, the
-// function. The one liberty taken: a fresh key prefix and a free API port, so a run disturbs nothing.
+// function. The liberties taken so a run disturbs nothing on a shared Redis: the test's own Redis,
+// a fresh key prefix or a function name of its own, and a free API port.
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { Queue } from 'bullmq';
@@ -81,7 +82,10 @@ describe('README snippets', function () {
     const session = sh.find((s) => s.code.includes('npx photons start &'))!;
     const apiPort = String(await freePort());
     const prefix = `readme-${process.pid}`;
-    const { status, output } = await runShell(session.code.replaceAll('8321', apiPort), {
+    // A marker before `photons status`, so its own output is checked, not what `map` printed earlier.
+    const code = session.code.replaceAll('8321', apiPort).replace(/^npx photons status$/m, 'echo "--- photons status ---"\n$&');
+    assert.notEqual(code, session.code.replaceAll('8321', apiPort), 'the session ends with `npx photons status`');
+    const { status, output } = await runShell(code, {
       ...process.env,
       PHOTONS_REDIS_URL: REDIS_URL,
       PHOTONS_REDIS_PREFIX: prefix,
@@ -95,7 +99,8 @@ describe('README snippets', function () {
       assert.equal(results.length, 1000);
       assert.ok(results.every((r, i) => r.ok && r.index === i));
       assert.match(output, /"ok":true/, 'the HTTP invoke answered');
-      assert.match(output, /hello/, 'status lists the function');
+      const statusOutput = output.slice(output.indexOf('--- photons status ---'));
+      assert.match(statusOutput, /\bhello\b/, `status lists the function:\n${statusOutput}`);
     } finally {
       await removeKeys(REDIS_URL, `${prefix}:*`);
     }
@@ -115,24 +120,43 @@ describe('README snippets', function () {
     }
   });
 
-  describe('programs against a dispatcher serving examples/functions on the default Redis and prefix', function () {
+  // The programs name the default prefix and the `hello` function: they run here against the test's
+  // Redis and a copy of examples/functions/hello.ts under a name of its own, whose queue is the only
+  // one removed afterwards (a `hello` queue of someone else's on the same Redis is left alone).
+  describe('programs against a dispatcher serving examples/functions on the default prefix', function () {
+    const fn = `readme-hello-${process.pid}`;
+    const redis = new URL(REDIS_URL);
     let dispatcher: Dispatcher;
+    let functionsDir: string;
     before(async function () {
-      const config = loadConfig({ 'redis.url': REDIS_URL, functionsDir: path.join(REPO_ROOT, 'examples', 'functions'), 'log.level': 'warn' });
+      functionsDir = mkdtempSync(path.join(REPO_ROOT, 'examples', '.readme-'));
+      copyFileSync(path.join(REPO_ROOT, 'examples', 'functions', 'hello.ts'), path.join(functionsDir, `${fn}.ts`));
+      const config = loadConfig({ 'redis.url': REDIS_URL, functionsDir, 'log.level': 'warn' });
       dispatcher = new Dispatcher(config, pino({ level: 'warn' }));
       await dispatcher.start();
     });
     after(async function () {
-      await dispatcher.close();
-      const redis = new URL(REDIS_URL);
-      const queue = new Queue('hello', { connection: { host: redis.hostname, port: Number(redis.port || 6379) } });
+      await dispatcher?.close();
+      rmSync(functionsDir, { recursive: true, force: true });
+      const queue = new Queue(fn, { connection: { host: redis.hostname, port: Number(redis.port || 6379) } });
       await queue.obliterate({ force: true });
       await queue.close();
     });
 
+    /** The snippet as written, but sent to the test's Redis and to the function's copy. */
+    function adapted(code: string): string {
+      const out = code
+        .replaceAll("redis://127.0.0.1:6379", `redis://${redis.hostname}:${redis.port || 6379}`)
+        .replaceAll("port: 6379", `port: ${redis.port || 6379}`)
+        .replaceAll("'hello',", `'${fn}',`);
+      assert.ok(!out.includes("'hello'"), `a use of the function left unadapted:\n${out}`);
+      return out;
+    }
+
     it('the Photons client: invoke, then map over 1,000 inputs', async function () {
-      assert.match(REDIS_URL, /127\.0\.0\.1:6379/, 'the snippet names the default Redis');
-      const output = await runTypeScript(ts.find((s) => s.code.includes("from 'photons'"))!.code);
+      const snippet = ts.find((s) => s.code.includes('new PhotonsClient('))!.code;
+      assert.match(snippet, /redis:\/\/127\.0\.0\.1:6379/, 'the snippet names the default Redis');
+      const output = await runTypeScript(adapted(snippet));
       assert.match(output, new RegExp(GREETING));
       assert.match(output, /state: 'done'/);
       assert.match(output, /total: 1000/);
@@ -140,7 +164,7 @@ describe('README snippets', function () {
     });
 
     it('a plain BullMQ producer', async function () {
-      const output = await runTypeScript(ts.find((s) => s.code.includes("from 'bullmq'"))!.code);
+      const output = await runTypeScript(adapted(ts.find((s) => s.code.includes("from 'bullmq'"))!.code));
       assert.match(output, new RegExp(`greeting: '${GREETING}'`));
       assert.match(output, /calls: 1/);
     });

@@ -1,14 +1,15 @@
 // `photons bench cluster --quick`: the suite runs end to end on a local cluster and reports both
-// rates and where each function's queue lives. Skipped where redis-server or redis-cli is missing.
+// rates and where each function's queue lives. Installs redis-server when missing (root).
 import { strict as assert } from 'node:assert';
 import { clusterBench } from '../../bench/cluster';
 import { clusterUnavailable } from '../../bench/redis-cluster';
+import { ensurePrograms } from '../tools';
 
 describe('bench cluster --quick', function () {
   this.timeout(120_000);
 
   it('reports jobs/s through one Redis and through 3 masters, each function on its own master', async function () {
-    const missing = clusterUnavailable();
+    const missing = ensurePrograms('redis-server', 'redis-cli') ?? clusterUnavailable();
     if (missing) {
       console.log(`      (skipped: ${missing})`);
       this.skip();

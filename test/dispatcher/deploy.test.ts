@@ -24,9 +24,10 @@ describe('dispatcher: functions deployed through Redis', function () {
   this.timeout(60_000);
   let bed: TestBed;
   let client: PhotonsClient;
-  const source = mkdtempSync(path.join(tmpdir(), 'photons-deploy-'));
+  let source: string;
+  let file: string;
+  let v1: string;
   const empty = mkdtempSync(path.join(tmpdir(), 'photons-nofunctions-'));
-  const file = path.join(source, 'versioned.ts');
 
   const deploy = async (): Promise<string> => {
     const { stdout } = await execFileAsync(process.execPath, [PHOTONS_BIN, 'deploy', file], {
@@ -38,22 +39,25 @@ describe('dispatcher: functions deployed through Redis', function () {
     return match[1]!;
   };
 
-  before(() => {
+  // Each test on a prefix of its own: a dispatcher without a file of the function, and version 1 deployed.
+  beforeEach(async () => {
     bed = new TestBed();
     client = new PhotonsClient({ redisUrl: bed.url, prefix: bed.prefix });
+    source = mkdtempSync(path.join(tmpdir(), 'photons-deploy-'));
+    file = path.join(source, 'versioned.ts');
+    await bed.dispatcher({ functionsDir: empty });
+    writeFileSync(file, versionSource(1));
+    v1 = await deploy();
+    await until('the function registered', async () => (await client.functions()).some((f) => f.name === 'versioned'), 10_000);
   });
-  after(async () => {
+  afterEach(async () => {
     await client.close();
     await bed.cleanup();
     rmSync(source, { recursive: true, force: true });
-    rmSync(empty, { recursive: true, force: true });
   });
+  after(() => rmSync(empty, { recursive: true, force: true }));
 
   it('serves a deployed function on a dispatcher that has no file of it, and records the version per job', async () => {
-    await bed.dispatcher({ functionsDir: empty });
-    writeFileSync(file, versionSource(1));
-    const v1 = await deploy();
-    await until('the function registered', async () => (await client.functions()).some((f) => f.name === 'versioned'), 10_000);
     assert.deepEqual(await client.invoke('versioned', {}, { timeoutMs: 10_000 }), { version: 1 });
     const jobId = await client.enqueue('versioned', {});
     await until('the job finished', async () => (await client.result(jobId)).state === 'completed', 10_000);
@@ -81,6 +85,9 @@ describe('dispatcher: functions deployed through Redis', function () {
   });
 
   it('runs the current version on a dispatcher started later, on another host', async () => {
+    writeFileSync(file, versionSource(2));
+    await deploy();
+    await until('the first dispatcher on version 2', async () => ((await client.invoke('versioned', {}, { timeoutMs: 10_000 })) as { version: number }).version === 2 || undefined);
     const late = await bed.dispatcher({ functionsDir: empty });
     assert.ok(late.functionNames.includes('versioned'));
     assert.deepEqual(await client.invoke('versioned', {}, { timeoutMs: 10_000 }), { version: 2 });
@@ -95,6 +102,6 @@ describe('dispatcher: functions deployed through Redis', function () {
       }),
       (err: Error & { code?: number; stderr?: string }) => err.code === 1 && /PHOTONS_ERR_BUNDLE/.test(err.stderr ?? ''),
     );
-    assert.deepEqual(await client.invoke('versioned', {}, { timeoutMs: 10_000 }), { version: 2 });
+    assert.deepEqual(await client.invoke('versioned', {}, { timeoutMs: 10_000 }), { version: 1 }, 'the deployed version stays');
   });
 });

@@ -65,11 +65,11 @@ describe('dispatcher: heartbeats in Redis', function () {
     const spawned = bed.spawn('dispatcher', { PHOTONS_HEARTBEAT_MS: String(HEARTBEAT_MS) });
     const stats = await bed.serving(spawned.child.pid!);
     const key = photonsKey(bed.prefix, 'dispatcher', stats.id);
+    // Expiry is Redis's TTL on the key, which no one but the dispatcher renews.
+    const ttl = await bed.redis.pttl(key);
+    assert.ok(ttl > 0 && ttl <= 3 * HEARTBEAT_MS, `the heartbeat's TTL is ${ttl} ms`);
     spawned.child.kill('SIGKILL');
     await spawned.exited;
-    const killedAt = Date.now();
-    await until('the heartbeat of the killed dispatcher to expire', async () => (await bed.redis.exists(key)) === 0, 5_000);
-    // The margin covers this test's own polling on a loaded machine.
-    assert.ok(Date.now() - killedAt <= 3 * HEARTBEAT_MS + 500, `expired after ${Date.now() - killedAt} ms`);
+    await until('the heartbeat of the killed dispatcher to expire', async () => (await bed.redis.exists(key)) === 0, 60_000);
   });
 });

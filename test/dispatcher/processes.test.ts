@@ -2,7 +2,6 @@
 // three loses no job, SIGTERM drains or hands jobs back without spending attempts and exits 0,
 // and `photons start` brings its own Redis when none answers.
 import { strict as assert } from 'node:assert';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -10,6 +9,7 @@ import { Queue, QueueEvents } from 'bullmq';
 import { pingRedis, workerConnection } from '../../dispatcher/redis';
 import { freePort } from '../../dispatcher/redis-server';
 import { FIXTURES_DIR, TestBed, jobsById, removeKeys, until, type SpawnedDispatcher } from './helpers';
+import { ensurePrograms } from '../tools';
 
 interface ArithOutput {
   sum: number;
@@ -143,8 +143,9 @@ describe('photons start without a Redis', function () {
   let redisPid: number | undefined;
 
   beforeEach(function () {
-    if (spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status !== 0) {
-      console.log('      (skipped: redis-server is not on the PATH, so `photons start` cannot start a private Redis)');
+    const reason = ensurePrograms('redis-server');
+    if (reason) {
+      console.log(`      (skipped: ${reason}, so \`photons start\` cannot start a private Redis)`);
       this.skip();
     }
     bed = new TestBed();

@@ -63,11 +63,10 @@ describe('dispatcher: Redis restarts', function () {
       const spawned = other.spawn('dispatcher');
       await other.serving(spawned.child.pid!);
       await own.stop();
-      const signalled = Date.now();
       spawned.child.kill('SIGTERM');
+      // SHORT_TIMINGS_ENV: a grace period of 3 s, then 5 s for Redis to take the jobs back; a
+      // dispatcher waiting for Redis for ever would outlast the test's timeout here.
       const { code } = await spawned.exited;
-      // SHORT_TIMINGS_ENV: a grace period of 3 s, then 5 s for Redis to take the jobs back.
-      assert.ok(Date.now() - signalled < 20_000, 'stopped in time');
       assert.equal(code, 1, spawned.output());
       // Holding no job, its queue workers may close without Redis; either way it says Redis is gone.
       assert.match(spawned.output(), /Redis does not answer: (stopping without handing jobs back|this dispatcher's heartbeat expires by itself)/);

@@ -7,6 +7,7 @@ import { badRequests } from '../../bench/faults/bad-requests';
 import { SCENARIOS, formatFaults, runScenario } from '../../bench/faults';
 import type { ScenarioResult } from '../../bench/faults/scenario';
 import { PHOTONS_BIN, REPO_ROOT } from '../dispatcher/helpers';
+import { ensurePrograms } from '../tools';
 
 const QUICK_JOBS = 2_000;
 
@@ -29,8 +30,9 @@ describe('bench faults --quick', function () {
   this.timeout(120_000);
 
   before(function () {
-    if (spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status !== 0) {
-      console.log('      (skipped: the fault scenarios start private redis-servers, and redis-server is not on the PATH)');
+    const reason = ensurePrograms('redis-server');
+    if (reason) {
+      console.log(`      (skipped: the fault scenarios start private redis-servers, and ${reason})`);
       this.skip();
     }
   });

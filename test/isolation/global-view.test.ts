@@ -36,9 +36,8 @@ describe('a photon\'s view of the global object', function () {
     );
   });
 
-  // Fails: shows a defect (see the report). `globalThis.crypto` is an accessor of the real global
-  // that checks its receiver; read through the view, the receiver is the view and Node throws
-  // ERR_INVALID_THIS. Everything else in the list works as in shared mode.
+  // `globalThis.crypto` is an accessor of the real global that checks its receiver: read through
+  // the view with the view as receiver, Node would throw ERR_INVALID_THIS.
   it('gives the same Web and Node globals as shared mode (crypto, fetch, URL, Buffer, …)', async function () {
     const shared = (await answer('web-globals.ts', {}, 'shared')) as Record<string, unknown>;
     for (const [name, value] of Object.entries(shared)) {
@@ -47,8 +46,8 @@ describe('a photon\'s view of the global object', function () {
     assert.deepStrictEqual(await answer('web-globals.ts', {}), shared);
   });
 
-  // Fails: shows a defect (see the report). The view has no own `globalThis`/`global` property, so
-  // `globalThis.globalThis` is the real global and a write through it reaches every photon.
+  // Without own `globalThis`/`global` properties on the view, `globalThis.globalThis` would be the
+  // real global and a write through it would reach every photon.
   it('is its own globalThis.globalThis and global.global, so writes through them stay private', async function () {
     assert.deepStrictEqual(await answer('self-reference.ts', { user: 'ada' }), {
       globalThisIsSelf: true,
@@ -64,10 +63,9 @@ describe('a photon\'s view of the global object', function () {
     });
   });
 
-  // Fails: shows a defect (see the report). esbuild emits "use strict" for a .ts file only when the
-  // nearest tsconfig.json sets strict/alwaysStrict, so a TypeScript function in a folder without
-  // one runs as sloppy code: a bare assignment creates a property of the REAL global (seen by every
-  // photon) instead of throwing, and a plain call gets the real global as `this`, bypassing the view.
+  // esbuild emits "use strict" for a .ts file only when the nearest tsconfig.json sets
+  // strict/alwaysStrict; as sloppy code, a bare assignment would create a property of the REAL global
+  // (seen by every photon) instead of throwing, and a plain call would get the real global as `this`.
   it('runs a TypeScript ES module\'s code in strict mode whatever its tsconfig.json says', async function () {
     assert.deepStrictEqual(await answer('plain-project/strict-mode.ts', {}), {
       thisInPlainCall: 'undefined',

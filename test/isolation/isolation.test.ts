@@ -100,7 +100,7 @@ describe('isolation corpus: concurrent jobs get their solo answers', function ()
   });
 
   for (const fixture of fixtures) {
-    // global-nullish.ts fails here: see the defect note at the end of this file.
+    // global-nullish.ts checks the case explained at the end of this file.
     it(`photon mode: ${fixture}`, async function () {
       const outcomes = await runConcurrent(fixture, 'photon');
       const wrong = mismatches(fixture, outcomes);
@@ -121,8 +121,7 @@ describe('isolation corpus: concurrent jobs get their solo answers', function ()
   });
 });
 
-// Defect shown by global-nullish.ts (photon mode): photon-worker/runtime.ts start() loads the module
-// once with the REAL globalThis (`this.code.instantiate(globalThis, console)`) to check the handler
-// and config, in every mode. That load runs `globalThis.sessionRegistry ??= new Map()` on the real
-// global; each photon's view then finds the property through its prototype, so `??=` keeps the
-// load check's Map and all photons share it.
+// global-nullish.ts (photon mode): `globalThis.sessionRegistry ??= new Map()` must give each photon
+// its own Map. Were the runtime's check of the handler and config to load the module with the REAL
+// globalThis, that load would set the property on the real global; each photon's view would then
+// find it through its prototype, `??=` would keep that Map and all photons would share it.

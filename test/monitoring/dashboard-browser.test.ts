@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { API_TOKEN, HeldJobs } from './helpers';
+import { ensurePrograms } from '../tools';
 
 const CHROMIUM = '/usr/bin/chromium';
 /** No GPU, no sandbox (containers), and nothing that would reach out to the network. */
@@ -22,8 +23,9 @@ describe('monitoring: the dashboard in a browser', function () {
   let shots: string;
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) {
-      console.log(`    skipped: no Chromium at ${CHROMIUM} (apt-get install -y chromium)`);
+    const reason = ensurePrograms('chromium');
+    if (reason || !existsSync(CHROMIUM)) {
+      console.log(`    skipped: ${reason ?? `no Chromium at ${CHROMIUM}`}`);
       this.skip();
     }
     await held.start();
@@ -65,9 +67,22 @@ describe('monitoring: the dashboard in a browser', function () {
     assert.equal(await page.locator('[data-fn="held"] .runtime').count(), runtimes);
     assert.match((await page.locator('[data-fn="held"] .runtime').first().textContent()) ?? '', /\d+ photons?heap \d+\.\d MB/);
     assert.match((await page.locator('[data-fn="held"] [data-field="saved"] b').textContent()) ?? '', /^\d+\.\d MB$/);
-    // A few polls, so that the charts have a history to draw.
-    await page.waitForFunction(`document.querySelectorAll('#chart-photons polyline[data-fn="held"]').length === 1`, undefined, { timeout: 10_000 });
-    await page.waitForTimeout(4_000);
+    // A history of several polls: the photons-in-flight line of `held` has points at 3 or more
+    // moments, each at HELD on the chart's own scale (its gridlines at 0 and at the top label).
+    const xs = `(document.querySelector('#chart-photons polyline[data-fn="held"]')?.getAttribute('points') ?? '').trim().split(' ').filter(Boolean).map((p) => p.split(',')[0])`;
+    await page.waitForFunction(`new Set(${xs}).size >= 3`, undefined, { timeout: 30_000 });
+    const drawn = JSON.parse(String(await page.evaluate(`JSON.stringify({
+      points: document.querySelector('#chart-photons polyline[data-fn="held"]').getAttribute('points'),
+      gridlines: [...document.querySelectorAll('#chart-photons line')].map((l) => Number(l.getAttribute('y1'))),
+      labels: [...document.querySelectorAll('#chart-photons text')].map((t) => t.textContent),
+    })`))) as { points: string; gridlines: number[]; labels: string[] };
+    const [zeroY, , topY] = drawn.gridlines;
+    const top = Number(drawn.labels[2]);
+    const values = drawn.points.trim().split(' ').map((p) => (top * (zeroY! - Number(p.split(',')[1]))) / (zeroY! - topY!));
+    assert.ok(values.length >= 3 && values.every((v) => Math.abs(v - HELD) < 0.1), `photons in flight drawn: ${values.join(', ')} (${JSON.stringify(drawn)})`);
+    for (const chart of ['throughput', 'photons', 'cold-starts', 'saved']) {
+      assert.equal(await page.locator(`#chart-${chart} polyline[data-fn="held"]`).count(), 1, `the ${chart} chart draws held`);
+    }
     assert.match((await page.locator('#status').textContent()) ?? '', /read-only/);
     assert.equal(await page.locator('[data-dispatcher] .stale').count(), 0);
     const shot = path.join(shots, 'dashboard.png');

@@ -129,7 +129,7 @@ describe('bad functions', function () {
       });
     });
 
-    // Fails: shows a defect (see the report): the message names the function and the job, not the file.
+    // The author must find the file to fix, not only the function's name and the job.
     it('names the function and the file', function () {
       kinds.forEach((kind, n) => {
         if (kind !== 'ok') assertNamesFunctionAndFile(errorOf(outcomes[n]).message, file);
@@ -161,7 +161,7 @@ describe('bad functions', function () {
       assert.equal(thrown.message, 'no stock for item 6');
     });
 
-    // Fails: shows a defect (see the report): the message names the function, not the file.
+    // The author must find the file to fix, not only the function's name.
     it('names the function and the file', function () {
       for (const n of [1, 2, 4, 5]) assertNamesFunctionAndFile(errorOf(outcomes[n]).message, file);
     });
@@ -194,7 +194,7 @@ describe('bad functions', function () {
       assert.deepStrictEqual(order.slice(-2).sort(), [1, 4]);
     });
 
-    // Fails: shows a defect (see the report): the message names the function and the job, not the file.
+    // The author must find the file to fix, not only the function's name and the job.
     it('names the function and the file', function () {
       assertNamesFunctionAndFile(errorOf(outcomes[1]).message, file);
     });
@@ -212,8 +212,8 @@ describe('bad functions', function () {
     );
   });
 
-  // Fails: shows a defect (see the report). The watchdog replaces the runtime, but runLocal answers
-  // every job that was in it with PHOTONS_ERR_RUNTIME_DIED: innocent jobs are not run again.
+  // The watchdog replaces the runtime; the jobs that were in it with the busy one are innocent and
+  // must be run again in the new runtime rather than failed with PHOTONS_ERR_RUNTIME_DIED.
   it('a handler that blocks the event loop: the watchdog fails that job, the other jobs still get their values', async function () {
     const file = fixture('busy-loop.ts');
     const busy = [false, true, false, false];
@@ -230,11 +230,9 @@ describe('bad functions', function () {
     );
   });
 
-  // Skipped: running it hangs the suite (see the report). An input that structured clone refuses (a
-  // function) makes worker.postMessage throw inside the pool's flush, in the host's message handler:
-  // the DataCloneError escapes as an uncaught exception, no job of the run is ever answered, runLocal
-  // never settles and its runtime keeps the process alive. Inputs that clone but are not JSON (a
-  // BigInt) reach the handler as they are, although a queued job could never carry them.
+  // An input that structured clone refuses (a function) must not throw out of the pool's flush and
+  // leave the whole run unanswered; an input that clones but is not JSON (a BigInt) must not reach
+  // the handler either, since a queued job could never carry it.
   it('an input that is not JSON: that job fails with PHOTONS_ERR_INPUT_NOT_JSON, the others run', async function () {
     const outcomes = await runLocal(fixture('echo.ts'), [{ a: 1 }, { f: () => 1 }, 10n, { b: 2 }], {
       concurrency: 4,

@@ -51,10 +51,21 @@ describe('producer client', function () {
     assert.deepEqual(status.value, { n: 3 });
   });
 
-  it('enqueues in bulk', async () => {
-    const ids = await stack.client.enqueueBulk('double', [{ n: 1 }, { n: 2 }]);
-    assert.equal(ids.length, 2);
-    assert.notEqual(ids[0], ids[1]);
+  it('enqueues in bulk, and every job runs on its own input', async () => {
+    const ids = await stack.client.enqueueBulk('double', [{ n: 1 }, { n: 2 }, { n: 3 }]);
+    assert.equal(ids.length, 3);
+    assert.equal(new Set(ids).size, 3);
+    const values: unknown[] = [];
+    for (const id of ids) {
+      let status = await stack.client.result(id);
+      while (status.state !== 'completed' && status.state !== 'failed') {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        status = await stack.client.result(id);
+      }
+      assert.equal(status.state, 'completed', JSON.stringify(status));
+      values.push(status.value);
+    }
+    assert.deepEqual(values, [{ n: 2 }, { n: 4 }, { n: 6 }]);
   });
 
   it('waits no longer than timeoutMs', async () => {

@@ -1,11 +1,13 @@
 // map against a running dispatcher: 20,000 items in and out of order with 1% failing per item,
 // streamed inputs with backpressure, progress, failFast and cancel.
 import { strict as assert } from 'node:assert';
+import { Queue } from 'bullmq';
 import { ErrorCodes, PhotonsError } from '../../errors';
 import type { ItemResult, RunProgress } from '../../producer/types';
-import { range, startStack, type Stack } from './helpers';
+import { REDIS_URL, range, startStack, type Stack } from './helpers';
 
 const N = 20_000;
+const redis = new URL(REDIS_URL);
 const inputOf = (i: number): { n: number; fail?: boolean } => (i % 100 === 37 ? { n: i, fail: true } : { n: i });
 
 function checkAll(results: ItemResult[], n: number): void {
@@ -81,6 +83,18 @@ describe('producer map', function () {
       return true;
     });
     assert.equal((await stack.client.runProgress(run.id)).state, 'failed');
+    // The rest were cancelled in Redis: none left waiting to run, and far from all of them ran.
+    const queue = new Queue('echo', { connection: { host: redis.hostname, port: Number(redis.port || 6379) }, prefix: stack.prefix });
+    try {
+      // The run's jobs are `<run id>.<chunk>`; other tests of this file use the same queue.
+      const mine = async (...states: Array<'waiting' | 'prioritized' | 'delayed' | 'completed'>): Promise<number> =>
+        (await queue.getJobs(states)).filter((job) => job.id!.startsWith(`${run.id}.`)).length;
+      assert.equal(await mine('waiting', 'prioritized', 'delayed'), 0, 'jobs of the run still queued');
+      const completed = await mine('completed');
+      assert.ok(completed < 200, `${completed} of the 200 items after the failure ran`);
+    } finally {
+      await queue.close();
+    }
   });
 
   it('cancels a run: unfinished items fail with PHOTONS_ERR_CANCELLED', async () => {
