@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { Logger } from 'pino';
 import { ErrorCodes, PhotonsError } from '../errors';
-import type { DispatcherStats } from './dispatcher';
+import type { DispatcherStats } from '../contract/heartbeat';
 import { dispatcherSnapshot, METRICS_CONTENT_TYPE, renderMetrics } from '../monitoring/fleet-metrics';
 
 export interface MetricsServer {

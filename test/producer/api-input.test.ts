@@ -209,7 +209,7 @@ describe('producer input hardening', function () {
       assert.ok(address && typeof address === 'object');
       const socket = connect(address.port, '127.0.0.1');
       await once(socket, 'connect');
-      socket.write('POST /jobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"fn":"ec');
+      socket.write('POST /jobs HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"fn":"ec');
       // A byte now and then: the socket is never idle, the body never done.
       const drip = setInterval(() => socket.writable && socket.write(' '), 100);
       let received = '';

@@ -172,7 +172,7 @@ describe('producer HTTP API', function () {
       });
       socket.on('error', () => undefined); // writes after the cut fail; the close is what is checked
       try {
-        socket.write(`POST /jobs/bulk HTTP/1.1\r\nHost: x\r\nAuthorization: ${auth.authorization}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n`);
+        socket.write(`POST /jobs/bulk HTTP/1.1\r\nHost: localhost\r\nAuthorization: ${auth.authorization}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n`);
         const chunk = `4000\r\n${' '.repeat(0x4000)}\r\n`;
         const writer = setInterval(() => socket.writable && socket.write(chunk), 20);
         await once(socket, 'close');
