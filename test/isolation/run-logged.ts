@@ -1,5 +1,6 @@
 // Runs a function with runLocal in a child process and returns its outcomes with the runtime's log
-// records: a runtime's logger writes to file descriptor 1 directly, so only a child's stdout shows them.
+// records: a runtime's logger writes to file descriptor 2 directly (runLocal keeps stdout for results),
+// so only a child's stderr shows them.
 import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
@@ -21,12 +22,12 @@ export async function runLogged(file: string, inputs: unknown[], concurrency = 1
     const { runLocal } = require(${JSON.stringify(path.join(REPO_ROOT, 'dist/dispatcher/local-run.js'))});
     const { loadConfig } = require(${JSON.stringify(path.join(REPO_ROOT, 'dist/config/index.js'))});
     runLocal(${JSON.stringify(file)}, ${JSON.stringify(inputs)}, { concurrency: ${concurrency}, config: loadConfig({ 'log.level': 'info' }) })
-      .then((outcomes) => process.stderr.write(JSON.stringify(outcomes)));
+      .then((outcomes) => process.stdout.write(JSON.stringify(outcomes)));
   `;
   const { stdout, stderr } = await promisify(execFile)(process.execPath, ['-e', script], { cwd: REPO_ROOT, maxBuffer: 64 * 1024 * 1024 });
-  const records = stdout
+  const records = stderr
     .split('\n')
     .filter((line) => line.startsWith('{'))
     .map((line) => JSON.parse(line) as LogRecord);
-  return { outcomes: JSON.parse(stderr) as LocalOutcome[], records };
+  return { outcomes: JSON.parse(stdout) as LocalOutcome[], records };
 }
