@@ -29,7 +29,7 @@ export class RuntimeServices {
       value = created;
       this.sharedValues.set(key, created);
       // A failed init is not cached: the callers waiting now see the error, the next one retries.
-      promiseThen(created, undefined, () => {
+      void promiseThen(created, undefined, () => {
         if (this.sharedValues.get(key) === created) this.sharedValues.delete(key);
       });
     }

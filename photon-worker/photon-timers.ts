@@ -52,9 +52,10 @@ function start(real: Starter, once: boolean, callback: unknown, rest: unknown[])
   const mark = jobScope.getStore();
   // Not a function (Node throws its own error), outside any job, or in a ctx.shared init: the real timer.
   if (typeof callback !== 'function' || mark === undefined || mark === RUNTIME_OWNED || mark.jobId === undefined) {
-    return ReflectApply(real, undefined, [callback, ...rest]);
+    return ReflectApply(real, undefined, [callback, ...rest]) as Handle;
   }
   const jobId = mark.jobId;
+  // eslint-disable-next-line prefer-const -- `fire` closes over it before the timer gives it a value
   let handle: Handle | undefined;
   const fire = (...args: unknown[]): void => {
     if (once) mark.live?.delete(handle);
