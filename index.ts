@@ -5,7 +5,18 @@ export { MapRun } from './producer/map-run';
 export type { FunctionInfo } from './producer/registry';
 export type { Outcome } from './producer/jobs';
 export type {
-  CancelResult, ClientOptions, EnqueueOptions, InvokeOptions, ItemResult, JobState, JobStatus, MapInputs, MapOptions, ResumeOptions, RunProgress, RunState,
+  CancelResult,
+  ClientOptions,
+  EnqueueOptions,
+  InvokeOptions,
+  ItemResult,
+  JobState,
+  JobStatus,
+  MapInputs,
+  MapOptions,
+  ResumeOptions,
+  RunProgress,
+  RunState,
 } from './producer/types';
 export { ErrorCodes, JobFailedError, PhotonsError, type ErrorCode, type SerializedError } from './errors';
 // loadConfig is the subpath 'photons/config': a client needs no config library loaded.

@@ -55,7 +55,9 @@ export function lineChart(chart: LineChart): string {
     const colour = COLOURS[i % COLOURS.length]!;
     const points = series.points.filter(([px, py]) => Number.isFinite(px) && Number.isFinite(py) && (!chart.yLog || py > 0));
     if (points.length > 0) {
-      parts.push(`<polyline fill="none" stroke="${colour}" stroke-width="2" points="${points.map(([px, py]) => `${x(px).toFixed(1)},${y(py).toFixed(1)}`).join(' ')}"/>`);
+      parts.push(
+        `<polyline fill="none" stroke="${colour}" stroke-width="2" points="${points.map(([px, py]) => `${x(px).toFixed(1)},${y(py).toFixed(1)}`).join(' ')}"/>`,
+      );
       for (const [px, py] of points) parts.push(`<circle cx="${x(px).toFixed(1)}" cy="${y(py).toFixed(1)}" r="3" fill="${colour}"/>`);
     }
     const ly = MARGIN.top + 10 + i * 18;

@@ -66,7 +66,9 @@ export async function clusterBench(options: SuiteOptions): Promise<SuiteReport> 
       ),
       '',
       `ratio cluster/one: ${result.ratio}`,
-      `queues on the masters: ${Object.entries(placement).map(([fn, node]) => `${fn} → ${node}`).join(', ')}`,
+      `queues on the masters: ${Object.entries(placement)
+        .map(([fn, node]) => `${fn} → ${node}`)
+        .join(', ')}`,
       'All servers share this machine with the dispatcher: a cluster pays off where its masters have hosts of their own.',
     ];
     return { lines, result };

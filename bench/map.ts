@@ -50,7 +50,14 @@ export async function benchMap(options: MapBenchOptions = {}): Promise<MapBenchR
     const bullmqJobsPerSec = await plainBullmq(redisUrl, prefix, inputs, concurrency);
     const config = loadConfig(
       // A generous watchdog: on a loaded machine a runtime's first load can stall for seconds.
-      { 'redis.url': redisUrl, 'redis.prefix': prefix, functionsDir: FUNCTIONS_DIR, 'dispatcher.concurrency': concurrency, 'runtime.watchdogMs': 60_000, 'log.level': 'warn' },
+      {
+        'redis.url': redisUrl,
+        'redis.prefix': prefix,
+        functionsDir: FUNCTIONS_DIR,
+        'dispatcher.concurrency': concurrency,
+        'runtime.watchdogMs': 60_000,
+        'log.level': 'warn',
+      },
       '',
     );
     const dispatcher = new Dispatcher(config, pino({ level: 'warn' }));

@@ -55,8 +55,15 @@ export async function runCell(workload: PaperWorkload, mode: CellMode, concurren
   const started = performance.now();
   const start: HostStart =
     mode === 'bullmq-process' || mode === 'bullmq-thread'
-      ? { kind: 'sandboxed', redisUrl: env.redisUrl, prefix: env.prefix, fn: workload.name, bundleFile: env.bundleFiles.get(workload.name)!,
-          concurrency, useWorkerThreads: mode === 'bullmq-thread' }
+      ? {
+          kind: 'sandboxed',
+          redisUrl: env.redisUrl,
+          prefix: env.prefix,
+          fn: workload.name,
+          bundleFile: env.bundleFiles.get(workload.name)!,
+          concurrency,
+          useWorkerThreads: mode === 'bullmq-thread',
+        }
       : { kind: 'dispatcher', redisUrl: env.redisUrl, prefix: env.prefix, functionsDir: env.functionsDir, mode, concurrency, keepAliveMs: 600_000 };
   const host = new HostProcess(start);
   const connection = workerConnection(env.redisUrl);
@@ -73,11 +80,14 @@ export async function runCell(workload: PaperWorkload, mode: CellMode, concurren
     let heapPerRuntime = 0;
     let runtimes = 0;
     const poll = setInterval(() => {
-      void host.stats().then((s) => {
-        if (s.runtimeHeaps.length === 0) return;
-        heapPerRuntime = Math.max(heapPerRuntime, s.runtimeHeaps.reduce((a, b) => a + b, 0) / s.runtimeHeaps.length);
-        runtimes = Math.max(runtimes, s.runtimeHeaps.length);
-      }, () => undefined);
+      void host.stats().then(
+        (s) => {
+          if (s.runtimeHeaps.length === 0) return;
+          heapPerRuntime = Math.max(heapPerRuntime, s.runtimeHeaps.reduce((a, b) => a + b, 0) / s.runtimeHeaps.length);
+          runtimes = Math.max(runtimes, s.runtimeHeaps.length);
+        },
+        () => undefined,
+      );
     }, 250);
     let load;
     let series;

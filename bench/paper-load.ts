@@ -97,7 +97,11 @@ export async function closedLoop(queue: Queue, events: QueueEvents, options: Loa
     for (let k = 0; k < concurrency; k++) pending.set(`j${k}`, { enqueuedAt: performance.now(), measured: false });
     next = concurrency;
     await queue.addBulk(
-      Array.from({ length: concurrency }, (_, k) => ({ name: 'job', data: options.input(k), opts: { removeOnComplete: true, removeOnFail: true, jobId: `j${k}` } })),
+      Array.from({ length: concurrency }, (_, k) => ({
+        name: 'job',
+        data: options.input(k),
+        opts: { removeOnComplete: true, removeOnFail: true, jobId: `j${k}` },
+      })),
     );
     await done;
   } finally {

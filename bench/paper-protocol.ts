@@ -67,7 +67,7 @@ export function serveHost(start: (settings: HostStart) => Promise<MeasuredHost>)
       send({ type: 'ready' });
     },
     (err: unknown) => {
-      send({ type: 'error', message: err instanceof Error ? err.stack ?? err.message : String(err) });
+      send({ type: 'error', message: err instanceof Error ? (err.stack ?? err.message) : String(err) });
       process.exitCode = 1;
     },
   );

@@ -49,7 +49,9 @@ export function paperReport(run: PaperRun): SuiteReport {
     ...run.workloads.flatMap((w) => cellTable(w.name, cells)),
     'Targets (same run):',
     ...(Math.max(...run.concurrencies) < 64
-      ? [`  (--quick stops at concurrency ${Math.max(...run.concurrencies)}: the memory targets are the paper's figures for 64 and are judged here at ${Math.max(...run.concurrencies)}, where fewer jobs share each runtime)`]
+      ? [
+          `  (--quick stops at concurrency ${Math.max(...run.concurrencies)}: the memory targets are the paper's figures for 64 and are judged here at ${Math.max(...run.concurrencies)}, where fewer jobs share each runtime)`,
+        ]
       : []),
     ...evaluation.verdicts.map((v) => `  ${describeVerdict(v)}`),
     ...(skipped.length > 0 ? ['', 'Skipped cells:', ...describeSkipped(skipped)] : []),
@@ -90,7 +92,9 @@ function describeSkipped(skipped: SkippedCell[]): string[] {
   return [
     ...other.map((s) => `  ${s.workload} ${s.mode} @${s.concurrency}: ${s.reason}`),
     ...(budget.length > 0
-      ? [`  ${budget.length} cell(s) ${budget[0]!.reason.replace(/^not run: /, 'not run because ')}: ${budget.map((s) => `${s.workload} ${s.mode} @${s.concurrency}`).join(', ')}`]
+      ? [
+          `  ${budget.length} cell(s) ${budget[0]!.reason.replace(/^not run: /, 'not run because ')}: ${budget.map((s) => `${s.workload} ${s.mode} @${s.concurrency}`).join(', ')}`,
+        ]
       : []),
   ];
 }

@@ -33,13 +33,25 @@ function writeCharts(stem: string, cells: CellResult[]): void {
       }));
     writeFileSync(
       path.join(RESULTS_DIR, `${stem}-${workload}-memory.svg`),
-      lineChart({ title: `${workload}: memory per invocation`, xLabel: 'concurrent invocations', yLabel: 'MB per invocation (RSS)', xLog: true, yLog: true,
-        series: series((c) => c.perInvocationBytes / MB) }),
+      lineChart({
+        title: `${workload}: memory per invocation`,
+        xLabel: 'concurrent invocations',
+        yLabel: 'MB per invocation (RSS)',
+        xLog: true,
+        yLog: true,
+        series: series((c) => c.perInvocationBytes / MB),
+      }),
     );
     writeFileSync(
       path.join(RESULTS_DIR, `${stem}-${workload}-latency.svg`),
-      lineChart({ title: `${workload}: p99 latency`, xLabel: 'concurrent invocations', yLabel: 'p99 enqueue to result (ms)', xLog: true, yLog: true,
-        series: series((c) => c.p99Ms) }),
+      lineChart({
+        title: `${workload}: p99 latency`,
+        xLabel: 'concurrent invocations',
+        yLabel: 'p99 enqueue to result (ms)',
+        xLog: true,
+        yLog: true,
+        series: series((c) => c.p99Ms),
+      }),
     );
   }
 }
@@ -60,17 +72,17 @@ const METHOD: Record<'trace' | 'simulate', string[]> = {
     'Every function of the trace becomes a function of its own (a copy of `bench/functions/synthetic.ts`), served by a',
     'real dispatcher in a child process; each invocation is a job enqueued at its start time (time compressed) that',
     'loads its shareable memory once per runtime (`ctx.shared`) and holds its own memory for its duration. Memory',
-    'is the trace\'s × 0.1. Both modes get the same keep-alive (10 min of trace time). Memory-time is the RSS of the',
-    'dispatcher\'s process tree sampled every 50 ms, integrated over the replay; the target compares it above the',
+    "is the trace's × 0.1. Both modes get the same keep-alive (10 min of trace time). Memory-time is the RSS of the",
+    "dispatcher's process tree sampled every 50 ms, integrated over the replay; the target compares it above the",
     'idle dispatcher (what the runtimes cost), and the table also gives it with the idle dispatcher counted.',
   ],
   simulate: [
-    'A discrete-event simulation of the paper\'s setup in which every decision of placement (pack, spread), admission',
+    "A discrete-event simulation of the paper's setup in which every decision of placement (pack, spread), admission",
     '(slots and heap headroom) and keep-alive is made by `dispatcher/placement.ts` itself. A runtime holds its',
-    'function\'s shareable memory from the moment it starts and the rest of the function\'s memory per invocation',
+    "function's shareable memory from the moment it starts and the rest of the function's memory per invocation",
     'running in it, in both modes. CPU model `node`: a runtime is one event loop, so invocations sharing it slow',
-    'each other down past one core, and a function\'s photonsPerRuntime is what fills a core (CPU shares from the',
-    'paper\'s Table 1); `jvm`: the paper\'s assumption that a runtime uses every core. The headline is Poisson/node.',
+    "each other down past one core, and a function's photonsPerRuntime is what fills a core (CPU shares from the",
+    "paper's Table 1); `jvm`: the paper's assumption that a runtime uses every core. The headline is Poisson/node.",
     'Speed-up is the paper\'s "counting the cold starts avoided": over the short invocations that waited for a',
     'runtime to start under lambda and not under photon, the mean of lambda latency over photon latency.',
   ],

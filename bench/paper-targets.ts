@@ -51,11 +51,16 @@ export function evaluate(cells: CellResult[], workloads: Array<Pick<PaperWorkloa
     );
 
     // The highest concurrency where both did.
-    const timedTop = Math.max(0, ...photonCells.filter((p) => timed(p) && timed(lambdaCells.find((l) => l.concurrency === p.concurrency))).map((p) => p.concurrency));
+    const timedTop = Math.max(
+      0,
+      ...photonCells.filter((p) => timed(p) && timed(lambdaCells.find((l) => l.concurrency === p.concurrency))).map((p) => p.concurrency),
+    );
     const photonTimed = photonCells.find((c) => c.concurrency === timedTop);
     const lambdaTimed = lambdaCells.find((c) => c.concurrency === timedTop);
     const cutNote =
-      timedTop < top ? `; at @${timedTop}: at @${top} lambda did not finish its first wave of ${top} jobs within the cell's deadline (${top} cold starts on 2 cores)` : '';
+      timedTop < top
+        ? `; at @${timedTop}: at @${top} lambda did not finish its first wave of ${top} jobs within the cell's deadline (${top} cold starts on 2 cores)`
+        : '';
 
     const reduction = 1 - photon.perInvocationBytes / lambda.perInvocationBytes;
     evaluation.memoryReductionAt64[workload.name] = round(reduction);
@@ -93,7 +98,9 @@ export function evaluate(cells: CellResult[], workloads: Array<Pick<PaperWorkloa
         why:
           `photon ${photonTimed.jobsPerSec.toFixed(1)} jobs/s on ${photonTimed.runtimes} runtime(s), lambda ${lambdaTimed.jobsPerSec.toFixed(1)} jobs/s on ${lambdaTimed.runtimes}; ` +
           `same 2 cores; load average ${photonTimed.loadAverage.toFixed(1)} / ${lambdaTimed.loadAverage.toFixed(1)}; ` +
-          `by concurrency: ${Object.entries(evaluation.throughputRatioByConcurrency[workload.name]!).map(([c, r]) => `@${c} ${r}×`).join(', ')}${cutNote}`,
+          `by concurrency: ${Object.entries(evaluation.throughputRatioByConcurrency[workload.name]!)
+            .map(([c, r]) => `@${c} ${r}×`)
+            .join(', ')}${cutNote}`,
       });
     }
 

@@ -21,8 +21,14 @@ export interface PaperWorkload {
  * Hash 1 − 3.5/127, Classify 1 − 29/248, Video 1 − 120/160.
  */
 export function workloads(restUrl: string): PaperWorkload[] {
-  const measured = (perC: number, min: number) => (c: number, quick: boolean): number => (quick ? Math.max(c, 4) : Math.max(perC * c, min));
-  const window = (full: number) => (quick: boolean): number => (quick ? 3_000 : full);
+  const measured =
+    (perC: number, min: number) =>
+    (c: number, quick: boolean): number =>
+      quick ? Math.max(c, 4) : Math.max(perC * c, min);
+  const window =
+    (full: number) =>
+    (quick: boolean): number =>
+      quick ? 3_000 : full;
   return [
     // The paper's 1 s wait: memory is the point, not CPU.
     { name: 'sleep', input: () => ({ ms: 1_000 }), measuredJobs: measured(2, 4), windowMs: window(5_000), paperReduction: 0.98 },

@@ -107,24 +107,28 @@ async function measureThreads(bundle: FunctionBundle, count: number): Promise<nu
     const before = rssBytes();
     const started: Runtime[] = [];
     await Promise.all(
-      Array.from({ length: count }, (_, i) => new Promise<void>((resolve) => {
-        const runtime: Runtime = new Runtime({
-          id: i + 1,
-          bundle,
-          mode: 'lambda',
-          memoryMb: 512,
-          watchdogMs: 60_000,
-          startTimeoutMs: 60_000,
-          defaultTimeoutMs: 60_000,
-          logLevel: 'silent',
-          logger: pino({ level: 'silent' }),
-          onProgress: () => undefined,
-          onReady: (r) => void r.run([{ jobId: '1', input: { i: 1 }, attempt: 1 }])[0]!.then(() => resolve()),
-          onAnswers: () => undefined,
-          onExit: () => undefined,
-        });
-        started.push(runtime);
-      })),
+      Array.from(
+        { length: count },
+        (_, i) =>
+          new Promise<void>((resolve) => {
+            const runtime: Runtime = new Runtime({
+              id: i + 1,
+              bundle,
+              mode: 'lambda',
+              memoryMb: 512,
+              watchdogMs: 60_000,
+              startTimeoutMs: 60_000,
+              defaultTimeoutMs: 60_000,
+              logLevel: 'silent',
+              logger: pino({ level: 'silent' }),
+              onProgress: () => undefined,
+              onReady: (r) => void r.run([{ jobId: '1', input: { i: 1 }, attempt: 1 }])[0]!.then(() => resolve()),
+              onAnswers: () => undefined,
+              onExit: () => undefined,
+            });
+            started.push(runtime);
+          }),
+      ),
     );
     await new Promise((resolve) => setTimeout(resolve, 200));
     samples.push((rssBytes() - before) / count);

@@ -44,14 +44,20 @@ export async function startRedisCluster(masters = 3, replicas = 0, nodeTimeoutMs
       nodes.push(
         await startRedisServer(
           [
-            '--cluster-enabled', 'yes',
-            '--cluster-config-file', path.join(dir, `nodes-${port}.conf`),
+            '--cluster-enabled',
+            'yes',
+            '--cluster-config-file',
+            path.join(dir, `nodes-${port}.conf`),
             // The bus port is chosen too, not port + 10000, which may be taken.
-            '--cluster-port', String(busPort),
-            '--cluster-node-timeout', String(nodeTimeoutMs),
-            '--dir', dir,
+            '--cluster-port',
+            String(busPort),
+            '--cluster-node-timeout',
+            String(nodeTimeoutMs),
+            '--dir',
+            dir,
             // A replica syncs at once rather than waiting for others: it can take over only once synced.
-            '--repl-diskless-sync-delay', '0',
+            '--repl-diskless-sync-delay',
+            '0',
           ],
           port,
         ),
@@ -83,7 +89,8 @@ async function replicasInSync(nodes: LocalRedis[], expected: number, deadline: n
     for (;;) {
       const infos = await Promise.all(clients.map((client) => client.info('replication')));
       if (infos.filter((info) => /role:slave/.test(info) && /master_link_status:up/.test(info)).length >= expected) return;
-      if (Date.now() > deadline + 20_000) throw new PhotonsError(ErrorCodes.REDIS_UNAVAILABLE, 'the replicas of the local Redis Cluster did not sync with their masters');
+      if (Date.now() > deadline + 20_000)
+        throw new PhotonsError(ErrorCodes.REDIS_UNAVAILABLE, 'the replicas of the local Redis Cluster did not sync with their masters');
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   } finally {
@@ -105,7 +112,9 @@ function run(command: string, args: string[]): Promise<void> {
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.on('error', reject);
     child.on('exit', (code) =>
-      code === 0 ? resolve() : reject(new PhotonsError(ErrorCodes.REDIS_UNAVAILABLE, `${command} ${args.join(' ')} failed (exit ${code}): ${output.trim().slice(-500)}`)),
+      code === 0
+        ? resolve()
+        : reject(new PhotonsError(ErrorCodes.REDIS_UNAVAILABLE, `${command} ${args.join(' ')} failed (exit ${code}): ${output.trim().slice(-500)}`)),
     );
   });
 }

@@ -28,6 +28,10 @@ export const SUITES: Record<string, Suite> = {
   paper: { summary: "the paper's five workloads at concurrency 1–64 in photon, shared, lambda modes and BullMQ sandboxed processors", run: paperBench },
   trace: { summary: 'Azure traces replayed on the real dispatcher with time compression, photon vs lambda: cold starts and memory-time', run: traceBench },
   cluster: { summary: "three functions' trivial jobs through one Redis and through a local 3-master Redis Cluster, in the same run", run: clusterBench },
-  faults: { summary: 'jobs lost and duplicated when a dispatcher is killed, Redis restarts, a host is cut off, a runtime blocks or runs out of heap, the API is flooded', run: faultsBench },
+  faults: {
+    summary:
+      'jobs lost and duplicated when a dispatcher is killed, Redis restarts, a host is cut off, a runtime blocks or runs out of heap, the API is flooded',
+    run: faultsBench,
+  },
   simulate: { summary: "the paper's Azure-trace cluster simulation with the dispatcher's placement code, photon vs lambda", run: simulateBench },
 };

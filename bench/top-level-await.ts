@@ -15,8 +15,7 @@ const noLogger = () => {
 };
 
 async function micros(code: FunctionCode, inFlight: number): Promise<number> {
-  const load = (): ModuleInstance | Promise<ModuleInstance> =>
-    code.load(code.globalView(), new PhotonConsole(noLogger) as unknown as Console);
+  const load = (): ModuleInstance | Promise<ModuleInstance> => code.load(code.globalView(), new PhotonConsole(noLogger) as unknown as Console);
   const started = process.hrtime.bigint();
   for (let done = 0; done < PER_ROUND; done += inFlight) {
     const batch: (ModuleInstance | Promise<ModuleInstance>)[] = [];
@@ -37,7 +36,9 @@ async function main(): Promise<void> {
       const readings: number[] = [];
       for (let round = 0; round < ROUNDS; round++) readings.push(await micros(code, inFlight));
       readings.sort((a, b) => a - b);
-      rows.push(`${name.padEnd(12)} async=${String(code.async).padEnd(5)} in flight ${String(inFlight).padStart(4)}: ${readings[ROUNDS >> 1]!.toFixed(2)} µs per instance (median of ${ROUNDS} rounds of ${PER_ROUND})`);
+      rows.push(
+        `${name.padEnd(12)} async=${String(code.async).padEnd(5)} in flight ${String(inFlight).padStart(4)}: ${readings[ROUNDS >> 1]!.toFixed(2)} µs per instance (median of ${ROUNDS} rounds of ${PER_ROUND})`,
+      );
     }
   }
   console.log(rows.join('\n'));

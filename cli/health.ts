@@ -23,7 +23,10 @@ export const healthCommand: Command = {
     }
     if (args.values.api) {
       const url = `http://127.0.0.1:${config.api.port}/health`;
-      const ok = await fetch(url, { signal: AbortSignal.timeout(3_000) }).then((r) => r.ok, () => false);
+      const ok = await fetch(url, { signal: AbortSignal.timeout(3_000) }).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (!ok) {
         process.stderr.write(`unhealthy: the API does not answer at ${url}\n`);
         return 1;

@@ -41,7 +41,12 @@ const TSCONFIG = `${JSON.stringify(
 const GITIGNORE = 'node_modules/\n# what `photons start` keeps on this machine (the Redis it starts)\n.photons/\n';
 
 function packageJson(dir: string): string {
-  const name = path.basename(path.resolve(dir)).toLowerCase().replace(/[^a-z0-9-._~]/g, '-').replace(/^[._]+/, '') || 'photons-project';
+  const name =
+    path
+      .basename(path.resolve(dir))
+      .toLowerCase()
+      .replace(/[^a-z0-9-._~]/g, '-')
+      .replace(/^[._]+/, '') || 'photons-project';
   return `${JSON.stringify(
     {
       name,

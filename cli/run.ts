@@ -8,8 +8,7 @@ import { parse, positiveInt, usageError, type Command } from './args';
 
 export const runCommand: Command = {
   name: 'run',
-  usage:
-    "photons run <function-file> (--inputs <file.jsonl> | --input '<json>') [--concurrency N] [--mode photon|shared|lambda] [--timeout-ms N]",
+  usage: "photons run <function-file> (--inputs <file.jsonl> | --input '<json>') [--concurrency N] [--mode photon|shared|lambda] [--timeout-ms N]",
   options: {
     inputs: { type: 'string' },
     input: { type: 'string' },

@@ -84,11 +84,13 @@ async function serveUntilSignal(
     await stopRedis();
     throw err;
   }
-  const api = options.withApi ? await startApi(config, root).catch(async (err: unknown) => {
-    await dispatcher.close();
-    await stopRedis();
-    throw err;
-  }) : undefined;
+  const api = options.withApi
+    ? await startApi(config, root).catch(async (err: unknown) => {
+        await dispatcher.close();
+        await stopRedis();
+        throw err;
+      })
+    : undefined;
   if (api) logger.info({ url: api.url }, `HTTP API at ${api.url} (OpenAPI at ${api.url}/openapi.json)`);
   await new Promise<void>((resolve) => {
     let stopping = false;

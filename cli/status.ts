@@ -52,7 +52,21 @@ export function render(fleet: FleetStatus): string[] {
   else {
     lines.push(
       ...table(
-        ['function', 'waiting', 'active', 'delayed', 'completed', 'failed', 'jobs/s', 'runtimes', 'photons', 'per runtime', 'heap/runtime', 'heap/photon', 'cold starts'],
+        [
+          'function',
+          'waiting',
+          'active',
+          'delayed',
+          'completed',
+          'failed',
+          'jobs/s',
+          'runtimes',
+          'photons',
+          'per runtime',
+          'heap/runtime',
+          'heap/photon',
+          'cold starts',
+        ],
         fleet.functions.map((f) => [
           f.error ? `${f.fn} (broken)` : f.fn,
           f.waiting,
@@ -77,7 +91,14 @@ export function render(fleet: FleetStatus): string[] {
     lines.push(
       ...table(
         ['dispatcher', 'host', 'pid', 'version', 'mode', 'heartbeat'],
-        fleet.dispatchers.map((d) => [d.id, d.host, String(d.pid), d.version, d.mode, `${(d.heartbeatAgeMs / 1000).toFixed(1)}s ago${d.stale ? ' STALE' : ''}`]),
+        fleet.dispatchers.map((d) => [
+          d.id,
+          d.host,
+          String(d.pid),
+          d.version,
+          d.mode,
+          `${(d.heartbeatAgeMs / 1000).toFixed(1)}s ago${d.stale ? ' STALE' : ''}`,
+        ]),
       ),
     );
   }

@@ -153,15 +153,18 @@ function describeConfigError(err: unknown, file: string | undefined): string {
   const raw = err instanceof Error ? err.message : String(err);
   const envOf = new Map(describeConfig().map((row) => [row.key, row.env]));
   // convict reports "key: what is wrong: value was "x"", one line per bad key.
-  const lines = raw.split('\n').filter(Boolean).map((line) => {
-    const match = /^([\w.]+): (.*)$/.exec(line);
-    if (!match) return line;
-    const [, key, detail] = match;
-    // Our formats name the bad value themselves; convict's own suffix would repeat it.
-    const rest = detail!.includes(', got ') ? detail!.replace(/: value was .*$/, '') : detail;
-    const env = envOf.get(key!);
-    return env ? `${key} (${env}): ${rest}` : `${key}: ${rest}`;
-  });
+  const lines = raw
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const match = /^([\w.]+): (.*)$/.exec(line);
+      if (!match) return line;
+      const [, key, detail] = match;
+      // Our formats name the bad value themselves; convict's own suffix would repeat it.
+      const rest = detail!.includes(', got ') ? detail!.replace(/: value was .*$/, '') : detail;
+      const env = envOf.get(key!);
+      return env ? `${key} (${env}): ${rest}` : `${key}: ${rest}`;
+    });
   const where = file ? ` (config file ${file})` : '';
   return `Invalid configuration${where}: ${lines.join('; ')}`;
 }

@@ -6,14 +6,14 @@ import { MODES } from '../photon-worker/types';
 export const schema = {
   redis: {
     url: {
-      doc: 'Redis URL of the job queues (redis:// or rediss://, with user and password if any). With redis.cluster: one or more comma-separated URLs of the cluster\'s nodes.',
+      doc: "Redis URL of the job queues (redis:// or rediss://, with user and password if any). With redis.cluster: one or more comma-separated URLs of the cluster's nodes.",
       format: 'redis-url',
       default: 'redis://127.0.0.1:6379',
       env: 'PHOTONS_REDIS_URL',
       sensitive: true,
     },
     cluster: {
-      doc: 'The Redis is a Redis Cluster: each function\'s queue carries its own hash tag ({fn}), so the queues spread over the shards.',
+      doc: "The Redis is a Redis Cluster: each function's queue carries its own hash tag ({fn}), so the queues spread over the shards.",
       format: Boolean,
       default: false,
       env: 'PHOTONS_REDIS_CLUSTER',
@@ -129,7 +129,7 @@ export const schema = {
       env: 'PHOTONS_LOCK_DURATION_MS',
     },
     stalledIntervalMs: {
-      doc: 'How often dispatchers look for jobs whose lock expired (a dead dispatcher\'s) and take them back.',
+      doc: "How often dispatchers look for jobs whose lock expired (a dead dispatcher's) and take them back.",
       format: 'positive-int',
       default: 5_000,
       env: 'PHOTONS_STALLED_INTERVAL_MS',

@@ -58,11 +58,17 @@ export async function readFleet(redis: RedisClient, prefix: string, heartbeatMs:
   const names = new Set([...Object.keys(registry), ...heartbeats.flatMap((h) => h.functions.map((f) => f.fn))]);
   // A dispatcher younger than a minute answered its jobs in less than a minute: its rate is over
   // the time it has run, or a fresh fleet would report a fraction of its real throughput.
-  const pools = heartbeats.flatMap((h) =>
-    h.functions.map((f): CountedPool => ({ ...f, windowSec: Math.min(60, Math.max(1, (h.at - h.startedAt) / 1000)) })),
-  );
+  const pools = heartbeats.flatMap((h) => h.functions.map((f): CountedPool => ({ ...f, windowSec: Math.min(60, Math.max(1, (h.at - h.startedAt) / 1000)) })));
   const functions = await Promise.all(
-    [...names].sort().map((fn) => functionStatus(redis, prefix, fn, registry[fn], pools.filter((p) => p.fn === fn))),
+    [...names].sort().map((fn) =>
+      functionStatus(
+        redis,
+        prefix,
+        fn,
+        registry[fn],
+        pools.filter((p) => p.fn === fn),
+      ),
+    ),
   );
   return {
     at: now,

@@ -74,7 +74,10 @@ export function emptyDurations(): DurationHistogram {
 export function mergeDurations(histograms: ReadonlyArray<DurationHistogram | undefined>): DurationHistogram | undefined {
   const same = histograms.filter(
     (h): h is DurationHistogram =>
-      h !== undefined && h.bounds.length === DURATION_BOUNDS_SECONDS.length && h.bounds.every((b, i) => b === DURATION_BOUNDS_SECONDS[i]) && h.counts.length === h.bounds.length + 1,
+      h !== undefined &&
+      h.bounds.length === DURATION_BOUNDS_SECONDS.length &&
+      h.bounds.every((b, i) => b === DURATION_BOUNDS_SECONDS[i]) &&
+      h.counts.length === h.bounds.length + 1,
   );
   if (same.length === 0) return undefined;
   const merged = emptyDurations();

@@ -194,7 +194,13 @@ export async function closeClient(client: RedisClient, timeoutMs = 2_000): Promi
 /** Whether `work` settles, either way, within `ms`: for last words to a Redis that may be gone. */
 export async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
-  const settled = await Promise.race([work.then(() => true, () => true), new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)))]);
+  const settled = await Promise.race([
+    work.then(
+      () => true,
+      () => true,
+    ),
+    new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms))),
+  ]);
   clearTimeout(timer);
   return settled;
 }
@@ -217,14 +223,14 @@ export async function scanKeys(redis: RedisClient, pattern: string): Promise<str
 
 /** Removes every key matching `pattern` (e.g. `${prefix}:*` after a test or a benchmark). */
 export async function removeKeys(target: string | RedisOptions | RedisTarget, pattern: string): Promise<number> {
-  const redis =
-    typeof target === 'string' ? new Redis(workerConnection(target)) : 'cluster' in target ? connectRedis(target, 'worker') : new Redis(target);
+  const redis = typeof target === 'string' ? new Redis(workerConnection(target)) : 'cluster' in target ? connectRedis(target, 'worker') : new Redis(target);
   try {
     const keys = await scanKeys(redis, pattern);
     let removed = 0;
     if (redis instanceof Cluster) {
       // One key a command: on a cluster, a command's keys must share a slot.
-      for (let i = 0; i < keys.length; i += 1000) removed += (await Promise.all(keys.slice(i, i + 1000).map((key) => redis.unlink(key)))).reduce((a, b) => a + b, 0);
+      for (let i = 0; i < keys.length; i += 1000)
+        removed += (await Promise.all(keys.slice(i, i + 1000).map((key) => redis.unlink(key)))).reduce((a, b) => a + b, 0);
     } else {
       for (let i = 0; i < keys.length; i += 1000) removed += await redis.unlink(...keys.slice(i, i + 1000));
     }

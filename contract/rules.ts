@@ -25,9 +25,33 @@ export const ANY_JOB_ID_PATTERN = `^[A-Za-z0-9_.:-]{1,${MAX_JOB_ID_LENGTH}}$`;
  * suffixes BullMQ appends to a job's key. Compared case-sensitively, as Redis compares keys.
  */
 export const RESERVED_JOB_IDS: ReadonlySet<string> = new Set([
-  'active', 'wait', 'waiting-children', 'paused', 'id', 'delayed', 'prioritized', 'stalled-check', 'completed', 'failed',
-  'stalled', 'repeat', 'limiter', 'meta', 'events', 'pc', 'marker', 'de', 'dn', 'priority', 'metrics',
-  'lock', 'logs', 'data', 'dependencies', 'processed', 'unsuccessful',
+  'active',
+  'wait',
+  'waiting-children',
+  'paused',
+  'id',
+  'delayed',
+  'prioritized',
+  'stalled-check',
+  'completed',
+  'failed',
+  'stalled',
+  'repeat',
+  'limiter',
+  'meta',
+  'events',
+  'pc',
+  'marker',
+  'de',
+  'dn',
+  'priority',
+  'metrics',
+  'lock',
+  'logs',
+  'data',
+  'dependencies',
+  'processed',
+  'unsuccessful',
 ]);
 
 /** Longest run id (of client.map). */

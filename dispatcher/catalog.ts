@@ -53,9 +53,7 @@ export async function findFunctionFiles(dir: string, onInvalid?: (error: Photons
 export async function loadCatalog(dir: string, logger?: Logger): Promise<Map<string, FunctionBundle | PhotonsError>> {
   // A fresh install has no functions folder yet: serve nothing (the dispatcher says so) rather than
   // refuse to start, so deployed functions and later files still work.
-  const files = existsSync(dir)
-    ? await findFunctionFiles(dir, (err) => logger?.error({ err, code: err.code }, err.message))
-    : new Map<string, string>();
+  const files = existsSync(dir) ? await findFunctionFiles(dir, (err) => logger?.error({ err, code: err.code }, err.message)) : new Map<string, string>();
   const catalog = new Map<string, FunctionBundle | PhotonsError>();
   await Promise.all(
     [...files].map(async ([name, file]) => {

@@ -71,7 +71,12 @@ export class Dispatcher {
     private readonly config: Readonly<PhotonsConfig>,
     private readonly logger: Logger,
   ) {
-    this.jobs = new JobRunner(config.redis.prefix, () => this.redis!, logger, () => this.closing !== undefined);
+    this.jobs = new JobRunner(
+      config.redis.prefix,
+      () => this.redis!,
+      logger,
+      () => this.closing !== undefined,
+    );
   }
 
   get functionNames(): string[] {
@@ -104,10 +109,7 @@ export class Dispatcher {
     await this.listen();
     await this.presence.start();
     if (config.dispatcher.metricsPort > 0) this.metricsServer = await serveMetrics(config.dispatcher.metricsPort, () => this.stats(), this.logger);
-    this.logger.info(
-      { dispatcherId: this.id, functions: this.functionNames, mode: config.mode },
-      `dispatcher serving ${catalog.size} function(s)`,
-    );
+    this.logger.info({ dispatcherId: this.id, functions: this.functionNames, mode: config.mode }, `dispatcher serving ${catalog.size} function(s)`);
   }
 
   stats(): DispatcherStats {
@@ -138,7 +140,7 @@ export class Dispatcher {
     await this.spares?.close();
     await this.metricsServer?.close();
     const signedOff = closed && (await this.signOff());
-    if (closed && !signedOff) this.logger.warn('Redis does not answer: this dispatcher\'s heartbeat expires by itself');
+    if (closed && !signedOff) this.logger.warn("Redis does not answer: this dispatcher's heartbeat expires by itself");
     if (this.subscriber) await closeClient(this.subscriber);
     if (this.bull instanceof Cluster) await closeClient(this.bull);
     if (this.redis) await closeClient(this.redis);
@@ -160,7 +162,10 @@ export class Dispatcher {
     const closed = await settlesWithin(workersClosed, grace + REDIS_GONE_AFTER_GRACE_MS);
     clearTimeout(timer);
     if (!closed) {
-      this.logger.error({ jobs: this.jobsHeld() }, 'Redis does not answer: stopping without handing jobs back; their locks expire and other dispatchers run them again');
+      this.logger.error(
+        { jobs: this.jobsHeld() },
+        'Redis does not answer: stopping without handing jobs back; their locks expire and other dispatchers run them again',
+      );
       for (const client of [this.redis, this.subscriber, this.bull instanceof Cluster ? this.bull : undefined]) client?.disconnect();
       // Not awaited: BullMQ waits there for the connection to end, which may not come either.
       for (const s of this.served.values()) void s.worker.disconnect().catch(() => undefined);
@@ -232,7 +237,10 @@ export class Dispatcher {
       poolOptionsFrom(this.config, entry, logger, {
         spares: this.spares,
         onProgress: (jobId, value) => {
-          served.active.get(jobId)?.updateProgress(value).catch((err: unknown) => logger.warn({ err, jobId }, 'progress not saved'));
+          served.active
+            .get(jobId)
+            ?.updateProgress(value)
+            .catch((err: unknown) => logger.warn({ err, jobId }, 'progress not saved'));
         },
       }),
     );
@@ -296,5 +304,4 @@ export class Dispatcher {
     });
     await this.subscriber.subscribe(cancelChannel, deployChannel);
   }
-
 }

@@ -33,9 +33,7 @@ export class JobRunner {
     for (const [i, o] of outcomes.entries()) if (o.kind === 'done') outcomes[i] = storable(name, items ? `${job.id}#${i}` : job.id!, o);
     if (items) {
       const result: ChunkResult = {
-        items: outcomes.map((o) =>
-          o.kind === 'done' ? { ok: true, value: JSON.parse(o.valueJson) as unknown } : { ok: false, error: o.error },
-        ),
+        items: outcomes.map((o) => (o.kind === 'done' ? { ok: true, value: JSON.parse(o.valueJson) as unknown } : { ok: false, error: o.error })),
       };
       return result;
     }
@@ -129,7 +127,8 @@ function nestingOf(json: string): number {
   for (let i = 0; i < json.length; i++) {
     const c = json.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) inString = true;
     else if (c === 0x7b || c === 0x5b) max = Math.max(max, ++depth);

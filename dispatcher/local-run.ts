@@ -8,9 +8,7 @@ import { loadConfig, type PhotonsConfig } from '../config';
 import { poolOptionsFrom } from './pool-options';
 import { POISON_DEATHS, RuntimePool } from './runtime-pool';
 
-export type LocalOutcome =
-  | { index: number; ok: true; value: unknown }
-  | { index: number; ok: false; error: SerializedError };
+export type LocalOutcome = { index: number; ok: true; value: unknown } | { index: number; ok: false; error: SerializedError };
 
 export interface LocalRunOptions {
   /** Jobs at once (default 1). In lambda mode, each in a runtime of its own. */
@@ -60,12 +58,18 @@ export async function runLocal(file: string, inputs: unknown[], options: LocalRu
     if (outcome.kind === 'runtime-died') {
       outcome = await pool.submit(job, true);
       if (outcome.kind === 'runtime-died') {
-        return { index, ok: false, error: { ...outcome.error, code: ErrorCodes.POISON, message: `Input ${index} was present at ${POISON_DEATHS} runtime deaths: ${outcome.error.message}` } };
+        return {
+          index,
+          ok: false,
+          error: {
+            ...outcome.error,
+            code: ErrorCodes.POISON,
+            message: `Input ${index} was present at ${POISON_DEATHS} runtime deaths: ${outcome.error.message}`,
+          },
+        };
       }
     }
-    return outcome.kind === 'done'
-      ? { index, ok: true, value: JSON.parse(outcome.valueJson) as unknown }
-      : { index, ok: false, error: outcome.error };
+    return outcome.kind === 'done' ? { index, ok: true, value: JSON.parse(outcome.valueJson) as unknown } : { index, ok: false, error: outcome.error };
   };
   const worker = async (): Promise<void> => {
     while (next < inputs.length) {

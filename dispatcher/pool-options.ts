@@ -36,12 +36,7 @@ export interface PoolOptions {
 }
 
 /** Pool options from the process config; `overrides` for what the caller decides itself. */
-export function poolOptionsFrom(
-  config: Readonly<PhotonsConfig>,
-  bundle: FunctionBundle,
-  logger: Logger,
-  overrides: Partial<PoolOptions> = {},
-): PoolOptions {
+export function poolOptionsFrom(config: Readonly<PhotonsConfig>, bundle: FunctionBundle, logger: Logger, overrides: Partial<PoolOptions> = {}): PoolOptions {
   const mode = overrides.mode ?? config.mode;
   return {
     bundle,

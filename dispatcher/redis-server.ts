@@ -38,7 +38,10 @@ export async function ensureRedis(
     return { url };
   }
   if (target.cluster) {
-    throw new PhotonsError(ErrorCodes.REDIS_UNAVAILABLE, `No node of the Redis Cluster at ${redacted(url)} answers: start the cluster, or list nodes that run in PHOTONS_REDIS_URL.`);
+    throw new PhotonsError(
+      ErrorCodes.REDIS_UNAVAILABLE,
+      `No node of the Redis Cluster at ${redacted(url)} answers: start the cluster, or list nodes that run in PHOTONS_REDIS_URL.`,
+    );
   }
   const parsed = new URL(url);
   const host = parsed.hostname.replace(/^\[|\]$/g, '');
@@ -49,10 +52,16 @@ export async function ensureRedis(
     );
   }
   if (!autostart) {
-    throw new PhotonsError(ErrorCodes.REDIS_UNAVAILABLE, `No Redis answers at ${redacted(url)} (and PHOTONS_REDIS_AUTOSTART is off). Start one, or turn autostart on.`);
+    throw new PhotonsError(
+      ErrorCodes.REDIS_UNAVAILABLE,
+      `No Redis answers at ${redacted(url)} (and PHOTONS_REDIS_AUTOSTART is off). Start one, or turn autostart on.`,
+    );
   }
   if (spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status !== 0) {
-    throw new PhotonsError(ErrorCodes.REDIS_UNAVAILABLE, `No Redis answers at ${redacted(url)} and redis-server is not on the PATH to start one. ${INSTALL_HINT}`);
+    throw new PhotonsError(
+      ErrorCodes.REDIS_UNAVAILABLE,
+      `No Redis answers at ${redacted(url)} and redis-server is not on the PATH to start one. ${INSTALL_HINT}`,
+    );
   }
   const port = parsed.port ? Number(parsed.port) : 6379;
   const dir = path.resolve(dataDir, `redis-${port}`);

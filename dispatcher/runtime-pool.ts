@@ -105,7 +105,6 @@ export class RuntimePool {
     return found;
   }
 
-
   stats(): PoolStats {
     return this.counters.snapshot(this.functionName, this.options.mode, [...this.runtimes, ...this.soloRuntimes], this.queue.length + this.soloQueue.length);
   }
@@ -153,10 +152,7 @@ export class RuntimePool {
       return;
     }
     if (this.flushTimer) return;
-    this.flushTimer =
-      this.options.batchLingerMs > 0
-        ? setTimeout(() => this.flush(), this.options.batchLingerMs)
-        : setImmediate(() => this.flush());
+    this.flushTimer = this.options.batchLingerMs > 0 ? setTimeout(() => this.flush(), this.options.batchLingerMs) : setImmediate(() => this.flush());
   }
 
   private clearFlush(): void {
@@ -287,10 +283,7 @@ export class RuntimePool {
     }
     let idleOrStarting = 0;
     for (const runtime of this.soloRuntimes) if (runtime.state === 'starting') idleOrStarting++;
-    while (
-      this.soloQueue.length > idleOrStarting &&
-      this.soloRuntimes.size < Math.max(1, this.options.maxRuntimes)
-    ) {
+    while (this.soloQueue.length > idleOrStarting && this.soloRuntimes.size < Math.max(1, this.options.maxRuntimes)) {
       this.startRuntime(this.soloRuntimes);
       idleOrStarting++;
     }

@@ -82,8 +82,7 @@ export class Runtime {
     const toStderr = options.logFd === 2;
     // A spare thread's stdout is the process's: a runtime that must keep stdout clean starts its own.
     this.worker =
-      (toStderr ? undefined : options.spares?.take(options.memoryMb)) ??
-      startRuntimeThread(options.memoryMb, `photons:${bundle.name}#${options.id}`, toStderr);
+      (toStderr ? undefined : options.spares?.take(options.memoryMb)) ?? startRuntimeThread(options.memoryMb, `photons:${bundle.name}#${options.id}`, toStderr);
     if (toStderr) this.worker.stdout.pipe(process.stderr, { end: false });
     this.tmpdir = makeRuntimeFolder(bundle.name);
     this.worker.postMessage({
@@ -128,9 +127,7 @@ export class Runtime {
 
   /** Sends jobs in one message; each promise settles with that job's outcome. */
   run(jobs: JobRequest[]): Promise<JobOutcome>[] {
-    const outcomes = jobs.map(
-      (job) => new Promise<JobOutcome>((resolve) => this.pending.set(job.jobId, resolve)),
-    );
+    const outcomes = jobs.map((job) => new Promise<JobOutcome>((resolve) => this.pending.set(job.jobId, resolve)));
     try {
       this.post({ type: 'batch', jobs });
     } catch {
@@ -215,11 +212,7 @@ export class Runtime {
           const resolve = this.pending.get(result.jobId);
           if (!resolve) continue;
           this.pending.delete(result.jobId);
-          resolve(
-            result.ok
-              ? { kind: 'done', valueJson: result.valueJson }
-              : { kind: 'failed', error: result.error, unrecoverable: result.unrecoverable },
-          );
+          resolve(result.ok ? { kind: 'done', valueJson: result.valueJson } : { kind: 'failed', error: result.error, unrecoverable: result.unrecoverable });
         }
         this.readHeap(message);
         if (this.pending.size === 0) this.idleSince = Date.now();

@@ -30,7 +30,12 @@ async function main(): Promise<void> {
     const seconds = (Date.now() - started) / 1000;
     console.error('');
     console.log(`run ${run.id}: ${done - failed} hashed, ${failed} failed in ${seconds.toFixed(1)} s (${Math.round(done / seconds)} items/s)`);
-    console.log(`digests by first hex digit: ${[...firstBytes].sort().map(([k, v]) => `${k}:${v}`).join(' ')}`);
+    console.log(
+      `digests by first hex digit: ${[...firstBytes]
+        .sort()
+        .map(([k, v]) => `${k}:${v}`)
+        .join(' ')}`,
+    );
   } finally {
     await client.close();
   }

@@ -8,7 +8,17 @@ import { mergeDurations, type DispatcherStats, type DurationHistogram, type Time
 /** What a scrape shows of one function; queue counts only where Redis was read (the API). */
 export type FunctionMetrics = Pick<
   FunctionStatus,
-  'fn' | 'runtimes' | 'photonsInFlight' | 'heapPerRuntime' | 'heapPerPhoton' | 'runtimeBaseHeap' | 'coldStarts' | 'runtimeDeaths' | 'photonsCompleted' | 'photonsFailed' | 'durations'
+  | 'fn'
+  | 'runtimes'
+  | 'photonsInFlight'
+  | 'heapPerRuntime'
+  | 'heapPerPhoton'
+  | 'runtimeBaseHeap'
+  | 'coldStarts'
+  | 'runtimeDeaths'
+  | 'photonsCompleted'
+  | 'photonsFailed'
+  | 'durations'
 > &
   Partial<Pick<FunctionStatus, 'waiting' | 'active' | 'delayed' | 'completed' | 'failed'>>;
 
@@ -54,8 +64,16 @@ export async function renderMetrics(snapshot: MetricsSnapshot): Promise<string> 
   counter('photons_cold_starts_total', 'Runtimes started for the function (each one a cold start).', (f) => f.coldStarts);
   counter('photons_runtime_deaths_total', 'Runtimes of the function that died (out of memory, crash, blocked event loop).', (f) => f.runtimeDeaths);
   gauge('photons_runtime_heap_bytes', 'Heap used by all runtimes of the function, in bytes.', (f) => f.heapPerRuntime.reduce((a, b) => a + b, 0));
-  gauge('photons_runtime_base_heap_bytes', 'Heap of one runtime right after the function loaded, averaged, in bytes (0: not measured yet).', (f) => f.runtimeBaseHeap);
-  gauge('photons_heap_per_photon_bytes', 'Heap per photon in flight, measured and averaged over runtimes, in bytes (0: not measured yet).', (f) => f.heapPerPhoton);
+  gauge(
+    'photons_runtime_base_heap_bytes',
+    'Heap of one runtime right after the function loaded, averaged, in bytes (0: not measured yet).',
+    (f) => f.runtimeBaseHeap,
+  );
+  gauge(
+    'photons_heap_per_photon_bytes',
+    'Heap per photon in flight, measured and averaged over runtimes, in bytes (0: not measured yet).',
+    (f) => f.heapPerPhoton,
+  );
 
   const durations = new DurationMetric({
     name: 'photons_job_duration_seconds',

@@ -35,22 +35,13 @@ export async function bundleFunction(file: string): Promise<FunctionBundle> {
   const name = functionNameOf(absolute);
   const info = await stat(absolute).catch(() => null);
   if (!info?.isFile()) {
-    throw new PhotonsError(
-      ErrorCodes.FUNCTION_NOT_FOUND,
-      `Function file ${absolute} does not exist. Check the path (a function is one .ts or .js file).`,
-    );
+    throw new PhotonsError(ErrorCodes.FUNCTION_NOT_FOUND, `Function file ${absolute} does not exist. Check the path (a function is one .ts or .js file).`);
   }
   if (!EXTENSIONS.includes(path.extname(absolute))) {
-    throw new PhotonsError(
-      ErrorCodes.BUNDLE,
-      `Function file ${absolute} must end in ${EXTENSIONS.join(', ')}.`,
-    );
+    throw new PhotonsError(ErrorCodes.BUNDLE, `Function file ${absolute} must end in ${EXTENSIONS.join(', ')}.`);
   }
   if (!FUNCTION_NAME.test(name)) {
-    throw new PhotonsError(
-      ErrorCodes.BUNDLE,
-      `Function file name "${name}" is not a valid function name: use ${FUNCTION_NAME_RULE}.`,
-    );
+    throw new PhotonsError(ErrorCodes.BUNDLE, `Function file name "${name}" is not a valid function name: use ${FUNCTION_NAME_RULE}.`);
   }
   let result;
   let async = false;

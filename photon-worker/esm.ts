@@ -94,7 +94,10 @@ function hoistImports(code: string, name: string, file: string): { declarations:
     declarations.push(`var ${m} = require(${specifier});`);
     if (def) declarations.push(`var ${def} = __photons_default(${m});`);
     if (namespace) declarations.push(`var ${namespace} = __photons_namespace(${m});`);
-    for (const item of (named ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+    for (const item of (named ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)) {
       const match = /^([\w$]+|"(?:[^"\\]|\\.)*")(?:\s+as\s+([\w$]+))?$/.exec(item);
       if (!match || (match[1]!.startsWith('"') && !match[2])) throw unsupported(name, file, `import { ${item} }`);
       const imported = match[1]!;
@@ -146,7 +149,10 @@ export function finishModuleCode(code: string, name: string, file: string, async
 /** `config, a_default as default` → `{ get config() { return config; }, get default() { return a_default; } }`. */
 function exportsObject(clause: string, name: string, file: string): string {
   const getters: string[] = [];
-  for (const item of clause.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const item of clause
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const match = /^([\w$]+)(?:\s+as\s+([\w$]+|"[^"]*"))?$/.exec(item);
     if (!match) throw unsupported(name, file, `export { ${item} }`);
     const local = match[1]!;

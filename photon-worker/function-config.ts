@@ -39,10 +39,7 @@ export function validateFunctionConfig(value: unknown, functionName: string, fil
       );
     }
     if (!Number.isInteger(raw) || (raw as number) < limit.min || (raw as number) > limit.max) {
-      throw new PhotonsError(
-        ErrorCodes.FUNCTION_CONFIG,
-        `${where}.${key} must be an integer from ${limit.min} to ${limit.max}, got ${JSON.stringify(raw)}.`,
-      );
+      throw new PhotonsError(ErrorCodes.FUNCTION_CONFIG, `${where}.${key} must be an integer from ${limit.min} to ${limit.max}, got ${JSON.stringify(raw)}.`);
     }
     config[key as NumericKey] = raw as number;
   }

@@ -31,13 +31,17 @@ export function setTimerThrowHandler(handler: (err: unknown, jobId: string) => v
   onTimerThrow = handler;
 }
 
-const starter = (real: unknown, once: boolean) => (callback: unknown, ...rest: unknown[]): Handle =>
-  start(real as Starter, once, callback, rest);
-const stopper = (real: unknown) => (handle: unknown): void => {
-  const mark = jobScope.getStore();
-  if (mark?.live) mark.live.delete(handle);
-  (real as (handle: unknown) => void)(handle);
-};
+const starter =
+  (real: unknown, once: boolean) =>
+  (callback: unknown, ...rest: unknown[]): Handle =>
+    start(real as Starter, once, callback, rest);
+const stopper =
+  (real: unknown) =>
+  (handle: unknown): void => {
+    const mark = jobScope.getStore();
+    if (mark?.live) mark.live.delete(handle);
+    (real as (handle: unknown) => void)(handle);
+  };
 
 export const PHOTON_TIMERS: TimerFunctions = {
   setTimeout: starter(realSetTimeout, true),

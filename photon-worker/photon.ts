@@ -34,9 +34,7 @@ export class FunctionCode {
     readonly file: string,
     code: string,
   ) {
-    this.wrapper = vm.compileFunction(code, WRAPPER_PARAMS, { filename: bundlePath(file) }) as (
-      ...args: unknown[]
-    ) => unknown;
+    this.wrapper = vm.compileFunction(code, WRAPPER_PARAMS, { filename: bundlePath(file) }) as (...args: unknown[]) => unknown;
     this.async = isAsyncModule(code);
     this.require = createRequire(file);
     this.dirname = path.dirname(file);

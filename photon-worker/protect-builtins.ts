@@ -9,13 +9,63 @@ const BOOT_GLOBAL_NAMES: readonly string[] = Object.getOwnPropertyNames(globalTh
 
 /** The ECMAScript globals: frozen with everything they reach. Host globals (process, Buffer, …) are not. */
 const INTRINSIC_GLOBALS = [
-  'Object', 'Function', 'Array', 'Number', 'Boolean', 'String', 'Symbol', 'BigInt', 'Date', 'RegExp', 'Promise',
-  'Map', 'Set', 'WeakMap', 'WeakSet', 'WeakRef', 'FinalizationRegistry', 'Proxy', 'Reflect', 'JSON', 'Math', 'Atomics',
-  'Intl', 'ArrayBuffer', 'SharedArrayBuffer', 'DataView', 'Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array',
-  'Uint16Array', 'Int32Array', 'Uint32Array', 'Float32Array', 'Float64Array', 'BigInt64Array', 'BigUint64Array',
-  'Error', 'AggregateError', 'EvalError', 'RangeError', 'ReferenceError', 'SyntaxError', 'TypeError', 'URIError',
-  'WebAssembly', 'parseInt', 'parseFloat', 'isNaN', 'isFinite', 'decodeURI', 'decodeURIComponent', 'encodeURI',
-  'encodeURIComponent', 'escape', 'unescape', 'eval',
+  'Object',
+  'Function',
+  'Array',
+  'Number',
+  'Boolean',
+  'String',
+  'Symbol',
+  'BigInt',
+  'Date',
+  'RegExp',
+  'Promise',
+  'Map',
+  'Set',
+  'WeakMap',
+  'WeakSet',
+  'WeakRef',
+  'FinalizationRegistry',
+  'Proxy',
+  'Reflect',
+  'JSON',
+  'Math',
+  'Atomics',
+  'Intl',
+  'ArrayBuffer',
+  'SharedArrayBuffer',
+  'DataView',
+  'Int8Array',
+  'Uint8Array',
+  'Uint8ClampedArray',
+  'Int16Array',
+  'Uint16Array',
+  'Int32Array',
+  'Uint32Array',
+  'Float32Array',
+  'Float64Array',
+  'BigInt64Array',
+  'BigUint64Array',
+  'Error',
+  'AggregateError',
+  'EvalError',
+  'RangeError',
+  'ReferenceError',
+  'SyntaxError',
+  'TypeError',
+  'URIError',
+  'WebAssembly',
+  'parseInt',
+  'parseFloat',
+  'isNaN',
+  'isFinite',
+  'decodeURI',
+  'decodeURIComponent',
+  'encodeURI',
+  'encodeURIComponent',
+  'escape',
+  'unescape',
+  'eval',
 ];
 
 /**
@@ -85,9 +135,16 @@ function hiddenIntrinsics(): unknown[] {
   const generator = function* () {};
   const asyncGenerator = async function* () {};
   return [
-    proto(generator), proto(async function () {}), proto(asyncGenerator),
-    proto(proto(generator.prototype)), proto(proto(asyncGenerator.prototype)),
-    iteratorOf([]), iteratorOf(new Map()), iteratorOf(new Set()), iteratorOf(''), proto('x'.matchAll(/x/g)),
+    proto(generator),
+    proto(async function () {}),
+    proto(asyncGenerator),
+    proto(proto(generator.prototype)),
+    proto(proto(asyncGenerator.prototype)),
+    iteratorOf([]),
+    iteratorOf(new Map()),
+    iteratorOf(new Set()),
+    iteratorOf(''),
+    proto('x'.matchAll(/x/g)),
     proto(Int8Array),
   ];
 }
@@ -130,7 +187,9 @@ function makeOverridable(target: object, name: string): unknown {
     get: () => original,
     set(this: object, value: unknown) {
       if (this === target) {
-        throw new TypeError(`Cannot assign to read only property '${name}' of a frozen builtin: builtins are protected once the function has loaded (export const config = { protectBuiltins: false } to opt out)`);
+        throw new TypeError(
+          `Cannot assign to read only property '${name}' of a frozen builtin: builtins are protected once the function has loaded (export const config = { protectBuiltins: false } to opt out)`,
+        );
       }
       ObjectDefineProperty(this, name, { value, writable: true, enumerable: true, configurable: true });
     },
@@ -174,7 +233,9 @@ function lockLazyGlobal(real: Record<string, unknown>, name: string, nodeGetter:
       return value;
     },
     set() {
-      throw new TypeError(`Cannot set the global "${name}": builtins are protected once the function has loaded (export const config = { protectBuiltins: false } to opt out)`);
+      throw new TypeError(
+        `Cannot set the global "${name}": builtins are protected once the function has loaded (export const config = { protectBuiltins: false } to opt out)`,
+      );
     },
   });
 }

@@ -40,9 +40,7 @@ export type HostMessage =
   | { type: 'cancel'; jobId: string; reason: string }
   | { type: 'ping'; seq: number };
 
-export type JobResult =
-  | { jobId: string; ok: true; valueJson: string }
-  | { jobId: string; ok: false; error: SerializedError; unrecoverable: boolean };
+export type JobResult = { jobId: string; ok: true; valueJson: string } | { jobId: string; ok: false; error: SerializedError; unrecoverable: boolean };
 
 export interface HeapReading {
   heapUsed: number;

@@ -130,9 +130,12 @@ export class PhotonRuntime {
    */
   onEscapedError(err: unknown, origin: string, promise?: unknown): void {
     const jobId = (promise === undefined ? undefined : jobOfPromise(promise)) ?? currentJobId();
-    this.log.error({ err, origin, jobId }, jobId === undefined
-      ? 'a photon let an error escape its job; the runtime keeps serving'
-      : `job ${jobId} let an error escape (${origin}); the runtime keeps serving`);
+    this.log.error(
+      { err, origin, jobId },
+      jobId === undefined
+        ? 'a photon let an error escape its job; the runtime keeps serving'
+        : `job ${jobId} let an error escape (${origin}); the runtime keeps serving`,
+    );
   }
 
   private async run(job: JobRequest): Promise<void> {

@@ -16,20 +16,55 @@ import { FunctionRegistry, type FunctionInfo } from './registry';
 import { RunStore, HEARTBEAT_STALE_MS, type RunMeta } from './run-store';
 import {
   progressState,
-  type CancelResult, type ClientOptions, type EnqueueOptions, type InvokeOptions, type JobState, type JobStatus, type MapInputs, type MapOptions, type ResumeOptions, type RunProgress,
+  type CancelResult,
+  type ClientOptions,
+  type EnqueueOptions,
+  type InvokeOptions,
+  type JobState,
+  type JobStatus,
+  type MapInputs,
+  type MapOptions,
+  type ResumeOptions,
+  type RunProgress,
 } from './types';
 import { holdsSameJob } from './job-reuse';
 import {
-  DEFAULT_MAX_INPUT_DEPTH, DEFAULT_OPTION_LIMITS, assertJobId, assertJson, assertRunId, checkOptions, invalidOption, isInputs, type OptionKind, type OptionLimits,
+  DEFAULT_MAX_INPUT_DEPTH,
+  DEFAULT_OPTION_LIMITS,
+  assertJobId,
+  assertJson,
+  assertRunId,
+  checkOptions,
+  invalidOption,
+  isInputs,
+  type OptionKind,
+  type OptionLimits,
 } from './validate';
 
-const JOB_OPTIONS: Record<string, OptionKind> = { jobId: 'custom-job-id', attempts: 'attempts', backoffMs: 'backoff-ms', delayMs: 'delay-ms', priority: 'priority' };
+const JOB_OPTIONS: Record<string, OptionKind> = {
+  jobId: 'custom-job-id',
+  attempts: 'attempts',
+  backoffMs: 'backoff-ms',
+  delayMs: 'delay-ms',
+  priority: 'priority',
+};
 const { jobId: _jobId, ...BULK_OPTIONS } = JOB_OPTIONS;
 const INVOKE_OPTIONS: Record<string, OptionKind> = { ...JOB_OPTIONS, timeoutMs: 'positive-int' };
-const MAP_OPTIONS: Record<string, OptionKind> = { chunkSize: 'positive-int', ordered: 'boolean', failFast: 'boolean', maxInFlight: 'positive-int', attempts: 'attempts', onProgress: 'function' };
+const MAP_OPTIONS: Record<string, OptionKind> = {
+  chunkSize: 'positive-int',
+  ordered: 'boolean',
+  failFast: 'boolean',
+  maxInFlight: 'positive-int',
+  attempts: 'attempts',
+  onProgress: 'function',
+};
 const RESUME_OPTIONS: Record<string, OptionKind> = { inputs: 'iterable', ordered: 'boolean', maxInFlight: 'positive-int', onProgress: 'function' };
 const CLIENT_OPTIONS: Record<string, OptionKind> = {
-  resultTtlSec: 'positive-int', maxInFlight: 'positive-int', maxInputDepth: 'positive-int', maxDelayMs: 'positive-int', maxAttempts: 'positive-int',
+  resultTtlSec: 'positive-int',
+  maxInFlight: 'positive-int',
+  maxInputDepth: 'positive-int',
+  maxDelayMs: 'positive-int',
+  maxAttempts: 'positive-int',
 };
 const NOT_STARTED: JobState[] = ['waiting', 'delayed', 'prioritized', 'waiting-children'];
 const BULK_SLICE = 1_000;
@@ -66,8 +101,15 @@ export class PhotonsClient {
   private readonly runsInProcess = new Set<MapRun>();
 
   static fromConfig(config: Readonly<PhotonsConfig>): PhotonsClient {
-    return new PhotonsClient({ redisUrl: config.redis.url, cluster: config.redis.cluster, prefix: config.redis.prefix, resultTtlSec: config.producer.resultTtlSec, maxInFlight: config.producer.maxInFlight,
-      maxInputDepth: config.producer.maxInputDepth, maxDelayMs: config.producer.maxDelayMs, maxAttempts: config.producer.maxAttempts,
+    return new PhotonsClient({
+      redisUrl: config.redis.url,
+      cluster: config.redis.cluster,
+      prefix: config.redis.prefix,
+      resultTtlSec: config.producer.resultTtlSec,
+      maxInFlight: config.producer.maxInFlight,
+      maxInputDepth: config.producer.maxInputDepth,
+      maxDelayMs: config.producer.maxDelayMs,
+      maxAttempts: config.producer.maxAttempts,
     });
   }
 
@@ -77,10 +119,14 @@ export class PhotonsClient {
     if (typeof cluster !== 'boolean') throw invalidOption(`options.cluster must be true or false, got ${JSON.stringify(cluster)}`);
     const urls = String(redisUrl).split(',');
     if (!urls.every((url) => /^rediss?:\/\/[^,\s]+$/.test(url.trim()))) {
-      throw invalidOption(`options.redisUrl must be a URL like redis://host:6379 (for a cluster: one or more, comma-separated), got ${JSON.stringify(redisUrl)}`);
+      throw invalidOption(
+        `options.redisUrl must be a URL like redis://host:6379 (for a cluster: one or more, comma-separated), got ${JSON.stringify(redisUrl)}`,
+      );
     }
-    if (urls.length > 1 && !cluster) throw invalidOption('options.redisUrl lists several URLs, which only a Redis Cluster takes: set options.cluster to true, or give one URL');
-    if (!/^[A-Za-z0-9_.-]{1,32}$/.test(prefix)) throw invalidOption(`options.prefix must be 1 to 32 letters, digits, '.', '_' or '-', got ${JSON.stringify(prefix)}`);
+    if (urls.length > 1 && !cluster)
+      throw invalidOption('options.redisUrl lists several URLs, which only a Redis Cluster takes: set options.cluster to true, or give one URL');
+    if (!/^[A-Za-z0-9_.-]{1,32}$/.test(prefix))
+      throw invalidOption(`options.prefix must be 1 to 32 letters, digits, '.', '_' or '-', got ${JSON.stringify(prefix)}`);
     this.cluster = cluster;
     this.prefix = prefix;
     this.keys = photonsKeys(prefix);
@@ -91,7 +137,10 @@ export class PhotonsClient {
     this.connection = new ProducerConnection({ url: redisUrl, cluster });
     this.events = new JobEvents(() => this.connection.eventsConnection(), prefix, cluster);
     this.registry = new FunctionRegistry(() => this.connected(), this.keys.functions);
-    this.runs = new RunStore(() => this.connected(), (runId) => this.keys.run(runId));
+    this.runs = new RunStore(
+      () => this.connected(),
+      (runId) => this.keys.run(runId),
+    );
   }
 
   /**
@@ -141,7 +190,10 @@ export class PhotonsClient {
   async invoke<T = unknown>(fn: string, input: unknown, options: InvokeOptions = {}): Promise<T> {
     const { jobId, outcome } = await this.invokeSettled(fn, input, options);
     if (!outcome) {
-      throw new PhotonsError(ErrorCodes.WAIT_TIMEOUT, `Job ${jobId} of "${fn}" has no result after ${options.timeoutMs ?? 60_000} ms; it may still finish: read it with result("${jobId}").`);
+      throw new PhotonsError(
+        ErrorCodes.WAIT_TIMEOUT,
+        `Job ${jobId} of "${fn}" has no result after ${options.timeoutMs ?? 60_000} ms; it may still finish: read it with result("${jobId}").`,
+      );
     }
     if (!outcome.ok) throw new JobFailedError(fn, jobId, outcome.error);
     return outcome.value as T;
@@ -199,8 +251,18 @@ export class PhotonsClient {
     await this.registry.require(fn);
     const now = Date.now();
     const meta: RunMeta = {
-      runId: randomUUID(), fn, chunkSize: options.chunkSize ?? 1, state: 'enqueuing', enqueuedChunks: 0, enqueuedItems: 0,
-      total: Array.isArray(inputs) ? inputs.length : null, createdAt: now, heartbeatAt: now, ttlSec: this.resultTtlSec, done: 0, failed: 0,
+      runId: randomUUID(),
+      fn,
+      chunkSize: options.chunkSize ?? 1,
+      state: 'enqueuing',
+      enqueuedChunks: 0,
+      enqueuedItems: 0,
+      total: Array.isArray(inputs) ? inputs.length : null,
+      createdAt: now,
+      heartbeatAt: now,
+      ttlSec: this.resultTtlSec,
+      done: 0,
+      failed: 0,
     };
     await this.runs.create(meta);
     return this.startRun<T>(meta, { ...options, inputs }, options.attempts);
@@ -223,7 +285,15 @@ export class PhotonsClient {
     if (live) return live.progress();
     const meta = await this.runs.load(runId);
     if (!meta) throw runNotFound(runId);
-    return { runId, fn: meta.fn, state: progressState(meta.state, meta.total, meta.done), total: meta.total, enqueued: meta.enqueuedItems, done: meta.done, failed: meta.failed };
+    return {
+      runId,
+      fn: meta.fn,
+      state: progressState(meta.state, meta.total, meta.done),
+      total: meta.total,
+      enqueued: meta.enqueuedItems,
+      done: meta.done,
+      failed: meta.failed,
+    };
   }
 
   /** The functions dispatchers have registered, with their load errors if any. */
@@ -335,11 +405,18 @@ export class PhotonsClient {
   private async holdsSameJob(fn: string, jobId: string, data: unknown): Promise<boolean> {
     const redis = await this.connected();
     const names = [fn, ...(await this.registry.names()).filter((name) => name !== fn)];
-    return holdsSameJob(names.map((name) => ({ fn: name, read: () => redis.hget(this.jobKey(name, jobId), 'data') })), fn, jobId, data);
+    return holdsSameJob(
+      names.map((name) => ({ fn: name, read: () => redis.hget(this.jobKey(name, jobId), 'data') })),
+      fn,
+      jobId,
+      data,
+    );
   }
 
   private async readFields(fn: string, jobId: string): Promise<Array<Array<string | null>>> {
-    const fields = await (await this.connected()).hmget(this.jobKey(fn, jobId), 'timestamp', 'finishedOn', 'returnvalue', 'failedReason', 'stacktrace', 'progress');
+    const fields = await (
+      await this.connected()
+    ).hmget(this.jobKey(fn, jobId), 'timestamp', 'finishedOn', 'returnvalue', 'failedReason', 'stacktrace', 'progress');
     return [fields];
   }
 
@@ -373,7 +450,10 @@ export class PhotonsClient {
 }
 
 function notFound(jobId: string): PhotonsError {
-  return new PhotonsError(ErrorCodes.JOB_NOT_FOUND, `No job ${jobId} in any function queue: it was never enqueued here (check the id and PHOTONS_REDIS_PREFIX) or its result expired.`);
+  return new PhotonsError(
+    ErrorCodes.JOB_NOT_FOUND,
+    `No job ${jobId} in any function queue: it was never enqueued here (check the id and PHOTONS_REDIS_PREFIX) or its result expired.`,
+  );
 }
 
 function runNotFound(runId: string): PhotonsError {

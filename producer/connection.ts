@@ -63,7 +63,10 @@ export class ProducerConnection {
     });
     if (!ready) {
       const why = this.lastError ? ` (${this.lastError.message})` : '';
-      throw new PhotonsError(ErrorCodes.REDIS_UNAVAILABLE, `No Redis answers at ${redacted(this.target.url)}${why}. Start one or point PHOTONS_REDIS_URL at yours.`);
+      throw new PhotonsError(
+        ErrorCodes.REDIS_UNAVAILABLE,
+        `No Redis answers at ${redacted(this.target.url)}${why}. Start one or point PHOTONS_REDIS_URL at yours.`,
+      );
     }
     return redis;
   }

@@ -60,7 +60,15 @@ export class JobEvents {
     const events = new QueueEvents(queueName(fn, this.cluster), { connection: this.connection(), prefix: this.prefix });
     // Connection trouble only delays hints; the readers poll anyway.
     events.on('error', () => undefined);
-    const created: Listeners = { events, ready: events.waitUntilReady().then(() => undefined, () => undefined), jobs: new Map(), runs: new Map() };
+    const created: Listeners = {
+      events,
+      ready: events.waitUntilReady().then(
+        () => undefined,
+        () => undefined,
+      ),
+      jobs: new Map(),
+      runs: new Map(),
+    };
     const dispatch = ({ jobId }: { jobId: string }): void => {
       for (const hint of created.jobs.get(jobId) ?? []) hint(jobId);
       const dot = jobId.lastIndexOf('.');

@@ -22,7 +22,8 @@ export function customJobIdProblem(id: unknown): string | undefined {
 /** Throws PHOTONS_ERR_INVALID_OPTION (as every bad option) unless `id` may be a caller's job id. */
 export function assertCustomJobId(id: unknown, where: string): asserts id is string {
   const problem = customJobIdProblem(id);
-  if (problem) throw new PhotonsError(ErrorCodes.INVALID_OPTION, `${where} must be ${problem}, got ${describeId(id)}. Pick another id, or leave it out for a random one.`);
+  if (problem)
+    throw new PhotonsError(ErrorCodes.INVALID_OPTION, `${where} must be ${problem}, got ${describeId(id)}. Pick another id, or leave it out for a random one.`);
 }
 
 function describeId(id: unknown): string {

@@ -250,7 +250,11 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemResult<T>> {
 
   /** Catches up with the enqueuing process's record; answers whether it is still enqueuing. */
   private async follow(): Promise<boolean> {
-    const meta = await rideOut(`Run ${this.id}, following its record`, () => this.o.store.load(this.id), () => this.detached);
+    const meta = await rideOut(
+      `Run ${this.id}, following its record`,
+      () => this.o.store.load(this.id),
+      () => this.detached,
+    );
     if (!meta) throw new PhotonsError(ErrorCodes.RUN_NOT_FOUND, `Run ${this.id} is no longer in Redis (expired).`);
     this.reader.add(spansOf(this.meta.enqueuedChunks, meta.enqueuedChunks, meta));
     Object.assign(this.meta, { enqueuedChunks: meta.enqueuedChunks, enqueuedItems: meta.enqueuedItems, state: meta.state });
@@ -282,7 +286,10 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemResult<T>> {
     }
     if (firstFailure && !firstFailure.ok && this.o.failFast && !this.fatal) {
       const { index, error } = firstFailure;
-      const cause = new PhotonsError(ErrorCodes.RUN_FAILED, `Run ${this.id} of "${this.fn}" stopped at its first failed item (failFast): item ${index} failed with ${error.code}: ${error.message}`);
+      const cause = new PhotonsError(
+        ErrorCodes.RUN_FAILED,
+        `Run ${this.id} of "${this.fn}" stopped at its first failed item (failFast): item ${index} failed with ${error.code}: ${error.message}`,
+      );
       void this.halt('failed', cause);
     }
   }
@@ -320,7 +327,11 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemResult<T>> {
   }
 
   private save(fields: Partial<RunMeta>): Promise<void> {
-    return rideOut(`Run ${this.id}, saving its record`, () => this.o.store.update(this.id, fields, this.meta.ttlSec), () => this.detached);
+    return rideOut(
+      `Run ${this.id}, saving its record`,
+      () => this.o.store.update(this.id, fields, this.meta.ttlSec),
+      () => this.detached,
+    );
   }
 }
 

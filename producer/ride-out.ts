@@ -7,7 +7,8 @@ import { ErrorCodes, PhotonsError } from '../errors';
 export const RIDE_OUT_MS = 60_000;
 
 /** What ioredis and Redis say while a server is away, restarting or failing over. */
-const AWAY = /Connection is closed|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|Stream isn't writeable|enableOfflineQueue|max retries per request|CLUSTERDOWN|Too many Cluster redirections|Failed to refresh slots cache|None of startup nodes is available|Cluster isn't ready|^LOADING|^READONLY|^TRYAGAIN|^MASTERDOWN/;
+const AWAY =
+  /Connection is closed|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|Stream isn't writeable|enableOfflineQueue|max retries per request|CLUSTERDOWN|Too many Cluster redirections|Failed to refresh slots cache|None of startup nodes is available|Cluster isn't ready|^LOADING|^READONLY|^TRYAGAIN|^MASTERDOWN/;
 
 export function isRedisAway(err: unknown): boolean {
   if (err instanceof PhotonsError) return err.code === ErrorCodes.REDIS_UNAVAILABLE;

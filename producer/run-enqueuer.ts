@@ -113,7 +113,5 @@ export class RunEnqueuer {
 }
 
 function iteratorOf(inputs: MapInputs): AsyncIterator<unknown> | Iterator<unknown> {
-  return Symbol.asyncIterator in inputs
-    ? (inputs as AsyncIterable<unknown>)[Symbol.asyncIterator]()
-    : (inputs as Iterable<unknown>)[Symbol.iterator]();
+  return Symbol.asyncIterator in inputs ? (inputs as AsyncIterable<unknown>)[Symbol.asyncIterator]() : (inputs as Iterable<unknown>)[Symbol.iterator]();
 }

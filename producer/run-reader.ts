@@ -82,8 +82,13 @@ export class RunReader {
       const batch = spans.slice(start, start + READ_BATCH);
       const ids = batch.map((span) => chunkJobId(this.options.runId, span.chunk));
       // Per batch, so that an outage between two batches loses none of the first one's results.
-      const snapshots = await rideOut(`Run ${this.options.runId}, reading results`, async () =>
-        readJobs(await this.options.redis(), ids.map((id) => this.options.jobKey(id))),
+      const snapshots = await rideOut(
+        `Run ${this.options.runId}, reading results`,
+        async () =>
+          readJobs(
+            await this.options.redis(),
+            ids.map((id) => this.options.jobKey(id)),
+          ),
         this.options.detached,
       );
       snapshots.forEach((snapshot, i) => {

@@ -34,10 +34,7 @@ export class RunStore {
   async create(meta: RunMeta): Promise<boolean> {
     const redis = await this.redis();
     const key = this.keyOf(meta.runId);
-    const [[, created]] = (await redis
-      .multi()
-      .hsetnx(key, 'runId', meta.runId)
-      .exec()) as [[Error | null, number]];
+    const [[, created]] = (await redis.multi().hsetnx(key, 'runId', meta.runId).exec()) as [[Error | null, number]];
     if (created !== 1) return false;
     await this.update(meta.runId, meta, meta.ttlSec);
     return true;

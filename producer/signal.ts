@@ -11,10 +11,13 @@ export class Signal {
       return Promise.resolve(true);
     }
     return new Promise((resolve) => {
-      const timer = timeoutMs === undefined ? undefined : setTimeout(() => {
-        this.waiters = this.waiters.filter((w) => w !== wake);
-        resolve(false);
-      }, timeoutMs);
+      const timer =
+        timeoutMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              this.waiters = this.waiters.filter((w) => w !== wake);
+              resolve(false);
+            }, timeoutMs);
       const wake = (): void => {
         clearTimeout(timer);
         resolve(true);

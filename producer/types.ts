@@ -69,9 +69,7 @@ export interface CancelResult {
 }
 
 /** One item's result in a run: `index` is its position in the inputs. */
-export type ItemResult<T = unknown> =
-  | { index: number; ok: true; value: T }
-  | { index: number; ok: false; error: SerializedError };
+export type ItemResult<T = unknown> = { index: number; ok: true; value: T } | { index: number; ok: false; error: SerializedError };
 
 export type RunState = 'enqueuing' | 'enqueued' | 'cancelled' | 'failed';
 /** A run's state as reported: `done` once every item of a fully enqueued run has its outcome. */

@@ -1,7 +1,16 @@
 // Checks what a caller hands the producer before anything reaches Redis: function names, inputs
 // that must survive JSON unchanged, job ids and option values, with messages naming what is wrong.
 import { ErrorCodes, PhotonsError } from '../errors';
-import { ANY_JOB_ID_PATTERN, DEFAULT_MAX_INPUT_DEPTH, FUNCTION_NAME, FUNCTION_NAME_RULE, MAX_JOB_ID_LENGTH, MAX_PRIORITY, MAX_RUN_ID_LENGTH, RUN_ID_PATTERN } from '../contract/rules';
+import {
+  ANY_JOB_ID_PATTERN,
+  DEFAULT_MAX_INPUT_DEPTH,
+  FUNCTION_NAME,
+  FUNCTION_NAME_RULE,
+  MAX_JOB_ID_LENGTH,
+  MAX_PRIORITY,
+  MAX_RUN_ID_LENGTH,
+  RUN_ID_PATTERN,
+} from '../contract/rules';
 import { assertCustomJobId } from './job-id';
 
 export { DEFAULT_MAX_INPUT_DEPTH, MAX_PRIORITY };
@@ -66,7 +75,8 @@ export function assertJson(value: unknown, where: string, maxDepth = DEFAULT_MAX
         fail(path, `a ${(container as { constructor?: { name?: string } }).constructor?.name ?? 'class instance'} object, not a plain object`);
       }
       for (const [key, item] of Object.entries(container)) {
-        if (item !== undefined) children.push({ value: item, path: /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`, depth: depth + 1 });
+        if (item !== undefined)
+          children.push({ value: item, path: /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`, depth: depth + 1 });
       }
     }
     // Reversed onto the stack, so the first bad item is the one reported.
@@ -151,8 +161,7 @@ export function isInputs(value: unknown): value is Iterable<unknown> | AsyncIter
   return (
     typeof value === 'object' &&
     value !== null &&
-    (typeof (value as Iterable<unknown>)[Symbol.iterator] === 'function' ||
-      typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function')
+    (typeof (value as Iterable<unknown>)[Symbol.iterator] === 'function' || typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function')
   );
 }
 

@@ -27,7 +27,11 @@ describe('the npm package', function () {
 
   before(() => {
     // --ignore-scripts: `npm test` has just built dist/; prepare would compile it again.
-    const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     pack = (JSON.parse(out) as PackResult[])[0]!;
   });
 
@@ -37,7 +41,16 @@ describe('the npm package', function () {
 
   it('holds the product, its CLI and the dashboard files, and no test, benchmark, workload or source', () => {
     const files = pack.files.map((f) => f.path);
-    for (const needed of ['package.json', 'README.md', 'bin/photons.js', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'dist/photon-worker/runtime-thread.js', 'dist/producer/api/monitoring/public/index.html']) {
+    for (const needed of [
+      'package.json',
+      'README.md',
+      'bin/photons.js',
+      'dist/index.js',
+      'dist/index.d.ts',
+      'dist/cli/main.js',
+      'dist/photon-worker/runtime-thread.js',
+      'dist/producer/api/monitoring/public/index.html',
+    ]) {
       assert.ok(files.includes(needed), `the package holds ${needed}`);
     }
     const stray = files.filter((f) => /(^|\/)(test|bench|examples|functions|fixtures)\//.test(f) || /\.test\.|(?<!\.d)\.ts$/.test(f));

@@ -51,7 +51,14 @@ async function runShell(code: string, env: NodeJS.ProcessEnv): Promise<{ status:
 async function runTypeScript(code: string): Promise<string> {
   const file = path.join(REPO_ROOT, `.readme-snippet-${process.pid}.mjs`);
   try {
-    const out = await build({ stdin: { contents: code, loader: 'ts', resolveDir: REPO_ROOT }, bundle: true, format: 'esm', platform: 'node', packages: 'external', write: false });
+    const out = await build({
+      stdin: { contents: code, loader: 'ts', resolveDir: REPO_ROOT },
+      bundle: true,
+      format: 'esm',
+      platform: 'node',
+      packages: 'external',
+      write: false,
+    });
     writeFileSync(file, out.outputFiles[0]!.text);
     const result = await execFileAsync(process.execPath, [file], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 60_000 });
     return result.stdout;
@@ -95,7 +102,10 @@ describe('README snippets', function () {
     try {
       assert.equal(status, 0, output);
       assert.match(output, new RegExp(GREETING));
-      const results = readFileSync('/tmp/results.jsonl', 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { index: number; ok: boolean });
+      const results = readFileSync('/tmp/results.jsonl', 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { index: number; ok: boolean });
       assert.equal(results.length, 1000);
       assert.ok(results.every((r, i) => r.ok && r.index === i));
       assert.match(output, /"ok":true/, 'the HTTP invoke answered');
@@ -146,8 +156,8 @@ describe('README snippets', function () {
     /** The snippet as written, but sent to the test's Redis and to the function's copy. */
     function adapted(code: string): string {
       const out = code
-        .replaceAll("redis://127.0.0.1:6379", `redis://${redis.hostname}:${redis.port || 6379}`)
-        .replaceAll("port: 6379", `port: ${redis.port || 6379}`)
+        .replaceAll('redis://127.0.0.1:6379', `redis://${redis.hostname}:${redis.port || 6379}`)
+        .replaceAll('port: 6379', `port: ${redis.port || 6379}`)
         .replaceAll("'hello',", `'${fn}',`);
       assert.ok(!out.includes("'hello'"), `a use of the function left unadapted:\n${out}`);
       return out;

@@ -34,10 +34,15 @@ export const apiFloodScenario: Scenario = {
       const api = fleet.spawn('api', { env: { PHOTONS_API_PORT: String(port), PHOTONS_API_TOKEN: token, PHOTONS_API_BODY_LIMIT_BYTES: String(BODY_LIMIT) } });
       await fleet.serving(fleet.spawn('dispatcher'));
       const base = `http://127.0.0.1:${port}`;
-      await until('the API to answer /health', async () => {
-        if (!api.alive()) throw new Error(`photons api exited:\n${api.output().slice(-2_000)}`);
-        return (await send(agent, base, { kind: 'health', method: 'GET', path: '/health', headers: {} })).status === 200;
-      }, 30_000, 200);
+      await until(
+        'the API to answer /health',
+        async () => {
+          if (!api.alive()) throw new Error(`photons api exited:\n${api.output().slice(-2_000)}`);
+          return (await send(agent, base, { kind: 'health', method: 'GET', path: '/health', headers: {} })).status === 200;
+        },
+        30_000,
+        200,
+      );
 
       const bad = badRequests(token, BODY_LIMIT);
       const ids = jobIds('flood', jobs);
@@ -50,7 +55,7 @@ export const apiFloodScenario: Scenario = {
       });
       // Bad and good requests interleaved evenly, so the good ones arrive throughout the flood.
       const schedule: Array<{ req: BadRequest; good: boolean }> = [];
-      for (let g = 0, b = 0; g < jobs || b < bad.length; ) {
+      for (let g = 0, b = 0; g < jobs || b < bad.length;) {
         if (b < bad.length && (g >= jobs || b / bad.length <= g / jobs)) schedule.push({ req: bad[b++]!, good: false });
         else schedule.push({ req: good(g++), good: true });
       }

@@ -21,13 +21,63 @@ type BodyRoute = (typeof BODY_ROUTES)[number];
 const GET_ROUTES = ['/jobs/flood-0', '/jobs/flood-0/cancel', '/functions', '/runs/some-run'] as const;
 
 const WRONG_TYPES: unknown[] = [null, true, false, 0, -1, 1.5, 'text', '', [], [1], {}, { a: 1 }];
-const INVALID_NAMES = ['', ' ', '1abc', '-abc', '_abc', 'a b', 'a/b', '../etc/passwd', 'a:b', 'a.b', 'a\nb', 'a\u0000b', 'é', '💥', 'a;rm -rf /', '$(id)', 'x'.repeat(65), 'x'.repeat(201), '*', '?', 'a*', '%', 'a%2Fb', 'tally ', ' tally', 'tally\t'];
+const INVALID_NAMES = [
+  '',
+  ' ',
+  '1abc',
+  '-abc',
+  '_abc',
+  'a b',
+  'a/b',
+  '../etc/passwd',
+  'a:b',
+  'a.b',
+  'a\nb',
+  'a\u0000b',
+  'é',
+  '💥',
+  'a;rm -rf /',
+  '$(id)',
+  'x'.repeat(65),
+  'x'.repeat(201),
+  '*',
+  '?',
+  'a*',
+  '%',
+  'a%2Fb',
+  'tally ',
+  ' tally',
+  'tally\t',
+];
 const BAD_JSON = [
-  '{', '}', '[', '{"fn":', '{"fn":"tally",}', "{'fn':'tally'}", '{"fn":tally}', 'NaN', '{"fn":"tally"} x', '[1,2',
-  '{"a":1}{"b":2}', '{"fn":"\\x"}', '{"fn":"tally","input":undefined}', '// c\n{}', '{"fn":"tally" "input":1}', 'tru',
-  '"unterminated', '{"fn":"tally","input":01}', '{"fn":"tally","input":.5}', '{"fn":"tally","input":+1}',
-  '{"fn":"tally","input":0x10}', '{"fn":"tally","input":Infinity}', '{"fn":"tally","input":[1,]}', '{fn:"tally"}',
-  '{"fn":"tally","input":"\t"}', '\u0000', '{"__proto__":{"polluted":1},"fn":"tally"}', '{"constructor":{"prototype":{"x":1}},"fn":"tally"}',
+  '{',
+  '}',
+  '[',
+  '{"fn":',
+  '{"fn":"tally",}',
+  "{'fn':'tally'}",
+  '{"fn":tally}',
+  'NaN',
+  '{"fn":"tally"} x',
+  '[1,2',
+  '{"a":1}{"b":2}',
+  '{"fn":"\\x"}',
+  '{"fn":"tally","input":undefined}',
+  '// c\n{}',
+  '{"fn":"tally" "input":1}',
+  'tru',
+  '"unterminated',
+  '{"fn":"tally","input":01}',
+  '{"fn":"tally","input":.5}',
+  '{"fn":"tally","input":+1}',
+  '{"fn":"tally","input":0x10}',
+  '{"fn":"tally","input":Infinity}',
+  '{"fn":"tally","input":[1,]}',
+  '{fn:"tally"}',
+  '{"fn":"tally","input":"\t"}',
+  '\u0000',
+  '{"__proto__":{"polluted":1},"fn":"tally"}',
+  '{"constructor":{"prototype":{"x":1}},"fn":"tally"}',
 ];
 
 /** Bodies valid in every way but the named field, per route. */
@@ -36,10 +86,17 @@ const BAD_FIELDS: Record<BodyRoute, Record<string, unknown[]>> = {
     fn: WRONG_TYPES.filter((v) => typeof v !== 'string'),
     // POST /jobs alone takes a jobId option: only a wrong type of it is bad there.
     options: [
-      ...WRONG_TYPES.filter((v) => !isPlainObject(v)), ...badJobOptions().filter((o) => !('jobId' in o)), { jobId: 5 }, { jobId: null }, { jobId: '' },
+      ...WRONG_TYPES.filter((v) => !isPlainObject(v)),
+      ...badJobOptions().filter((o) => !('jobId' in o)),
+      { jobId: 5 },
+      { jobId: null },
+      { jobId: '' },
       // An id that is a key of the queue itself (its wait list, id counter, event stream...) would break the queue.
       ...[...RESERVED_JOB_IDS].map((jobId) => ({ jobId })),
-      { jobId: 'j'.repeat(MAX_CUSTOM_JOB_ID_LENGTH + 1) }, { jobId: '12345' }, { jobId: 'a:b' }, { jobId: 'wait:1' },
+      { jobId: 'j'.repeat(MAX_CUSTOM_JOB_ID_LENGTH + 1) },
+      { jobId: '12345' },
+      { jobId: 'a:b' },
+      { jobId: 'wait:1' },
     ],
   },
   '/jobs/bulk': {
@@ -66,9 +123,19 @@ function badJobOptions(): Array<Record<string, unknown>> {
   const values: unknown[] = [-1, 1.5, '3', null, [], {}, true, 2 ** 64];
   return [
     ...fields.flatMap((f) => values.map((v) => ({ [f]: v }))),
-    { attempts: 0 }, { backoffMs: 0 }, { priority: 0 }, { unknown: 1 }, { removeOnComplete: true }, { jobId: 'x' },
+    { attempts: 0 },
+    { backoffMs: 0 },
+    { priority: 0 },
+    { unknown: 1 },
+    { removeOnComplete: true },
+    { jobId: 'x' },
     // Past what BullMQ takes or the quotas allow: refused before BullMQ sees them.
-    { priority: 3_000_000 }, { priority: 2_097_152 }, { delayMs: 31_536_000_001 }, { backoffMs: 31_536_000_001 }, { attempts: 1_001 }, { attempts: 1_000_000 },
+    { priority: 3_000_000 },
+    { priority: 2_097_152 },
+    { delayMs: 31_536_000_001 },
+    { backoffMs: 31_536_000_001 },
+    { attempts: 1_001 },
+    { attempts: 1_000_000 },
   ];
 }
 
@@ -106,10 +173,20 @@ export function badRequests(token: string, limit: number): BadRequest[] {
     if (route === '/jobs/bulk' || route === '/runs') post('missing inputs', route, { fn: 'tally' });
     // Deep nesting where a type is required: the validator must refuse it, not recurse into it.
     const deep = `${'['.repeat(20_000)}1${']'.repeat(20_000)}`;
-    out.push({ kind: 'deeply nested option', method: 'POST', path: route, headers: json, body: JSON.stringify(validBody(route)).replace(/}$/, `,"options":{"attempts":${deep}}}`) });
+    out.push({
+      kind: 'deeply nested option',
+      method: 'POST',
+      path: route,
+      headers: json,
+      body: JSON.stringify(validBody(route)).replace(/}$/, `,"options":{"attempts":${deep}}}`),
+    });
     // Inputs nested past producer.maxInputDepth: refused without recursing into them.
     const inputField = route === '/jobs' || route === '/invoke' ? 'input' : 'inputs';
-    for (const [shape, deepInput] of [['object 3,500 deep', `${'{"a":'.repeat(3_500)}1${'}'.repeat(3_500)}`], ['array 2,000 deep', `${'['.repeat(2_000)}1${']'.repeat(2_000)}`], ['object 65 deep', `${'{"a":'.repeat(65)}1${'}'.repeat(65)}`]]) {
+    for (const [shape, deepInput] of [
+      ['object 3,500 deep', `${'{"a":'.repeat(3_500)}1${'}'.repeat(3_500)}`],
+      ['array 2,000 deep', `${'['.repeat(2_000)}1${']'.repeat(2_000)}`],
+      ['object 65 deep', `${'{"a":'.repeat(65)}1${'}'.repeat(65)}`],
+    ]) {
       const value = inputField === 'input' ? deepInput : `[${deepInput}]`;
       out.push({ kind: `input nested: ${shape}`, method: 'POST', path: route, headers: json, body: `{"fn":"tally","${inputField}":${value}}` });
     }
@@ -121,17 +198,34 @@ export function badRequests(token: string, limit: number): BadRequest[] {
     for (const type of ['text/plain', 'application/xml', 'multipart/form-data; boundary=x', 'application/x-www-form-urlencoded', 'application/octet-stream']) {
       out.push({ kind: 'wrong content type', method: 'POST', path: route, headers: { ...auth, 'content-type': type }, body: JSON.stringify(validBody(route)) });
     }
-    for (const method of ['GET', 'PUT', 'DELETE', 'PATCH']) out.push({ kind: 'wrong method', method, path: route, headers: json, body: method === 'GET' ? undefined : '{}' });
+    for (const method of ['GET', 'PUT', 'DELETE', 'PATCH'])
+      out.push({ kind: 'wrong method', method, path: route, headers: json, body: method === 'GET' ? undefined : '{}' });
   }
 
   const tokens: Array<Record<string, string>> = [
-    {}, { authorization: '' }, { authorization: 'Bearer' }, { authorization: 'Bearer ' }, { authorization: 'Bearer wrong' },
-    { authorization: `Basic ${Buffer.from(`user:${token}`).toString('base64')}` }, { authorization: `Bearer ${token}x` }, { authorization: token },
-    { authorization: `Bearer ${token.toUpperCase()}` }, { authorization: `Bearer ${'t'.repeat(8_000)}` }, { authorization: `Bearer ${token.slice(1)}` },
-    { authorization: `Token ${token}` }, { 'x-api-key': token },
+    {},
+    { authorization: '' },
+    { authorization: 'Bearer' },
+    { authorization: 'Bearer ' },
+    { authorization: 'Bearer wrong' },
+    { authorization: `Basic ${Buffer.from(`user:${token}`).toString('base64')}` },
+    { authorization: `Bearer ${token}x` },
+    { authorization: token },
+    { authorization: `Bearer ${token.toUpperCase()}` },
+    { authorization: `Bearer ${'t'.repeat(8_000)}` },
+    { authorization: `Bearer ${token.slice(1)}` },
+    { authorization: `Token ${token}` },
+    { 'x-api-key': token },
   ];
   for (const headers of tokens) {
-    for (const route of BODY_ROUTES) out.push({ kind: 'bad token', method: 'POST', path: route, headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(validBody(route)) });
+    for (const route of BODY_ROUTES)
+      out.push({
+        kind: 'bad token',
+        method: 'POST',
+        path: route,
+        headers: { ...headers, 'content-type': 'application/json' },
+        body: JSON.stringify(validBody(route)),
+      });
     for (const path of GET_ROUTES) out.push({ kind: 'bad token', method: path.endsWith('/cancel') ? 'POST' : 'GET', path, headers });
   }
 
@@ -139,16 +233,40 @@ export function badRequests(token: string, limit: number): BadRequest[] {
     out.push({ kind: 'bad or unknown job id', method: 'GET', path: `/jobs/${id}`, headers: auth });
     out.push({ kind: 'bad or unknown job id', method: 'POST', path: `/jobs/${id}/cancel?fn=tally`, headers: auth });
   }
-  for (const name of INVALID_NAMES.filter((n) => n.length > 0)) out.push({ kind: 'invalid fn query', method: 'GET', path: `/jobs/flood-0?fn=${encodeURIComponent(name)}`, headers: auth });
-  for (const query of ['x=1', 'fn=tally&extra=1', 'fn=', 'fn[]=a']) out.push({ kind: 'bad query', method: 'GET', path: `/jobs/flood-0?${query}`, headers: auth });
+  for (const name of INVALID_NAMES.filter((n) => n.length > 0))
+    out.push({ kind: 'invalid fn query', method: 'GET', path: `/jobs/flood-0?fn=${encodeURIComponent(name)}`, headers: auth });
+  for (const query of ['x=1', 'fn=tally&extra=1', 'fn=', 'fn[]=a'])
+    out.push({ kind: 'bad query', method: 'GET', path: `/jobs/flood-0?${query}`, headers: auth });
   for (const id of ['r'.repeat(65), 'unknown-run']) {
     out.push({ kind: 'bad or unknown run id', method: 'GET', path: `/runs/${id}`, headers: auth });
     out.push({ kind: 'bad or unknown run id', method: 'GET', path: `/runs/${id}/results`, headers: auth });
   }
   out.push({ kind: 'bad query', method: 'GET', path: '/runs/unknown-run/results?ordered=maybe', headers: auth });
-  const paths = ['/jobz', '/job', '/api/jobs', '/jobs/a/b/c', '/invoke/1', '/runs', '/run', '/functions/x', '/health/x', '/%2e%2e/%2e%2e/etc/passwd', '/..%2f..%2fetc', '/\u00e9', `/${'p'.repeat(4_000)}`, '/jobs/x/cancel/y', '/openapi.yaml', '/.env', '/admin', '/jobs/bulk/x'];
-  for (const path of paths) for (const method of ['GET', 'POST', 'PUT', 'DELETE']) out.push({ kind: 'unknown path', method, path, headers: json, body: method === 'GET' ? undefined : '{}' });
-  for (const method of ['PUT', 'DELETE', 'PATCH', 'POST']) for (const path of GET_ROUTES.filter((p) => !p.endsWith('/cancel'))) out.push({ kind: 'wrong method', method, path, headers: json, body: '{}' });
+  const paths = [
+    '/jobz',
+    '/job',
+    '/api/jobs',
+    '/jobs/a/b/c',
+    '/invoke/1',
+    '/runs',
+    '/run',
+    '/functions/x',
+    '/health/x',
+    '/%2e%2e/%2e%2e/etc/passwd',
+    '/..%2f..%2fetc',
+    '/\u00e9',
+    `/${'p'.repeat(4_000)}`,
+    '/jobs/x/cancel/y',
+    '/openapi.yaml',
+    '/.env',
+    '/admin',
+    '/jobs/bulk/x',
+  ];
+  for (const path of paths)
+    for (const method of ['GET', 'POST', 'PUT', 'DELETE'])
+      out.push({ kind: 'unknown path', method, path, headers: json, body: method === 'GET' ? undefined : '{}' });
+  for (const method of ['PUT', 'DELETE', 'PATCH', 'POST'])
+    for (const path of GET_ROUTES.filter((p) => !p.endsWith('/cancel'))) out.push({ kind: 'wrong method', method, path, headers: json, body: '{}' });
   for (const method of ['POST', 'PUT', 'DELETE']) out.push({ kind: 'wrong method', method, path: '/health', headers: json, body: '{}' });
   return unique(out);
 }

@@ -93,10 +93,15 @@ export class Fleet {
 
   /** Waits until the dispatcher has published a heartbeat, i.e. it consumes. */
   async serving(member: Member, timeoutMs = 30_000): Promise<DispatcherStats> {
-    return until(`dispatcher pid ${member.pid} to publish a heartbeat`, async () => {
-      if (!member.alive()) throw new Error(`dispatcher pid ${member.pid} exited:\n${member.output().slice(-2_000)}`);
-      return this.heartbeatOf(member);
-    }, timeoutMs, 100);
+    return until(
+      `dispatcher pid ${member.pid} to publish a heartbeat`,
+      async () => {
+        if (!member.alive()) throw new Error(`dispatcher pid ${member.pid} exited:\n${member.output().slice(-2_000)}`);
+        return this.heartbeatOf(member);
+      },
+      timeoutMs,
+      100,
+    );
   }
 
   /** SIGTERM to every member still running (SIGKILL after 5 s), then closes the Redis client. */
@@ -115,7 +120,12 @@ export class Fleet {
 }
 
 /** Resolves with `check`'s first value other than undefined/false; rejects after `timeoutMs`. */
-export async function until<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs: number, everyMs = 100): Promise<T> {
+export async function until<T>(
+  what: string,
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs: number,
+  everyMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

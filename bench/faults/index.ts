@@ -60,7 +60,15 @@ export function formatFaults(results: readonly ScenarioResult[], quick: boolean)
       results.map((r) =>
         r.skipped
           ? [r.scenario, '-', '-', '-', '-', '-', 'skipped']
-          : [r.scenario, r.jobs, r.completed, r.duplicated, r.lost, r.recoveryMs === undefined ? '-' : `${(r.recoveryMs / 1000).toFixed(1)} s`, r.holds ? 'yes' : 'NO'],
+          : [
+              r.scenario,
+              r.jobs,
+              r.completed,
+              r.duplicated,
+              r.lost,
+              r.recoveryMs === undefined ? '-' : `${(r.recoveryMs / 1000).toFixed(1)} s`,
+              r.holds ? 'yes' : 'NO',
+            ],
       ),
     ),
     '',

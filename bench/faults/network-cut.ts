@@ -42,7 +42,9 @@ export const networkCutScenario: Scenario = {
 
         await sleep(CUT_AFTER_MS);
         // The host holding the most running jobs, by the heartbeats.
-        const running = await Promise.all(dispatchers.map(async (d) => (await fleet.heartbeatOf(d))?.functions.find((f) => f.fn === 'tally')?.photonsInFlight ?? 0));
+        const running = await Promise.all(
+          dispatchers.map(async (d) => (await fleet.heartbeatOf(d))?.functions.find((f) => f.fn === 'tally')?.photonsInFlight ?? 0),
+        );
         const held = Math.max(...running);
         const victim = dispatchers[running.indexOf(held)]!;
         const host = network.hosts[running.indexOf(held)]!;
@@ -53,10 +55,15 @@ export const networkCutScenario: Scenario = {
         const restoredAt = Date.now();
 
         // Rejoined: a heartbeat the host wrote after its link came back.
-        const rejoined = await until('the cut host to publish a heartbeat again', async () => {
-          const stats = await fleet.heartbeatOf(victim);
-          return stats && stats.at > restoredAt ? stats : undefined;
-        }, 90_000, 250).catch(() => undefined);
+        const rejoined = await until(
+          'the cut host to publish a heartbeat again',
+          async () => {
+            const stats = await fleet.heartbeatOf(victim);
+            return stats && stats.at > restoredAt ? stats : undefined;
+          },
+          90_000,
+          250,
+        ).catch(() => undefined);
         const rejoinedAt = Date.now();
         const completedAtRejoin = rejoined?.functions.find((f) => f.fn === 'tally')?.completed ?? 0;
 
@@ -77,7 +84,12 @@ export const networkCutScenario: Scenario = {
               ? `it rejoined ${((rejoinedAt - restoredAt) / 1000).toFixed(1)} s after its link came back and completed ${afterRejoin} job(s) afterwards`
               : 'it did NOT rejoin within 90 s of its link coming back',
           ],
-          detail: { takenBack: back.length, rejoined: rejoined !== undefined, rejoinMs: rejoined ? rejoinedAt - restoredAt : null, completedAfterRejoin: afterRejoin },
+          detail: {
+            takenBack: back.length,
+            rejoined: rejoined !== undefined,
+            rejoinMs: rejoined ? rejoinedAt - restoredAt : null,
+            completedAfterRejoin: afterRejoin,
+          },
         };
       } finally {
         await fleet.stop();

@@ -43,9 +43,7 @@ export const redisRestartScenario: Scenario = {
         // Jobs running at the stop may well finish before Redis is gone: the outage is what to time.
         recoveryMs: firstFinishAfter(outcomes, backAt, stoppedAt),
         holds: counts.lost === 0,
-        notes: [
-          `Redis down ${backAt - stoppedAt} ms with ${running.length} job(s) running; ${jobs - acked.length} enqueue(s) never acknowledged`,
-        ],
+        notes: [`Redis down ${backAt - stoppedAt} ms with ${running.length} job(s) running; ${jobs - acked.length} enqueue(s) never acknowledged`],
       };
     } finally {
       await fleet.stop();
@@ -58,7 +56,8 @@ export const redisRestartScenario: Scenario = {
 /** From the stop to the first job finished after the restart: jobs flow again. */
 function firstFinishAfter(outcomes: Map<string, JobOutcome>, backAt: number, since: number): number | undefined {
   let first: number | undefined;
-  for (const { finishedOn } of outcomes.values()) if (finishedOn !== undefined && finishedOn >= backAt && (first === undefined || finishedOn < first)) first = finishedOn;
+  for (const { finishedOn } of outcomes.values())
+    if (finishedOn !== undefined && finishedOn >= backAt && (first === undefined || finishedOn < first)) first = finishedOn;
   return first === undefined ? undefined : first - since;
 }
 
@@ -67,10 +66,15 @@ async function restart(port: string, persistence: string[]) {
   const child = spawn('redis-server', ['--port', port, '--bind', '127.0.0.1', '--save', '', ...persistence], { stdio: 'ignore' });
   const url = `redis://127.0.0.1:${port}`;
   const exited = once(child, 'exit');
-  await until('the restarted Redis to answer', async () => {
-    if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode} on restart`);
-    return pingRedis(url, 300);
-  }, 20_000, 100);
+  await until(
+    'the restarted Redis to answer',
+    async () => {
+      if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode} on restart`);
+      return pingRedis(url, 300);
+    },
+    20_000,
+    100,
+  );
   return {
     url,
     async stop(): Promise<void> {

@@ -15,13 +15,18 @@ export const sigkillScenario: Scenario = {
     try {
       // A third of the way in, kill one that holds running jobs (its heartbeat says so).
       const { dispatchers, ids, enqueued } = await tallyRun(fleet, redis.url, prefix, 'sigkill', 3, { jobs, quick });
-      const { victim, held } = await until('a dispatcher with jobs in flight', async () => {
-        for (const d of dispatchers) {
-          const held = (await fleet.heartbeatOf(d))?.functions.find((f) => f.fn === 'tally')?.photonsInFlight ?? 0;
-          if (held > 0) return { victim: d, held };
-        }
-        return undefined;
-      }, 30_000, 50);
+      const { victim, held } = await until(
+        'a dispatcher with jobs in flight',
+        async () => {
+          for (const d of dispatchers) {
+            const held = (await fleet.heartbeatOf(d))?.functions.find((f) => f.fn === 'tally')?.photonsInFlight ?? 0;
+            if (held > 0) return { victim: d, held };
+          }
+          return undefined;
+        },
+        30_000,
+        50,
+      );
       const killedAt = Date.now();
       victim.child.kill('SIGKILL');
       await victim.exited;

@@ -2,7 +2,16 @@
 // own policy: placement, admission and keep-alive come from dispatcher/placement.ts, unchanged.
 import { pickRuntime, room, runtimesToStart, shouldRetire, shouldSpread, type PlacementPolicy } from '../../dispatcher/placement';
 import { EventQueue } from './events';
-import { SimRuntime, type ClusterOptions, type ClusterResult, type Host, type InvocationRecords, type Invocation, type LatencyClass, type Workload } from './model';
+import {
+  SimRuntime,
+  type ClusterOptions,
+  type ClusterResult,
+  type Host,
+  type InvocationRecords,
+  type Invocation,
+  type LatencyClass,
+  type Workload,
+} from './model';
 
 export type { ClusterOptions, ClusterResult, InvocationRecords, SimFunction, SimMode, Workload } from './model';
 

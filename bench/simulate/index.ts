@@ -94,8 +94,18 @@ export async function simulateBench(options: SuiteOptions): Promise<SuiteReport>
   const rows = Object.entries(runs).flatMap(([name, s]) =>
     (['lambda', 'photon'] as const).map((mode) => {
       const r = s[mode];
-      return [name, mode, r.invocations, r.coldStarts, r.meanMemoryGb, r.memoryGbSeconds, `${(r.utilisation * 100).toFixed(1)}%`,
-        r.latency.under10ms.meanLatencyMs, r.latency.under100ms.meanLatencyMs, r.latency.all.meanLatencyMs];
+      return [
+        name,
+        mode,
+        r.invocations,
+        r.coldStarts,
+        r.meanMemoryGb,
+        r.memoryGbSeconds,
+        `${(r.utilisation * 100).toFixed(1)}%`,
+        r.latency.under10ms.meanLatencyMs,
+        r.latency.under100ms.meanLatencyMs,
+        r.latency.all.meanLatencyMs,
+      ];
     }),
   );
   const verdict = (ok: boolean | undefined): string => (ok ? 'met' : 'MISSED');
@@ -103,7 +113,7 @@ export async function simulateBench(options: SuiteOptions): Promise<SuiteReport>
     `Cluster simulation: ${setup.hosts} hosts × ${setup.hostMemoryMb / 1024} GB, ${setup.functions.toLocaleString('en-US')} functions, ` +
       `${setup.horizonMs / 60_000} min, keep-alive ${KEEP_ALIVE_MS / 60_000} min, cold start ~N(300 ms, 50 ms), placement from dispatcher/placement.ts`,
     'CPU model node: a runtime is one event loop (photons share one core; photonsPerRuntime fills a core).',
-    'CPU model jvm: the paper\'s assumption, a runtime uses every core (no slowdown, 64 photons per runtime).',
+    "CPU model jvm: the paper's assumption, a runtime uses every core (no slowdown, 64 photons per runtime).",
     '',
     ...table(['arrivals/cpu', 'mode', 'invocations', 'cold starts', 'mean GB', 'GB·s', 'utilisation', 'lat <10ms', 'lat <100ms', 'lat all (ms)'], rows),
     '',
@@ -121,10 +131,7 @@ export async function simulateBench(options: SuiteOptions): Promise<SuiteReport>
   return report;
 }
 
-type Comparison = Record<
-  'coldStartReduction' | 'memoryTimeReduction' | 'speedupUnder100ms' | 'speedupUnder10ms' | 'spared' | 'meanSpeedupUnder100ms',
-  number
->;
+type Comparison = Record<'coldStartReduction' | 'memoryTimeReduction' | 'speedupUnder100ms' | 'speedupUnder10ms' | 'spared' | 'meanSpeedupUnder100ms', number>;
 
 function compare(s: Scenario): Comparison {
   const under100 = spared(s, 100);

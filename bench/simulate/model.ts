@@ -124,4 +124,3 @@ export class SimRuntime implements RuntimeView {
     return this.spec.memoryMb - this.spec.shareableMb;
   }
 }
-

@@ -33,7 +33,9 @@ export interface Azure2019Memory {
 
 export function parseAzure2019Invocations(text: string): Azure2019Invocations[] {
   return csvRows(text).map((row) => {
-    const minutes = Object.keys(row).filter((column) => /^\d+$/.test(column)).sort((a, b) => Number(a) - Number(b));
+    const minutes = Object.keys(row)
+      .filter((column) => /^\d+$/.test(column))
+      .sort((a, b) => Number(a) - Number(b));
     return {
       owner: row.HashOwner!,
       app: row.HashApp!,

@@ -63,7 +63,10 @@ function rateAt(p: number, top: number): number {
 export function generatePopulation(options: PopulationOptions, random: Random): FunctionProfile[] {
   const n = options.functions;
   // Stratified quantiles (one per function), shuffled: the shape holds even for a few functions.
-  const quantiles = shuffle(Array.from({ length: n }, (_, i) => (i + 0.5) / n), random);
+  const quantiles = shuffle(
+    Array.from({ length: n }, (_, i) => (i + 0.5) / n),
+    random,
+  );
   const perMinuteTotal = options.totalRatePerSec * 60;
   const sum = (top: number): number => quantiles.reduce((s, p) => s + rateAt(p, top), 0);
   let lo = 1;

@@ -52,7 +52,16 @@ export async function traceBench(options: SuiteOptions): Promise<SuiteReport> {
     });
     if (!options.quick) {
       const population = generatePopulation(
-        { functions: 200, totalRatePerSec: 3.5, burstyShare: 0.4, shareableMb: SHAREABLE_MB, minDurationMs: 1, maxDurationMs: 120_000, minMemoryMb: 100, maxMemoryMb: 1_800 },
+        {
+          functions: 200,
+          totalRatePerSec: 3.5,
+          burstyShare: 0.4,
+          shareableMb: SHAREABLE_MB,
+          minDurationMs: 1,
+          maxDurationMs: 120_000,
+          minMemoryMb: 100,
+          maxMemoryMb: 1_800,
+        },
         seeded(2019),
       );
       const generated = generateTrace(population, 10 * 60_000, seeded(2021));
@@ -71,15 +80,27 @@ export async function traceBench(options: SuiteOptions): Promise<SuiteReport> {
         const runPrefix = `${prefix}-${k}${mode[0]}`;
         try {
           return await replay(plan.trace, {
-            mode, compression: plan.compression, memoryScale: MEMORY_SCALE, keepAliveMs: KEEP_ALIVE_MS, shareableMb: plan.shareableMb,
-            redisUrl: redis.url, prefix: runPrefix, scratch,
+            mode,
+            compression: plan.compression,
+            memoryScale: MEMORY_SCALE,
+            keepAliveMs: KEEP_ALIVE_MS,
+            shareableMb: plan.shareableMb,
+            redisUrl: redis.url,
+            prefix: runPrefix,
+            scratch,
           });
         } finally {
           await removeKeys(redis.url, `${runPrefix}:*`);
         }
       };
       // Back to back, photon first: the machine's load drifts less within a pair.
-      replayed.push({ name: plan.name, description: plan.description, compression: plan.compression, photon: await run('photon'), lambda: await run('lambda') });
+      replayed.push({
+        name: plan.name,
+        description: plan.description,
+        compression: plan.compression,
+        photon: await run('photon'),
+        lambda: await run('lambda'),
+      });
     }
     const compared = replayed.map((r) => ({
       trace: r.name,
@@ -88,7 +109,10 @@ export async function traceBench(options: SuiteOptions): Promise<SuiteReport> {
       memoryTimeReductionWithIdle: round(1 - r.photon.memoryGbSeconds / r.lambda.memoryGbSeconds),
     }));
     const headline = compared[compared.length - 1]!;
-    const met = { coldStartReduction: headline.coldStartReduction >= TARGETS.coldStartReduction, memoryTimeReduction: headline.memoryTimeReduction >= TARGETS.memoryTimeReduction };
+    const met = {
+      coldStartReduction: headline.coldStartReduction >= TARGETS.coldStartReduction,
+      memoryTimeReduction: headline.memoryTimeReduction >= TARGETS.memoryTimeReduction,
+    };
     const result = {
       suite: 'trace',
       quick: options.quick,
@@ -112,7 +136,17 @@ export async function traceBench(options: SuiteOptions): Promise<SuiteReport> {
       ...table(
         ['trace', 'mode', 'invocations', 'failed', 'cold starts', 'peak MB', 'GB·s', 'GB·s above idle', 'seconds'],
         replayed.flatMap((r) =>
-          [r.lambda, r.photon].map((m) => [r.name, m.mode, m.invocations, m.failed, m.coldStarts, m.peakBytes / 2 ** 20, m.memoryGbSeconds, m.memoryGbSecondsAboveIdle, m.seconds]),
+          [r.lambda, r.photon].map((m) => [
+            r.name,
+            m.mode,
+            m.invocations,
+            m.failed,
+            m.coldStarts,
+            m.peakBytes / 2 ** 20,
+            m.memoryGbSeconds,
+            m.memoryGbSecondsAboveIdle,
+            m.seconds,
+          ]),
         ),
       ),
       '',
@@ -138,7 +172,6 @@ function sampleTrace(): Trace {
   const random = seeded(2021);
   return azure2021Trace(rows, () => clamp(burrQuantile(random(), 11.652, 0.221, 107.083), 100, 1_800));
 }
-
 
 function round(value: number): number {
   return Number(value.toFixed(3));

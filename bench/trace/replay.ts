@@ -100,7 +100,10 @@ export async function replay(trace: Trace, options: ReplayOptions): Promise<Repl
       if (due > 1) await new Promise((resolve) => setTimeout(resolve, due));
       const input: SyntheticInput = { ms: Math.max(1, Math.round(invocation.durationMs / options.compression)), ...inputs.get(invocation.fn)! };
       // Not awaited: a slow add must not delay the invocations after it.
-      queues.get(invocation.fn)!.add('invocation', input, { removeOnComplete: true, removeOnFail: true }).catch((err: unknown) => addErrors.push(err));
+      queues
+        .get(invocation.fn)!
+        .add('invocation', input, { removeOnComplete: true, removeOnFail: true })
+        .catch((err: unknown) => addErrors.push(err));
     }
     let last: HostStats;
     for (;;) {

@@ -138,9 +138,7 @@ async function decodePicture(base64: string): Promise<{ rgb: Uint8Array; width: 
   try {
     image = await Jimp.read(Buffer.from(base64, 'base64'));
   } catch (err) {
-    throw new UnrecoverableError(
-      `classify: input.imageBase64 is not a readable PNG, JPEG, BMP, GIF or TIFF image (${(err as Error).message})`,
-    );
+    throw new UnrecoverableError(`classify: input.imageBase64 is not a readable PNG, JPEG, BMP, GIF or TIFF image (${(err as Error).message})`);
   }
   const { data, width, height } = image.bitmap;
   if (width * height > MAX_PIXELS) {

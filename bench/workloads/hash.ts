@@ -44,9 +44,7 @@ export default async function hash(input: HashInput | null | undefined, ctx: Pho
   }
   const sizeBytes = input?.sizeBytes ?? DEFAULT_SIZE;
   if (typeof sizeBytes !== 'number' || !Number.isInteger(sizeBytes) || sizeBytes <= 0 || sizeBytes > MAX_SIZE) {
-    throw new UnrecoverableError(
-      `hash: input.sizeBytes must be a positive integer up to ${MAX_SIZE}, got ${JSON.stringify(sizeBytes)}`,
-    );
+    throw new UnrecoverableError(`hash: input.sizeBytes must be a positive integer up to ${MAX_SIZE}, got ${JSON.stringify(sizeBytes)}`);
   }
   ctx.signal.throwIfAborted();
   const blob = blobFor(String(seed), sizeBytes);

@@ -98,9 +98,7 @@ function findRecords(body: Json, itemsPath: string | undefined, url: string): Js
   if (Array.isArray(node)) return node;
   const arrays = isRecord(node) ? Object.values(node).filter((value): value is Json[] => Array.isArray(value)) : [];
   if (arrays.length !== 1) {
-    throw new UnrecoverableError(
-      `rest: ${url} answered JSON that is not an array nor an object with exactly one array; give input.itemsPath`,
-    );
+    throw new UnrecoverableError(`rest: ${url} answered JSON that is not an array nor an object with exactly one array; give input.itemsPath`);
   }
   return arrays[0]!;
 }

@@ -113,9 +113,7 @@ export default async function transform(input: TransformInput | null | undefined
       // Jimp.read's declared type is a wider union than the instance it returns.
       image = (await Jimp.read(Buffer.from(imageBase64, 'base64'))) as Frame;
     } catch (err) {
-      throw new UnrecoverableError(
-        `transform: input.imageBase64 is not a readable PNG, JPEG, BMP, GIF or TIFF image (${(err as Error).message})`,
-      );
+      throw new UnrecoverableError(`transform: input.imageBase64 is not a readable PNG, JPEG, BMP, GIF or TIFF image (${(err as Error).message})`);
     }
     if (image.bitmap.width * image.bitmap.height > MAX_SIDE * MAX_SIDE) {
       throw new UnrecoverableError(`transform: the image is ${image.bitmap.width}×${image.bitmap.height}; at most ${MAX_SIDE}×${MAX_SIDE} pixels are accepted`);
@@ -125,8 +123,7 @@ export default async function transform(input: TransformInput | null | undefined
   ctx.signal.throwIfAborted();
   image.resize({ w: width, h: height });
   ctx.signal.throwIfAborted();
-  const encoded =
-    format === 'png' ? await image.getBuffer('image/png') : await image.getBuffer('image/jpeg', { quality: JPEG_QUALITY });
+  const encoded = format === 'png' ? await image.getBuffer('image/png') : await image.getBuffer('image/jpeg', { quality: JPEG_QUALITY });
   const output: TransformOutput = {
     source,
     width: image.bitmap.width,

@@ -39,7 +39,11 @@ export function toApiError(err: unknown, bodyLimitBytes: number): ApiError {
   if (err instanceof PhotonsError) return { status: STATUS[err.code] ?? 500, code: err.code, message: err.message };
   const fastifyError = err as Partial<FastifyError> & { validation?: ValidationIssue[]; validationContext?: string };
   if (Array.isArray(fastifyError.validation)) {
-    return { status: 400, code: ErrorCodes.BAD_REQUEST, message: `${describeValidation(fastifyError.validation, fastifyError.validationContext)} See GET /openapi.json.` };
+    return {
+      status: 400,
+      code: ErrorCodes.BAD_REQUEST,
+      message: `${describeValidation(fastifyError.validation, fastifyError.validationContext)} See GET /openapi.json.`,
+    };
   }
   switch (fastifyError.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
@@ -71,7 +75,10 @@ const INTERNAL_MESSAGE = 'The server failed on this request; its log has the det
  */
 export function publicAnswer(answer: ApiError, requestId: string): { error: { code: ErrorCode; message: string; requestId?: string } } {
   if (answer.status < 500) return { error: { code: answer.code, message: answer.message } };
-  const message = answer.code === ErrorCodes.REDIS_UNAVAILABLE ? 'The job queues do not answer; try again shortly. Its log has the details under this request id.' : INTERNAL_MESSAGE;
+  const message =
+    answer.code === ErrorCodes.REDIS_UNAVAILABLE
+      ? 'The job queues do not answer; try again shortly. Its log has the details under this request id.'
+      : INTERNAL_MESSAGE;
   return { error: { code: answer.code === ErrorCodes.REDIS_UNAVAILABLE ? answer.code : ErrorCodes.INTERNAL, message, requestId } };
 }
 
@@ -83,7 +90,12 @@ export function publicAnswer(answer: ApiError, requestId: string): { error: { co
 export function clientErrorAnswer(err: NodeJS.ErrnoException, requestTimeoutMs: number): string {
   const [status, reason, code, message] =
     err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-      ? [408, 'Request Timeout', ErrorCodes.REQUEST_TIMEOUT, `The request did not arrive whole within ${requestTimeoutMs} ms (api.requestTimeoutMs, PHOTONS_API_REQUEST_TIMEOUT_MS): send the body at once.`]
+      ? [
+          408,
+          'Request Timeout',
+          ErrorCodes.REQUEST_TIMEOUT,
+          `The request did not arrive whole within ${requestTimeoutMs} ms (api.requestTimeoutMs, PHOTONS_API_REQUEST_TIMEOUT_MS): send the body at once.`,
+        ]
       : err.code === 'HPE_HEADER_OVERFLOW'
         ? [431, 'Request Header Fields Too Large', ErrorCodes.BAD_REQUEST, 'The request headers are too large.']
         : [400, 'Bad Request', ErrorCodes.BAD_REQUEST, 'The request is not valid HTTP.'];

@@ -30,7 +30,7 @@ export function hostCheck(app: FastifyInstance, options: HostCheckOptions): void
     await reply.code(403).send({
       error: {
         code: ErrorCodes.HOST_NOT_ALLOWED,
-        message: `This API does not answer the host name "${request.headers.host ?? ''}": reach it as ${allowed.map((h) => h.port ? `${h.name}:${h.port}` : h.name).join(', ')}, add the name to api.allowedHosts (PHOTONS_API_ALLOWED_HOSTS), or set api.token.`,
+        message: `This API does not answer the host name "${request.headers.host ?? ''}": reach it as ${allowed.map((h) => (h.port ? `${h.name}:${h.port}` : h.name)).join(', ')}, add the name to api.allowedHosts (PHOTONS_API_ALLOWED_HOSTS), or set api.token.`,
       },
     });
   });
@@ -42,7 +42,10 @@ interface AllowedHost {
 }
 
 export function parseAllowedHosts(list: string): AllowedHost[] {
-  const entries = list.split(',').map((entry) => entry.trim().toLowerCase()).filter(Boolean);
+  const entries = list
+    .split(',')
+    .map((entry) => entry.trim().toLowerCase())
+    .filter(Boolean);
   return (entries.length > 0 ? entries : LOOPBACK_HOSTS).map((entry) => {
     const { name, port } = splitHost(entry);
     return port ? { name, port } : { name };

@@ -22,7 +22,8 @@ export function jobRoutes(app: FastifyInstance, { client, maxWaitMs }: JobRoutes
         required: ['fn'],
         properties: { fn: fnField, input: anyJson, options: { ...jobOptions, properties: { ...jobOptions.properties, jobId: { type: 'string' } } } },
       },
-      description: 'options.jobId picks the id. Sent again with the same fn and input: 200 with the existing job and existing true (nothing is added); with another fn or input: 409 PHOTONS_ERR_JOB_EXISTS.',
+      description:
+        'options.jobId picks the id. Sent again with the same fn and input: 200 with the existing job and existing true (nothing is added); with another fn or input: 409 PHOTONS_ERR_JOB_EXISTS.',
       response: {
         200: { type: 'object', properties: { jobId: { type: 'string' }, fn: { type: 'string' }, existing: { type: 'boolean', enum: [true] } } },
         202: { type: 'object', properties: { jobId: { type: 'string' }, fn: { type: 'string' }, existing: { type: 'boolean', enum: [false] } } },
@@ -66,7 +67,10 @@ export function jobRoutes(app: FastifyInstance, { client, maxWaitMs }: JobRoutes
         properties: { fn: fnField, input: anyJson, waitMs: { type: 'integer', minimum: 1 }, options: jobOptions },
       },
       response: {
-        200: { type: 'object', properties: { jobId: { type: 'string' }, fn: { type: 'string' }, ok: { type: 'boolean' }, value: anyJson, error: serializedError } },
+        200: {
+          type: 'object',
+          properties: { jobId: { type: 'string' }, fn: { type: 'string' }, ok: { type: 'boolean' }, value: anyJson, error: serializedError },
+        },
         202: { type: 'object', properties: { jobId: { type: 'string' }, fn: { type: 'string' }, state: { type: 'string' } } },
         ...errorResponses,
       },
@@ -112,7 +116,10 @@ export function jobRoutes(app: FastifyInstance, { client, maxWaitMs }: JobRoutes
       params: jobIdParams,
       querystring: fnQuery,
       response: {
-        200: { type: 'object', properties: { jobId: { type: 'string' }, fn: { type: 'string' }, outcome: { type: 'string', enum: ['removed', 'signalled', 'finished'] } } },
+        200: {
+          type: 'object',
+          properties: { jobId: { type: 'string' }, fn: { type: 'string' }, outcome: { type: 'string', enum: ['removed', 'signalled', 'finished'] } },
+        },
         ...errorResponses,
       },
     },
@@ -131,7 +138,12 @@ export function jobRoutes(app: FastifyInstance, { client, maxWaitMs }: JobRoutes
               type: 'array',
               items: {
                 type: 'object',
-                properties: { name: { type: 'string' }, file: { type: 'string' }, hash: { type: 'string' }, error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } } },
+                properties: {
+                  name: { type: 'string' },
+                  file: { type: 'string' },
+                  hash: { type: 'string' },
+                  error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } },
+                },
               },
             },
           },

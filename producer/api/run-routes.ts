@@ -44,12 +44,15 @@ export function runRoutes(app: FastifyInstance, { client, logger, maxRuns = DEFA
     },
     handler: async (request, reply) => {
       if (running >= maxRuns) {
-        return reply.code(429).header('retry-after', '1').send({
-          error: {
-            code: ErrorCodes.TOO_MANY_RUNS,
-            message: `This API process already runs ${running} map runs (api.maxRuns): wait for one to end (GET /runs/{runId}), send the inputs to fewer, larger runs, or raise api.maxRuns (PHOTONS_API_MAX_RUNS).`,
-          },
-        });
+        return reply
+          .code(429)
+          .header('retry-after', '1')
+          .send({
+            error: {
+              code: ErrorCodes.TOO_MANY_RUNS,
+              message: `This API process already runs ${running} map runs (api.maxRuns): wait for one to end (GET /runs/{runId}), send the inputs to fewer, larger runs, or raise api.maxRuns (PHOTONS_API_MAX_RUNS).`,
+            },
+          });
       }
       const { fn, inputs, ...options } = request.body;
       // Counted from before map() answers: requests arriving together cannot all slip under the limit.

@@ -8,7 +8,11 @@ export const errorBody = {
   properties: {
     error: {
       type: 'object',
-      properties: { code: { type: 'string' }, message: { type: 'string' }, requestId: { type: 'string', description: 'On a 5xx: the id its log line carries.' } },
+      properties: {
+        code: { type: 'string' },
+        message: { type: 'string' },
+        requestId: { type: 'string', description: 'On a 5xx: the id its log line carries.' },
+      },
       required: ['code', 'message'],
     },
   },

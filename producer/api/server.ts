@@ -121,7 +121,8 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       const header = request.headers.authorization ?? '';
       const match = /^Bearer (.+)$/i.exec(header);
       if (!match) throw new PhotonsError(ErrorCodes.UNAUTHORIZED, 'This API needs a bearer token: send Authorization: Bearer <api.token>.');
-      if (!timingSafeEqual(digest(match[1]!), expected)) throw new PhotonsError(ErrorCodes.UNAUTHORIZED, 'The bearer token is wrong: use the value of api.token (PHOTONS_API_TOKEN).');
+      if (!timingSafeEqual(digest(match[1]!), expected))
+        throw new PhotonsError(ErrorCodes.UNAUTHORIZED, 'The bearer token is wrong: use the value of api.token (PHOTONS_API_TOKEN).');
     });
   }
 
@@ -145,7 +146,19 @@ export interface RunningApi {
  * without a token unless api.allowUnauthenticated: anyone reaching it could run every function.
  */
 export async function startApi(config: Readonly<PhotonsConfig>, logger: Logger): Promise<RunningApi> {
-  const { host, port, token, allowUnauthenticated, bodyLimitBytes, maxWaitMs, maxInputsPerRequest, rateLimitPerAddress, rateLimitGlobal, rateLimitWindowMs, requestTimeoutMs } = config.api;
+  const {
+    host,
+    port,
+    token,
+    allowUnauthenticated,
+    bodyLimitBytes,
+    maxWaitMs,
+    maxInputsPerRequest,
+    rateLimitPerAddress,
+    rateLimitGlobal,
+    rateLimitWindowMs,
+    requestTimeoutMs,
+  } = config.api;
   const { maxRuns, allowedHosts, dashboardPublic } = config.api;
   if (!token && !isLoopback(host) && !allowUnauthenticated) {
     throw new PhotonsError(
@@ -155,8 +168,19 @@ export async function startApi(config: Readonly<PhotonsConfig>, logger: Logger):
   }
   const client = PhotonsClient.fromConfig(config);
   const app = await buildApi({
-    client, token, bodyLimitBytes, maxWaitMs, maxRuns, allowedHosts, dashboardPublic, logger: logger.child({ component: 'api' }),
-    maxInputsPerRequest, rateLimitPerAddress, rateLimitGlobal, rateLimitWindowMs, requestTimeoutMs,
+    client,
+    token,
+    bodyLimitBytes,
+    maxWaitMs,
+    maxRuns,
+    allowedHosts,
+    dashboardPublic,
+    logger: logger.child({ component: 'api' }),
+    maxInputsPerRequest,
+    rateLimitPerAddress,
+    rateLimitGlobal,
+    rateLimitWindowMs,
+    requestTimeoutMs,
   });
   await app.register(monitoring, monitoringOptions(config));
   try {
@@ -164,7 +188,11 @@ export async function startApi(config: Readonly<PhotonsConfig>, logger: Logger):
   } catch (err) {
     await app.close();
     await client.close();
-    throw new PhotonsError(ErrorCodes.CONFIG, `The API cannot listen on ${host}:${port} (${(err as Error).message}). Pick another api.port (PHOTONS_API_PORT).`, { cause: err });
+    throw new PhotonsError(
+      ErrorCodes.CONFIG,
+      `The API cannot listen on ${host}:${port} (${(err as Error).message}). Pick another api.port (PHOTONS_API_PORT).`,
+      { cause: err },
+    );
   }
   const address = app.server.address();
   const boundPort = typeof address === 'object' && address ? address.port : port;
@@ -189,8 +217,18 @@ async function rateLimits(app: FastifyInstance, limits: { perAddress: number; gl
   if (limits.perAddress === 0 && limits.global === 0) return;
   await app.register(rateLimit, { global: false });
   const checks = [
-    { max: limits.perAddress, scope: 'from this address', key: 'api.rateLimitPerAddress (PHOTONS_API_RATE_LIMIT_PER_ADDRESS)', limiter: app.createRateLimit({ max: limits.perAddress, timeWindow: limits.windowMs }) },
-    { max: limits.global, scope: 'in all', key: 'api.rateLimitGlobal (PHOTONS_API_RATE_LIMIT_GLOBAL)', limiter: app.createRateLimit({ max: limits.global, timeWindow: limits.windowMs, keyGenerator: () => 'all' }) },
+    {
+      max: limits.perAddress,
+      scope: 'from this address',
+      key: 'api.rateLimitPerAddress (PHOTONS_API_RATE_LIMIT_PER_ADDRESS)',
+      limiter: app.createRateLimit({ max: limits.perAddress, timeWindow: limits.windowMs }),
+    },
+    {
+      max: limits.global,
+      scope: 'in all',
+      key: 'api.rateLimitGlobal (PHOTONS_API_RATE_LIMIT_GLOBAL)',
+      limiter: app.createRateLimit({ max: limits.global, timeWindow: limits.windowMs, keyGenerator: () => 'all' }),
+    },
   ].filter((check) => check.max > 0);
   app.addHook('onRequest', async (request, reply) => {
     for (const { max, scope, key, limiter } of checks) {

@@ -2,13 +2,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import {
-  azure2019Trace,
-  fromPercentiles,
-  parseAzure2019Durations,
-  parseAzure2019Invocations,
-  parseAzure2019Memory,
-} from '../../bench/trace/azure2019';
+import { azure2019Trace, fromPercentiles, parseAzure2019Durations, parseAzure2019Invocations, parseAzure2019Memory } from '../../bench/trace/azure2019';
 import { azure2021Trace, parseAzure2021 } from '../../bench/trace/azure2021';
 import { traceFixturesDir } from '../../bench/trace/fixtures';
 import { calibration, generatePopulation, generateTrace } from '../../bench/trace/generator';
@@ -41,8 +35,14 @@ describe('bench/trace: Azure trace parsers', function () {
     const memory = parseAzure2019Memory(read('azure2019-schema-example-memory.csv'));
     assert.equal(invocations.length, 4);
     assert.equal(invocations[0]!.perMinute.length, 1440);
-    assert.deepEqual(invocations.map((i) => i.trigger), ['queue', 'queue', 'queue', 'timer']);
-    assert.deepEqual(durations[0]!.percentilesMs.map((p) => p.at), [0, 0.01, 0.25, 0.5, 0.75, 0.99, 1]);
+    assert.deepEqual(
+      invocations.map((i) => i.trigger),
+      ['queue', 'queue', 'queue', 'timer'],
+    );
+    assert.deepEqual(
+      durations[0]!.percentilesMs.map((p) => p.at),
+      [0, 0.01, 0.25, 0.5, 0.75, 0.99, 1],
+    );
     assert.equal(durations[1]!.averageMs, 500);
     assert.equal(memory[0]!.averageMb, 120);
     assert.equal(memory[0]!.percentilesMb.length, 8);
@@ -50,13 +50,23 @@ describe('bench/trace: Azure trace parsers', function () {
     // The first ten minutes hold 50 + 25 + 25 + 25 invocations (the last three start at minute 6).
     const trace = azure2019Trace(invocations, durations, memory, { fromMinute: 1, minutes: 10, random: seeded(1) });
     assert.equal(trace.invocations.length, 125);
-    assert.deepEqual(trace.functions.map((f) => f.memoryMb), [120, 176, 170, 112]);
+    assert.deepEqual(
+      trace.functions.map((f) => f.memoryMb),
+      [120, 176, 170, 112],
+    );
     const first = trace.invocations.filter((i) => i.fn === trace.functions[0]!.name);
-    assert.ok(first.every((i) => i.durationMs >= 99 && i.durationMs <= 101), 'durations within the percentiles');
+    assert.ok(
+      first.every((i) => i.durationMs >= 99 && i.durationMs <= 101),
+      'durations within the percentiles',
+    );
   });
 
   it('draws from a percentile curve by linear interpolation', function () {
-    const curve = [{ at: 0, value: 10 }, { at: 0.5, value: 20 }, { at: 1, value: 100 }];
+    const curve = [
+      { at: 0, value: 10 },
+      { at: 0.5, value: 20 },
+      { at: 1, value: 100 },
+    ];
     assert.equal(fromPercentiles(curve, 0), 10);
     assert.equal(fromPercentiles(curve, 0.25), 15);
     assert.equal(fromPercentiles(curve, 0.75), 60);
@@ -67,7 +77,16 @@ describe('bench/trace: Azure trace parsers', function () {
 describe('bench/trace: generator calibrated to the published 2019 distributions', function () {
   it('matches the published rate, duration and memory shapes', function () {
     const population = generatePopulation(
-      { functions: 10_000, totalRatePerSec: 2_000, burstyShare: 0.4, shareableMb: 100, minDurationMs: 1, maxDurationMs: 600_000, minMemoryMb: 100, maxMemoryMb: 1_800 },
+      {
+        functions: 10_000,
+        totalRatePerSec: 2_000,
+        burstyShare: 0.4,
+        shareableMb: 100,
+        minDurationMs: 1,
+        maxDurationMs: 600_000,
+        minMemoryMb: 100,
+        maxMemoryMb: 1_800,
+      },
       seeded(7),
     );
     const c = calibration(population);

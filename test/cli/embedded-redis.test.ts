@@ -64,7 +64,10 @@ describe('photons start with no Redis at a loopback URL', function () {
 
   it('starts redis-server at that address: the CLI and BullMQ reach it, and a delayed job outlives a restart', async () => {
     const first = await start();
-    const line = first.stdout().split('\n').find((l) => l.includes('started redis-server there'));
+    const line = first
+      .stdout()
+      .split('\n')
+      .find((l) => l.includes('started redis-server there'));
     assert.ok(line, first.stdout());
     const logged = JSON.parse(line) as { msg: string; dataDir: string };
     assert.equal(new Set(topLevelKeys(line)).size, topLevelKeys(line).length, `a key twice in ${line}`);
@@ -122,12 +125,19 @@ describe('photons start with no Redis at a loopback URL', function () {
   });
 
   it('refuses to start one off this machine, and says how to get redis-server when it is missing', async () => {
-    const remote = await execFileAsync(process.execPath, [PHOTONS_BIN, 'start'], { env: env({ PHOTONS_REDIS_URL: 'redis://192.0.2.1:6379' }) }).catch((err: { code: number; stderr: string }) => err);
+    const remote = await execFileAsync(process.execPath, [PHOTONS_BIN, 'start'], { env: env({ PHOTONS_REDIS_URL: 'redis://192.0.2.1:6379' }) }).catch(
+      (err: { code: number; stderr: string }) => err,
+    );
     assert.equal((remote as { code: number }).code, 1);
     assert.match((remote as { stderr: string }).stderr, new RegExp(`not a plain redis:// URL on this machine.*\\[${ErrorCodes.REDIS_UNAVAILABLE}\\]`));
 
-    const noServer = await execFileAsync(process.execPath, [PHOTONS_BIN, 'start'], { env: env({ PATH: '/nonexistent' }) }).catch((err: { code: number; stderr: string }) => err);
+    const noServer = await execFileAsync(process.execPath, [PHOTONS_BIN, 'start'], { env: env({ PATH: '/nonexistent' }) }).catch(
+      (err: { code: number; stderr: string }) => err,
+    );
     assert.equal((noServer as { code: number }).code, 1);
-    assert.match((noServer as { stderr: string }).stderr, /redis-server is not on the PATH.*apt-get install redis-server.*brew install redis.*docker run -p 6379:6379 redis:7/);
+    assert.match(
+      (noServer as { stderr: string }).stderr,
+      /redis-server is not on the PATH.*apt-get install redis-server.*brew install redis.*docker run -p 6379:6379 redis:7/,
+    );
   });
 });

@@ -55,7 +55,10 @@ describe('photons init', function () {
     const before = await stat(path.join(dir, 'functions', 'hello.ts'));
     const again = photons(root, 'init', 'half');
     assert.equal(again.status, 1);
-    assert.match(again.stderr, new RegExp(`${path.join(dir, 'functions', 'hello.ts').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}.*never overwrites.*\\[${ErrorCodes.FILE_EXISTS}\\]`));
+    assert.match(
+      again.stderr,
+      new RegExp(`${path.join(dir, 'functions', 'hello.ts').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}.*never overwrites.*\\[${ErrorCodes.FILE_EXISTS}\\]`),
+    );
     assert.equal((await stat(path.join(dir, 'functions', 'hello.ts'))).mtimeMs, before.mtimeMs);
 
     // Only tsconfig.json in the way: neither the function nor anything else is written.

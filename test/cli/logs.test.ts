@@ -56,7 +56,16 @@ describe('photons start log lines', function () {
   });
 
   it('the formatter shows an error with its message and, from level error, its stack', () => {
-    const line = JSON.stringify({ level: 50, time: Date.UTC(2026, 0, 1, 12, 4, 5, 7), pid: 1, hostname: 'h', component: 'api', err: { message: 'boom', stack: 'Error: boom\n    at x' }, fn: 'echo', msg: 'failed' });
+    const line = JSON.stringify({
+      level: 50,
+      time: Date.UTC(2026, 0, 1, 12, 4, 5, 7),
+      pid: 1,
+      hostname: 'h',
+      component: 'api',
+      err: { message: 'boom', stack: 'Error: boom\n    at x' },
+      fn: 'echo',
+      msg: 'failed',
+    });
     const text = formatLine(line);
     assert.match(text, /^\d\d:\d\d:\d\d\.007 ERROR \[api\] failed err="boom" fn=echo\n {4}Error: boom\n {8}at x$/);
     assert.equal(formatLine('not json\n'), 'not json');

@@ -66,8 +66,14 @@ describe('photons producer commands', function () {
     const ran = await photons('map', 'echo', inputs, '-o', output, '--chunk-size', '50', '--ordered');
     assert.equal(ran.code, 1, ran.stderr);
     assert.equal(ran.stdout, '');
-    const results = (await readFile(output, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { index: number; ok: boolean });
-    assert.deepEqual(results.map((r) => r.index), lines.map((_, i) => i));
+    const results = (await readFile(output, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { index: number; ok: boolean });
+    assert.deepEqual(
+      results.map((r) => r.index),
+      lines.map((_, i) => i),
+    );
     assert.equal(results.filter((r) => !r.ok).length, 20);
     assert.match(ran.stderr, /photons map: run [\w-]+ of "echo"/);
     assert.match(ran.stderr, /^photons map: \d+\/\d+\+? done, \d+ failed, \d+ items\/s$/m, 'a plain progress line');
@@ -80,10 +86,16 @@ describe('photons producer commands', function () {
     await writeFile(inputs, '{"n":1}\n\n{"n":2}\n');
     const ok = await photons('map', 'double', inputs, '--ordered');
     assert.equal(ok.code, 0, ok.stderr);
-    assert.deepEqual(ok.stdout.trim().split('\n').map((l) => JSON.parse(l) as unknown), [
-      { index: 0, ok: true, value: { n: 2 } },
-      { index: 1, ok: true, value: { n: 4 } },
-    ]);
+    assert.deepEqual(
+      ok.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as unknown),
+      [
+        { index: 0, ok: true, value: { n: 2 } },
+        { index: 1, ok: true, value: { n: 4 } },
+      ],
+    );
     const bad = path.join(dir, 'bad.jsonl');
     await writeFile(bad, '{"n":1}\nnot json\n');
     const failed = await photons('map', 'double', bad);
@@ -110,7 +122,13 @@ describe('photons producer commands', function () {
     assert.match(missing.stderr, /PHOTONS_ERR_JOB_NOT_FOUND/);
     const listed = await photons('functions');
     assert.equal(listed.code, 0);
-    assert.deepEqual(listed.stdout.trim().split('\n').map((l) => l.split(/\s+/)[0]), ['double', 'echo', 'slow']);
+    assert.deepEqual(
+      listed.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.split(/\s+/)[0]),
+      ['double', 'echo', 'slow'],
+    );
   });
 
   it('--help on every producer command', async () => {
@@ -130,7 +148,10 @@ describe('photons producer commands', function () {
     }
     assert.ok(url, 'no address printed');
     const answer = (await (await fetch(`${url}/functions`)).json()) as { functions: Array<{ name: string }> };
-    assert.deepEqual(answer.functions.map((f) => f.name), ['double', 'echo', 'slow']);
+    assert.deepEqual(
+      answer.functions.map((f) => f.name),
+      ['double', 'echo', 'slow'],
+    );
     child.kill('SIGTERM');
     const [code] = await new Promise<[number | null]>((resolve) => child.once('exit', (c) => resolve([c])));
     assert.equal(code, 0);

@@ -52,7 +52,12 @@ describe('photons CLI: README claims', function () {
   it('map --resume <run-id> takes up a run whose client was killed, and writes every result', async () => {
     const N = 30;
     const inputs = path.join(dir, 'inputs.jsonl');
-    await writeFile(inputs, range(N).map((n) => `${JSON.stringify({ n, ms: 300 })}\n`).join(''));
+    await writeFile(
+      inputs,
+      range(N)
+        .map((n) => `${JSON.stringify({ n, ms: 300 })}\n`)
+        .join(''),
+    );
     const first = start(['map', 'echo', inputs, '-o', path.join(dir, 'first.jsonl'), '--chunk-size', '1'], env());
     const runId = await until('the run id on stderr', () => /go on with --resume (\S+)\)/.exec(first.stderr())?.[1], 30_000);
     first.child.kill('SIGKILL');
@@ -62,7 +67,10 @@ describe('photons CLI: README claims', function () {
     const resumed = await start(['map', 'echo', inputs, '-o', out, '--resume', runId], env()).ran;
     assert.equal(resumed.code, 0, resumed.stderr);
     assert.match(resumed.stderr, new RegExp(`run ${runId.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} of "echo"`));
-    const results = (await readFile(out, 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as { index: number; ok: boolean; value: unknown });
+    const results = (await readFile(out, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { index: number; ok: boolean; value: unknown });
     assert.deepEqual(
       results.sort((a, b) => a.index - b.index),
       range(N).map((n) => ({ index: n, ok: true, value: { n, ms: 300 } })),
@@ -75,17 +83,21 @@ describe('photons CLI: README claims', function () {
     const cancelled = await start(['jobs', jobId, '--cancel'], env()).ran;
     assert.equal(cancelled.code, 0, cancelled.stderr);
     assert.equal((JSON.parse(cancelled.stdout) as { outcome: string }).outcome, 'signalled');
-    const status = await until('the job to end', async () => {
-      const s = await stack.client.result(jobId);
-      return s.state === 'failed' ? s : undefined;
-    }, 30_000);
+    const status = await until(
+      'the job to end',
+      async () => {
+        const s = await stack.client.result(jobId);
+        return s.state === 'failed' ? s : undefined;
+      },
+      30_000,
+    );
     assert.equal(status.error?.code, ErrorCodes.CANCELLED);
     const shown = await start(['jobs', jobId], env()).ran;
     assert.equal(shown.code, 0, shown.stderr);
     assert.match(shown.stdout, /"state": "failed"/);
   });
 
-  it('--config <file.json>: the file\'s values win over the defaults', async () => {
+  it("--config <file.json>: the file's values win over the defaults", async () => {
     // No PHOTONS_* variables: without the file, invoke would look on the default prefix and find no function.
     const file = path.join(dir, 'photons.json');
     await writeFile(file, JSON.stringify({ redis: { url: REDIS_URL, prefix: stack.prefix } }));
@@ -101,7 +113,10 @@ describe('photons CLI: README claims', function () {
     await writeFile(unknown, JSON.stringify({ redis: { prefx: 'typo' } }));
     const notJson = path.join(dir, 'not-json.json');
     await writeFile(notJson, '{ redis: ');
-    for (const [file, what] of [[unknown, /redis\.prefx/], [notJson, /JSON/]] as const) {
+    for (const [file, what] of [
+      [unknown, /redis\.prefx/],
+      [notJson, /JSON/],
+    ] as const) {
       const ran = await start(['invoke', 'echo', '{"n":1}', '--config', file], bareEnv()).ran;
       assert.equal(ran.code, 1, ran.stderr);
       assert.equal(ran.stdout, '');

@@ -35,7 +35,16 @@ describe('photons run: stdout carries only results', function () {
       assert.equal(result.status, 1, result.stderr);
       const lines = result.stdout.trimEnd().split('\n');
       const parsed = lines.map((line) => JSON.parse(line) as { index: number; ok: boolean });
-      assert.deepEqual(parsed.map((l) => [l.index, l.ok]), [[0, true], [1, false], [2, true], [3, true]], result.stdout);
+      assert.deepEqual(
+        parsed.map((l) => [l.index, l.ok]),
+        [
+          [0, true],
+          [1, false],
+          [2, true],
+          [3, true],
+        ],
+        result.stdout,
+      );
       assert.match(result.stderr, /console says hello/);
       assert.match(result.stderr, /ctx log says hello/);
     });

@@ -24,8 +24,18 @@ describe('photons run', function () {
     writeFileSync(inputs, ['{"seed":"a","sizeBytes":1024}', '', '{"seed":"b","sizeBytes":2048}', '{"seed":"c","sizeBytes":16}'].join('\n'));
     const result = photons('run', 'bench/workloads/hash.ts', '--inputs', inputs, '--concurrency', '3');
     assert.equal(result.status, 0, result.stderr);
-    const lines = result.stdout.trim().split('\n').map((l) => JSON.parse(l) as { index: number; ok: boolean; value: { sizeBytes: number } });
-    assert.deepEqual(lines.map((l) => [l.index, l.ok, l.value.sizeBytes]), [[0, true, 1024], [1, true, 2048], [2, true, 16]]);
+    const lines = result.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { index: number; ok: boolean; value: { sizeBytes: number } });
+    assert.deepEqual(
+      lines.map((l) => [l.index, l.ok, l.value.sizeBytes]),
+      [
+        [0, true, 1024],
+        [1, true, 2048],
+        [2, true, 16],
+      ],
+    );
   });
 
   it('reports a failing job as ok:false with its code, and exits 1', function () {

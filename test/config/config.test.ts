@@ -68,7 +68,10 @@ describe('config', function () {
 
   it('takes several Redis URLs only for a cluster, and no database number for one', function () {
     process.env.PHOTONS_REDIS_URL = 'redis://10.0.0.1:7000,redis://10.0.0.2:7000';
-    assert.match(configError(() => loadConfig()).message, /redis\.url \(PHOTONS_REDIS_URL\): lists several Redis URLs, which only a Redis Cluster takes: set redis\.cluster \(PHOTONS_REDIS_CLUSTER=true\)/);
+    assert.match(
+      configError(() => loadConfig()).message,
+      /redis\.url \(PHOTONS_REDIS_URL\): lists several Redis URLs, which only a Redis Cluster takes: set redis\.cluster \(PHOTONS_REDIS_CLUSTER=true\)/,
+    );
     process.env.PHOTONS_REDIS_CLUSTER = 'true';
     assert.deepEqual(loadConfig().redis, { url: 'redis://10.0.0.1:7000,redis://10.0.0.2:7000', cluster: true, autostart: true, prefix: 'bull' });
     process.env.PHOTONS_REDIS_URL = 'redis://10.0.0.1:7000/2';

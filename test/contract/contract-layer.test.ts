@@ -19,7 +19,8 @@ function importsUnder(dir: string): Array<{ file: string; from: string }> {
   for (const entry of readdirSync(path.join(REPO_ROOT, dir), { withFileTypes: true, recursive: true })) {
     if (!entry.isFile() || !entry.name.endsWith('.ts')) continue;
     const file = path.relative(REPO_ROOT, path.join(entry.parentPath, entry.name));
-    for (const match of readFileSync(path.join(REPO_ROOT, file), 'utf8').matchAll(/^(?:import|export)[^'"]*from '([^']+)'/gm)) found.push({ file, from: match[1]! });
+    for (const match of readFileSync(path.join(REPO_ROOT, file), 'utf8').matchAll(/^(?:import|export)[^'"]*from '([^']+)'/gm))
+      found.push({ file, from: match[1]! });
   }
   return found;
 }
@@ -33,14 +34,25 @@ function heavyLoadedBy(module: string): string[] {
 
 describe('the contract layer', () => {
   it('producer/ and index.ts import nothing of dispatcher/, and dispatcher/ nothing of producer/', () => {
-    const producerSide = [...importsUnder('producer'), ...importsUnder('.').filter((i) => i.file === 'index.ts')].filter((i) => /(^|\/)dispatcher\//.test(i.from));
+    const producerSide = [...importsUnder('producer'), ...importsUnder('.').filter((i) => i.file === 'index.ts')].filter((i) =>
+      /(^|\/)dispatcher\//.test(i.from),
+    );
     assert.deepEqual(producerSide, []);
-    assert.deepEqual(importsUnder('dispatcher').filter((i) => /(^|\/)producer\//.test(i.from)), []);
+    assert.deepEqual(
+      importsUnder('dispatcher').filter((i) => /(^|\/)producer\//.test(i.from)),
+      [],
+    );
   });
 
   it('contract/ imports neither side, and monitoring/ only the contract', () => {
-    assert.deepEqual(importsUnder('contract').filter((i) => /(^|\/)(producer|dispatcher|cli)\//.test(i.from)), []);
-    assert.deepEqual(importsUnder('monitoring').filter((i) => /(^|\/)(producer|dispatcher|cli)\//.test(i.from)), []);
+    assert.deepEqual(
+      importsUnder('contract').filter((i) => /(^|\/)(producer|dispatcher|cli)\//.test(i.from)),
+      [],
+    );
+    assert.deepEqual(
+      importsUnder('monitoring').filter((i) => /(^|\/)(producer|dispatcher|cli)\//.test(i.from)),
+      [],
+    );
   });
 
   it('no file outside contract/keys.ts spells a key of ours', () => {
@@ -69,7 +81,8 @@ describe('one function name rule for the client, the HTTP API and the bundler', 
     assertFunctionName(longest);
     assert.throws(
       () => assertFunctionName(tooLong),
-      (err: unknown) => err instanceof PhotonsError && err.code === ErrorCodes.INVALID_FUNCTION_NAME && err.message.includes(`1 to ${MAX_FUNCTION_NAME_LENGTH}`),
+      (err: unknown) =>
+        err instanceof PhotonsError && err.code === ErrorCodes.INVALID_FUNCTION_NAME && err.message.includes(`1 to ${MAX_FUNCTION_NAME_LENGTH}`),
     );
   });
 

@@ -42,9 +42,16 @@ describe('dispatcher: functions that do not load', function () {
   it('fails the jobs of a function that throws while loading with PHOTONS_ERR_FUNCTION_INIT, once', async () => {
     const tracker = await bed.tracker('throws-at-load');
     const jobs = await bed.queue('throws-at-load').addBulk([1, 2].map((n) => ({ name: 'x', data: { n }, opts: { attempts: 3 } })));
-    const { failed } = await tracker.wait(jobs.map((j) => j.id!), 10_000);
+    const { failed } = await tracker.wait(
+      jobs.map((j) => j.id!),
+      10_000,
+    );
     for (const job of jobs) assert.match(failed.get(job.id!)!, /^PHOTONS_ERR_FUNCTION_INIT: .*no API key configured/);
-    for (const job of await jobsById(bed.queue('throws-at-load'), jobs.map((j) => j.id!))) assert.equal(job.attemptsMade, 1);
+    for (const job of await jobsById(
+      bed.queue('throws-at-load'),
+      jobs.map((j) => j.id!),
+    ))
+      assert.equal(job.attemptsMade, 1);
   });
 
   it('serves the other functions of the folder', async () => {

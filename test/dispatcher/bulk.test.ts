@@ -25,9 +25,7 @@ describe('dispatcher: a 5,000-job run', function () {
       const dispatcher = await bed.dispatcher();
       const ids: string[] = [];
       for (let start = 0; start < JOBS; start += 1_000) {
-        const jobs = await queue.addBulk(
-          Array.from({ length: 1_000 }, (_, k) => ({ name: 'arith', data: { a: start + k, b: 7 } })),
-        );
+        const jobs = await queue.addBulk(Array.from({ length: 1_000 }, (_, k) => ({ name: 'arith', data: { a: start + k, b: 7 } })));
         ids.push(...jobs.map((j) => j.id!));
       }
       const { failed } = await tracker.wait(ids, 100_000);

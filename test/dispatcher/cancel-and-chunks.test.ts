@@ -34,9 +34,7 @@ describe('dispatcher: cancel requests', function () {
     events.on('progress', ({ jobId }) => running.add(jobId));
 
     const queue = bed.queue('cancellable');
-    const [a, b] = await queue.addBulk(
-      ['a', 'b'].map((name) => ({ name, data: { marker: path.join(dir, name) }, opts: { attempts: 3 } })),
-    );
+    const [a, b] = await queue.addBulk(['a', 'b'].map((name) => ({ name, data: { marker: path.join(dir, name) }, opts: { attempts: 3 } })));
     // Cancel once the handlers run (they report progress): the signal must reach a running photon.
     await until('both handlers to run', () => running.has(a!.id!) && running.has(b!.id!), 15_000);
 

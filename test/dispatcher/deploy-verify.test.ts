@@ -87,8 +87,14 @@ describe('dispatcher: verified deploys and function names', function () {
     const served = await dispatcher();
     assert.deepEqual(served.functionNames, []);
     const refused = rejections();
-    assert.ok(refused.some((r) => r.fn === 'twice' && /altered in Redis/.test(r.msg)), logs.join(''));
-    assert.ok(refused.some((r) => r.fn === 'bad name' && /not a valid|letters, digits/.test(r.msg)), logs.join(''));
+    assert.ok(
+      refused.some((r) => r.fn === 'twice' && /altered in Redis/.test(r.msg)),
+      logs.join(''),
+    );
+    assert.ok(
+      refused.some((r) => r.fn === 'bad name' && /not a valid|letters, digits/.test(r.msg)),
+      logs.join(''),
+    );
     // A tampered version announced to a running dispatcher is refused too, and nothing crashes.
     await bed.redis.publish(photonsKey(bed.prefix, 'deploy'), JSON.stringify({ fn: 'twice', hash: twice.hash }));
     await until('the refusal logged', () => rejections().length >= 3);
@@ -100,8 +106,14 @@ describe('dispatcher: verified deploys and function names', function () {
     await deployBundle(bed.redis, bed.prefix, await bundle('unsigned'));
     await deployBundle(bed.redis, bed.prefix, await bundle('forged'), 'another-key');
     await until('both refusals logged', () => rejections().length >= 2);
-    assert.ok(rejections().some((r) => r.fn === 'unsigned' && /not signed/.test(r.msg)), logs.join(''));
-    assert.ok(rejections().some((r) => r.fn === 'forged' && /signature does not match/.test(r.msg)), logs.join(''));
+    assert.ok(
+      rejections().some((r) => r.fn === 'unsigned' && /not signed/.test(r.msg)),
+      logs.join(''),
+    );
+    assert.ok(
+      rejections().some((r) => r.fn === 'forged' && /signature does not match/.test(r.msg)),
+      logs.join(''),
+    );
     const file = path.join(dir, 'signed.ts');
     writeFileSync(file, SOURCE);
     await execFileAsync(process.execPath, [PHOTONS_BIN, 'deploy', file], {

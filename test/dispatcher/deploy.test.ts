@@ -87,7 +87,10 @@ describe('dispatcher: functions deployed through Redis', function () {
   it('runs the current version on a dispatcher started later, on another host', async () => {
     writeFileSync(file, versionSource(2));
     await deploy();
-    await until('the first dispatcher on version 2', async () => ((await client.invoke('versioned', {}, { timeoutMs: 10_000 })) as { version: number }).version === 2 || undefined);
+    await until(
+      'the first dispatcher on version 2',
+      async () => ((await client.invoke('versioned', {}, { timeoutMs: 10_000 })) as { version: number }).version === 2 || undefined,
+    );
     const late = await bed.dispatcher({ functionsDir: empty });
     assert.ok(late.functionNames.includes('versioned'));
     assert.deepEqual(await client.invoke('versioned', {}, { timeoutMs: 10_000 }), { version: 2 });

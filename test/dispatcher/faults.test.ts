@@ -31,7 +31,11 @@ describe('dispatcher: jobs that kill their runtime', function () {
 
     assert.match(failed.get(culprit) ?? 'completed', /^PHOTONS_ERR_POISON: /);
     assert.match(failed.get(culprit)!, /event loop was blocked/);
-    assert.deepEqual(others.filter((id) => failed.has(id)), [], 'no innocent job failed');
+    assert.deepEqual(
+      others.filter((id) => failed.has(id)),
+      [],
+      'no innocent job failed',
+    );
     const innocents = await jobsById(bed.queue('loop'), others);
     for (const job of innocents) {
       const { n } = job.data as { n: number };
@@ -41,7 +45,10 @@ describe('dispatcher: jobs that kill their runtime', function () {
     }
 
     // Jobs behind the loop in the runtime's timer order were there when it died, and came back.
-    assert.ok(innocents.some((j) => j.attemptsStarted >= 2), 'some innocent job was handed back at the runtime death');
+    assert.ok(
+      innocents.some((j) => j.attemptsStarted >= 2),
+      'some innocent job was handed back at the runtime death',
+    );
 
     const stats = dispatcher.stats().functions.find((f) => f.fn === 'loop')!;
     assert.ok(stats.runtimeDeaths >= 2, `the culprit killed two runtimes, stats say ${stats.runtimeDeaths}`);
@@ -62,14 +69,21 @@ describe('dispatcher: jobs that kill their runtime', function () {
 
     assert.match(failed.get(culprit) ?? 'completed', /^PHOTONS_ERR_POISON: /);
     assert.match(failed.get(culprit)!, /ran out of heap \(limit 32 MB\)/);
-    assert.deepEqual(others.filter((id) => failed.has(id)), [], 'no innocent job failed');
+    assert.deepEqual(
+      others.filter((id) => failed.has(id)),
+      [],
+      'no innocent job failed',
+    );
     const innocents = await jobsById(bed.queue('oom'), others);
     for (const job of innocents) {
       const { n } = job.data as { n: number };
       assert.deepEqual(completed.get(job.id!), { square: n * n });
       assert.equal(job.attemptsMade, 1, `job ${job.id} (n=${n}) spent ${job.attemptsMade} attempts`);
     }
-    assert.ok(innocents.some((j) => j.attemptsStarted >= 2), 'some innocent job was handed back at the runtime death');
+    assert.ok(
+      innocents.some((j) => j.attemptsStarted >= 2),
+      'some innocent job was handed back at the runtime death',
+    );
     const stats = dispatcher.stats().functions.find((f) => f.fn === 'oom')!;
     assert.ok(stats.runtimeDeaths >= 2, `the culprit killed two runtimes, stats say ${stats.runtimeDeaths}`);
   });

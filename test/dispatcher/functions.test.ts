@@ -73,8 +73,14 @@ describe('dispatcher: the example functions through Redis', function () {
   it('sleep: each job waits its own ms and says so', async () => {
     const tracker = await bed.tracker('sleep');
     const jobs = await bed.queue('sleep').addBulk([10, 40, 80].map((ms) => ({ name: 'sleep', data: { ms } })));
-    const { completed } = await tracker.wait(jobs.map((j) => j.id!), 20_000);
-    const done = await jobsById(bed.queue('sleep'), jobs.map((j) => j.id!));
+    const { completed } = await tracker.wait(
+      jobs.map((j) => j.id!),
+      20_000,
+    );
+    const done = await jobsById(
+      bed.queue('sleep'),
+      jobs.map((j) => j.id!),
+    );
     [10, 40, 80].forEach((ms, i) => {
       assert.deepEqual(completed.get(jobs[i]!.id!), { sleptMs: ms });
       // It really waited: the job was active at least that long.
@@ -85,10 +91,11 @@ describe('dispatcher: the example functions through Redis', function () {
   it('rest: each job summarises its own answer from a local JSON API', async () => {
     const tracker = await bed.tracker('rest');
     const sizes = [1, 3, 5];
-    const jobs = await bed.queue('rest').addBulk(
-      sizes.map((n) => ({ name: 'rest', data: { url: `${base}/users/${n}`, fields: ['name'], limit: 2 } })),
+    const jobs = await bed.queue('rest').addBulk(sizes.map((n) => ({ name: 'rest', data: { url: `${base}/users/${n}`, fields: ['name'], limit: 2 } })));
+    const { completed, failed } = await tracker.wait(
+      jobs.map((j) => j.id!),
+      20_000,
     );
-    const { completed, failed } = await tracker.wait(jobs.map((j) => j.id!), 20_000);
     assert.equal(failed.size, 0, [...failed.values()].join('\n'));
     sizes.forEach((n, i) => {
       const output = completed.get(jobs[i]!.id!) as RestOutput;
@@ -109,7 +116,10 @@ describe('dispatcher: the example functions through Redis', function () {
       { name: 'hash', data: {} },
       { name: 'hash', data: { seed: 'abc', sizeBytes: 32 } },
     ]);
-    const { completed } = await tracker.wait(jobs.map((j) => j.id!), 20_000);
+    const { completed } = await tracker.wait(
+      jobs.map((j) => j.id!),
+      20_000,
+    );
     assert.deepEqual(completed.get(jobs[0]!.id!), {
       sha256: 'e59968a8d21d2c7d95a5fdf903c63168e46853730ecdaa91e355294a4198648d',
       sizeBytes: 2 * 1024 * 1024,
@@ -129,18 +139,30 @@ describe('dispatcher: the example functions through Redis', function () {
       { name: 'classify', data: { seed: 0, topk: 2 } },
       { name: 'classify', data: { seed: 1, topk: 2 } },
     ]);
-    const { completed, failed } = await tracker.wait(jobs.map((j) => j.id!), 80_000);
+    const { completed, failed } = await tracker.wait(
+      jobs.map((j) => j.id!),
+      80_000,
+    );
     assert.equal(failed.size, 0, [...failed.values()].join('\n'));
     // The same figures as test/functions/classify.test.ts (seeds 0 and 1).
     const expected: Array<Array<[string, number]>> = [
-      [['Drawing', 0.63123], ['Neutral', 0.345346]],
-      [['Neutral', 0.907809], ['Drawing', 0.071837]],
+      [
+        ['Drawing', 0.63123],
+        ['Neutral', 0.345346],
+      ],
+      [
+        ['Neutral', 0.907809],
+        ['Drawing', 0.071837],
+      ],
     ];
     jobs.forEach((job, i) => {
       const output = completed.get(job.id!) as ClassifyOutput;
       assert.equal(output.model, 'MobileNetV2');
       assert.deepEqual([output.width, output.height], [224, 224]);
-      assert.deepEqual(output.predictions.map((p) => p.className), expected[i]!.map(([name]) => name));
+      assert.deepEqual(
+        output.predictions.map((p) => p.className),
+        expected[i]!.map(([name]) => name),
+      );
       output.predictions.forEach((p, k) => assert.ok(Math.abs(p.probability - expected[i]![k]![1]) < 1e-4, `seed ${i}: ${p.className} ${p.probability}`));
     });
   });
@@ -161,7 +183,7 @@ describe('dispatcher: the example functions through Redis', function () {
     });
   });
 
-  it('fails bad input once, with the function\'s own message and no retry', async () => {
+  it("fails bad input once, with the function's own message and no retry", async () => {
     const tracker = await bed.tracker('sleep');
     const job = await bed.queue('sleep').add('sleep', { ms: -5 }, { attempts: 3 });
     const { failed } = await tracker.wait([job.id!], 20_000);

@@ -29,7 +29,10 @@ describe('dispatcher hardening', function () {
       { name: 'job', data: nestedValue(3_500), opts: { jobId: 'deep' } },
     ]);
     await bed.dispatcher({ 'batch.lingerMs': 50 });
-    const { completed, failed } = await tracker.wait(jobs.map((j) => j.id!), 30_000);
+    const { completed, failed } = await tracker.wait(
+      jobs.map((j) => j.id!),
+      30_000,
+    );
     for (let n = 0; n < 10; n++) assert.deepEqual(completed.get(`ok-${n}`), { n, depth: 0 }, failed.get(`ok-${n}`));
     assert.match(failed.get('deep') ?? '', /^PHOTONS_ERR_INPUT_NOT_JSON: The input of job deep /);
   });
@@ -46,7 +49,10 @@ describe('dispatcher hardening', function () {
     ]);
     // Building and encoding a deep value takes a while on a busy machine: not a blocked loop.
     await bed.dispatcher({ 'batch.lingerMs': 50, 'runtime.watchdogMs': 10_000 });
-    const { completed, failed } = await tracker.wait(jobs.map((j) => j.id!), 30_000);
+    const { completed, failed } = await tracker.wait(
+      jobs.map((j) => j.id!),
+      30_000,
+    );
     for (let n = 0; n < 5; n++) assert.deepEqual(completed.get(`ok-${n}`), { n, depth: 0 }, failed.get(`ok-${n}`));
     assert.match(failed.get('deep-result') ?? '', /^PHOTONS_ERR_RESULT_NOT_JSON/);
     assert.match(failed.get('deep-to-store') ?? '', /^PHOTONS_ERR_RESULT_NOT_JSON: Function "nested" returned a value nested 5000 levels deep/);

@@ -28,11 +28,15 @@ describe('dispatcher: heartbeats in Redis', function () {
     const jobs = await bed.queue('arith').addBulk(Array.from({ length: 6 }, (_, i) => ({ name: 'arith', data: { a: i, b: 1, ms: 1_500 } })));
     const key = photonsKey(bed.prefix, 'dispatcher', dispatcher.id);
 
-    const running = await until('a heartbeat with the 6 jobs in flight', async () => {
-      const stats = await read(dispatcher.id);
-      const arith = stats?.functions.find((f) => f.fn === 'arith');
-      return arith && arith.photonsInFlight === 6 ? stats : undefined;
-    }, 10_000);
+    const running = await until(
+      'a heartbeat with the 6 jobs in flight',
+      async () => {
+        const stats = await read(dispatcher.id);
+        const arith = stats?.functions.find((f) => f.fn === 'arith');
+        return arith && arith.photonsInFlight === 6 ? stats : undefined;
+      },
+      10_000,
+    );
     assert.equal(running.id, dispatcher.id);
     assert.equal(running.pid, process.pid);
     const arith = running.functions.find((f) => f.fn === 'arith')!;
@@ -49,12 +53,19 @@ describe('dispatcher: heartbeats in Redis', function () {
     const ttl = await bed.redis.pttl(key);
     assert.ok(ttl > 0 && ttl <= 3 * HEARTBEAT_MS, `the heartbeat expires by itself (PTTL ${ttl})`);
 
-    await tracker.wait(jobs.map((j) => j.id!), 10_000);
-    const after = await until('a heartbeat counting the 6 completed jobs', async () => {
-      const stats = await read(dispatcher.id);
-      const fn = stats?.functions.find((f) => f.fn === 'arith');
-      return fn && fn.completed === 6 ? fn : undefined;
-    }, 5_000);
+    await tracker.wait(
+      jobs.map((j) => j.id!),
+      10_000,
+    );
+    const after = await until(
+      'a heartbeat counting the 6 completed jobs',
+      async () => {
+        const stats = await read(dispatcher.id);
+        const fn = stats?.functions.find((f) => f.fn === 'arith');
+        return fn && fn.completed === 6 ? fn : undefined;
+      },
+      5_000,
+    );
     assert.deepEqual([after.photonsInFlight, after.failed], [0, 0]);
 
     await dispatcher.close();

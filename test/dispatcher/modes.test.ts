@@ -42,15 +42,28 @@ describe('dispatcher: modes', function () {
     const counterTracker = await bed.tracker('counter');
     const arith = await bed.queue('arith').addBulk(Array.from({ length: 20 }, (_, i) => ({ name: 'arith', data: { a: i, b: i + 1, ms: 5 } })));
     const counter = await bed.queue('counter').addBulk(Array.from({ length: 12 }, (_, n) => ({ name: 'counter', data: { n, ms: 50 } })));
-    const arithDone = await arithTracker.wait(arith.map((j) => j.id!), 30_000);
-    const counterDone = await counterTracker.wait(counter.map((j) => j.id!), 30_000);
+    const arithDone = await arithTracker.wait(
+      arith.map((j) => j.id!),
+      30_000,
+    );
+    const counterDone = await counterTracker.wait(
+      counter.map((j) => j.id!),
+      30_000,
+    );
     assert.equal(arithDone.failed.size + counterDone.failed.size, 0, [...arithDone.failed.values(), ...counterDone.failed.values()].join('\n'));
     arith.forEach((job, i) => assert.deepEqual(arithDone.completed.get(job.id!), { sum: 2 * i + 1, product: i * (i + 1), attempt: 1 }));
     const outputs = counter.map((job) => counterDone.completed.get(job.id!) as CounterOutput);
     outputs.forEach((output, n) => assert.equal(output.n, n, 'each job got its own answer'));
     const stats = dispatcher.stats().functions.find((f) => f.fn === 'counter')!;
     assert.equal(stats.mode, mode);
-    return { outputs, jobs: await jobsById(bed.queue('counter'), counter.map((j) => j.id!)), coldStarts: stats.coldStarts };
+    return {
+      outputs,
+      jobs: await jobsById(
+        bed.queue('counter'),
+        counter.map((j) => j.id!),
+      ),
+      coldStarts: stats.coldStarts,
+    };
   }
 
   it('photon: concurrent jobs in one runtime each see fresh module state', async () => {
@@ -58,20 +71,27 @@ describe('dispatcher: modes', function () {
     // Without overlap the isolation below would prove nothing.
     assert.ok(maxOverlap(jobs) > 1, 'the jobs ran concurrently');
     assert.equal(coldStarts, 1, 'packed into one runtime');
-    assert.deepEqual(outputs.map((o) => [o.handled, o.peak]), outputs.map(() => [1, 1]));
+    assert.deepEqual(
+      outputs.map((o) => [o.handled, o.peak]),
+      outputs.map(() => [1, 1]),
+    );
   });
 
   it('shared: concurrent jobs share one module instance, and show it', async () => {
     const { outputs, jobs } = await run('shared');
     assert.ok(maxOverlap(jobs) > 1, 'the jobs ran concurrently');
-    assert.ok(Math.max(...outputs.map((o) => o.handled)) > 1, 'some job saw another job\'s count');
+    assert.ok(Math.max(...outputs.map((o) => o.handled)) > 1, "some job saw another job's count");
     assert.ok(Math.max(...outputs.map((o) => o.peak)) > 1, 'some job saw others running in its module');
   });
 
   it('lambda: one job per runtime at a time, runtimes reused when warm, up to the concurrency', async () => {
     const { outputs, jobs, coldStarts } = await run('lambda', 4);
     assert.ok(maxOverlap(jobs) > 1, 'the jobs ran concurrently, in several runtimes');
-    assert.deepEqual(outputs.map((o) => o.peak), outputs.map(() => 1), 'never two jobs in one runtime at once');
+    assert.deepEqual(
+      outputs.map((o) => o.peak),
+      outputs.map(() => 1),
+      'never two jobs in one runtime at once',
+    );
     assert.ok(coldStarts <= 4, `at most 4 runtimes, started ${coldStarts}`);
     // 12 jobs in at most 4 runtimes: warm runtimes took further jobs, and their module state shows it.
     assert.ok(Math.max(...outputs.map((o) => o.handled)) > 1, 'a warm runtime was reused');

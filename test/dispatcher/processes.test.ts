@@ -54,10 +54,14 @@ describe('dispatcher processes', function () {
     const ids = await addArith(bed, 200, 150);
 
     // Kill one while it holds running jobs (its heartbeat says so).
-    const victim = await until('a dispatcher with jobs in flight', async () => {
-      for (const d of dispatchers) if ((await inFlight(bed, d)) > 0) return d;
-      return undefined;
-    }, 15_000);
+    const victim = await until(
+      'a dispatcher with jobs in flight',
+      async () => {
+        for (const d of dispatchers) if ((await inFlight(bed, d)) > 0) return d;
+        return undefined;
+      },
+      15_000,
+    );
     victim.child.kill('SIGKILL');
     assert.equal((await victim.exited).signal, 'SIGKILL');
 
@@ -67,7 +71,10 @@ describe('dispatcher processes', function () {
     // attempt 1 everywhere: the jobs taken back from the dead dispatcher lost no attempt.
     assertArith(completed, ids);
     const jobs = await jobsById(bed.queue('arith'), ids);
-    assert.ok(jobs.some((j) => j.stalledCounter > 0), 'some jobs were taken back from the killed dispatcher');
+    assert.ok(
+      jobs.some((j) => j.stalledCounter > 0),
+      'some jobs were taken back from the killed dispatcher',
+    );
     assert.deepEqual(await bed.queue('arith').getJobCounts('completed', 'failed', 'waiting', 'active'), {
       completed: ids.length,
       failed: 0,
@@ -177,7 +184,15 @@ describe('photons start without a Redis', function () {
       PHOTONS_LOG_FORMAT: 'json',
       PHOTONS_API_PORT: String(apiPort),
     });
-    const line = await until('the log line of the Redis it started', () => start.output().split('\n').find((l) => l.includes('started redis-server there')), 20_000);
+    const line = await until(
+      'the log line of the Redis it started',
+      () =>
+        start
+          .output()
+          .split('\n')
+          .find((l) => l.includes('started redis-server there')),
+      20_000,
+    );
     const logged = { ...(JSON.parse(line) as { redisPid: number; msg: string }), url };
     redisPid = logged.redisPid;
     assert.match(logged.msg, new RegExp(`^no Redis answered at redis://127\\.0\\.0\\.1:${deadPort}.*started redis-server there`));
@@ -202,7 +217,13 @@ describe('photons start without a Redis', function () {
 
     start.child.kill('SIGTERM');
     assert.deepEqual(await start.exited, { code: 0, signal: null }, start.output());
-    assert.equal(start.output().split('\n').filter((l) => l.includes('started redis-server there')).length, 1);
+    assert.equal(
+      start
+        .output()
+        .split('\n')
+        .filter((l) => l.includes('started redis-server there')).length,
+      1,
+    );
     assert.equal(await pingRedis(logged.url, 500), false, 'the Redis it started was stopped');
     rmSync(dataDir, { recursive: true, force: true });
     assert.throws(() => process.kill(logged.redisPid, 0), { code: 'ESRCH' });

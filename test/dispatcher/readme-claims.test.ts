@@ -34,10 +34,15 @@ describe('dispatcher: README claims', function () {
       const deployed = path.join(scratch, 'versioned.ts');
       writeFileSync(deployed, "export default async function () { return { from: 'deploy' }; }\n");
       await deployBundle(bed.redis, bed.prefix, await bundleFunction(deployed));
-      await until('the running dispatcher to take the deployed version', async () => {
-        const value = (await client.invoke('versioned', {}, { timeoutMs: 20_000 })) as { from: string };
-        return value.from === 'deploy' || undefined;
-      }, 30_000, 200);
+      await until(
+        'the running dispatcher to take the deployed version',
+        async () => {
+          const value = (await client.invoke('versioned', {}, { timeoutMs: 20_000 })) as { from: string };
+          return value.from === 'deploy' || undefined;
+        },
+        30_000,
+        200,
+      );
       // A dispatcher that starts with the local file finds the deployed version there already.
       const later = new TestBed(bed.url);
       const laterClient = new PhotonsClient({ redisUrl: bed.url, prefix: later.prefix });
@@ -60,7 +65,10 @@ describe('dispatcher: README claims', function () {
     const tracker = await bed.tracker('exits');
     const innocent = await queue.addBulk([0, 1, 2, 3].map((n) => ({ name: 'exits', data: { ms: 1_500, n }, opts: { attempts: 3 } })));
     const crasher = await queue.add('exits', { ms: 300, n: 9, exit: true }, { attempts: 3 });
-    const { completed, failed } = await tracker.wait([...innocent, crasher].map((job) => job.id!), 60_000);
+    const { completed, failed } = await tracker.wait(
+      [...innocent, crasher].map((job) => job.id!),
+      60_000,
+    );
     innocent.forEach((job, n) => assert.deepEqual(completed.get(job.id!), { n, attempt: 1 }, `job ${job.id}: ${failed.get(job.id!) ?? ''}`));
     assert.match(failed.get(crasher.id!) ?? 'completed', /PHOTONS_ERR_POISON/);
   });
@@ -73,8 +81,14 @@ describe('dispatcher: README claims', function () {
     const job = await bed.queue('attempts').add('attempts', { record, failUntil: 4 }, { attempts: 4, backoff: { type: 'exponential', delay: DELAY } });
     const { completed } = await tracker.wait([job.id!], 60_000);
     assert.deepEqual(completed.get(job.id!), { attempt: 4 });
-    const starts = readFileSync(record, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { attempt: number; at: number });
-    assert.deepEqual(starts.map((s) => s.attempt), [1, 2, 3, 4]);
+    const starts = readFileSync(record, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { attempt: number; at: number });
+    assert.deepEqual(
+      starts.map((s) => s.attempt),
+      [1, 2, 3, 4],
+    );
     const gaps = starts.slice(1).map((s, i) => s.at - starts[i]!.at);
     // BullMQ waits DELAY × 2^(retry - 1) at least: 400, 800 and 1600 ms. A fixed backoff of 400 ms
     // would start the third and fourth attempts far sooner.

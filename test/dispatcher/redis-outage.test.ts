@@ -47,7 +47,11 @@ describe('dispatcher: Redis restarts', function () {
     // The restarted Redis is empty: a heartbeat there means the dispatcher reconnected.
     await until('a heartbeat in the restarted Redis', async () => (await bed.heartbeats()).some((s) => s.id === dispatcher.id), 15_000);
     // Producers refuse functions missing from the registry: it must come back with the dispatcher.
-    const entry = await until('the function registry in the restarted Redis', () => bed.redis.hget(photonsKey(bed.prefix, 'functions'), 'arith').then((v) => v ?? undefined), 5_000);
+    const entry = await until(
+      'the function registry in the restarted Redis',
+      () => bed.redis.hget(photonsKey(bed.prefix, 'functions'), 'arith').then((v) => v ?? undefined),
+      5_000,
+    );
     assert.match(entry, /"file":".*arith\.ts","hash":"[0-9a-f]+"/);
     // Job ids start again at 1 in the empty Redis: a tracker of its own, not the one that saw job 1.
     const again = new FinishTracker(await bed.events('arith'));
@@ -102,7 +106,10 @@ describe('dispatcher: Redis restarts', function () {
         }
       }
       assert.ok(restarted, 'Redis was restarted during the run');
-      assert.deepEqual(sums, items.map(({ a }) => a + 1));
+      assert.deepEqual(
+        sums,
+        items.map(({ a }) => a + 1),
+      );
     } finally {
       await client.close();
       await other.cleanup();

@@ -44,7 +44,7 @@ describe('dispatcher: plain BullMQ jobs and retries', function () {
     assert.equal(await bed.queue('flaky').getJobState(job.id!), 'completed');
   });
 
-  it('fails a job with attempts: 3 that runs out of them, with the function\'s message', async () => {
+  it("fails a job with attempts: 3 that runs out of them, with the function's message", async () => {
     const tracker = await bed.tracker('flaky');
     const job = await bed.queue('flaky').add('flaky', { failUntil: 9 }, { attempts: 3, backoff: { type: 'fixed', delay: 10 } });
     const { failed } = await tracker.wait([job.id!], 15_000);
@@ -62,7 +62,7 @@ describe('dispatcher: plain BullMQ jobs and retries', function () {
     assert.equal(stored!.attemptsMade, 1);
   });
 
-  it('applies the function\'s config.attempts (2, backoff 10 ms) to a job without attempts', async () => {
+  it("applies the function's config.attempts (2, backoff 10 ms) to a job without attempts", async () => {
     const tracker = await bed.tracker('retrying');
     const jobs = await bed.queue('retrying').addBulk([
       // Succeeds on its second attempt: only the function's config gives it one.
@@ -78,6 +78,9 @@ describe('dispatcher: plain BullMQ jobs and retries', function () {
     assert.equal(failed.get(ids[1]!), 'PHOTONS_ERR_HANDLER: retrying: transient failure on attempt 2');
     assert.equal(failed.get(ids[2]!), 'PHOTONS_ERR_HANDLER: retrying: transient failure on attempt 1');
     const stored = await jobsById(bed.queue('retrying'), ids);
-    assert.deepEqual(stored.map((j) => j.attemptsMade), [2, 2, 1]);
+    assert.deepEqual(
+      stored.map((j) => j.attemptsMade),
+      [2, 2, 1],
+    );
   });
 });

@@ -68,9 +68,18 @@ describe('Redis Cluster failover (3 masters, 3 replicas)', function () {
       }
     }
     assert.ok(killedAt > 0, 'the master was killed during the run');
-    assert.deepEqual(sums, items.map(({ a }) => a + 1), 'every item came back, in its place');
+    assert.deepEqual(
+      sums,
+      items.map(({ a }) => a + 1),
+      'every item came back, in its place',
+    );
     // The dispatcher serves on after the failover: a new job goes through.
-    const after = await until('a job after the failover', () => client!.invoke<{ sum: number }>('arith', { a: 2, b: 2 }, { timeoutMs: 10_000 }).catch(() => undefined), 60_000, 500);
+    const after = await until(
+      'a job after the failover',
+      () => client!.invoke<{ sum: number }>('arith', { a: 2, b: 2 }, { timeoutMs: 10_000 }).catch(() => undefined),
+      60_000,
+      500,
+    );
     assert.equal(after.sum, 4, JSON.stringify(after));
   });
 });
@@ -80,10 +89,15 @@ async function replicaCaughtUp(url: string): Promise<void> {
   const master = new Redis(url);
   try {
     const offset = Number(/master_repl_offset:(\d+)/.exec(await master.info('replication'))?.[1]);
-    await until('the replica to catch up', async () => {
-      const replica = Number(/slave0:.*offset=(\d+)/.exec(await master.info('replication'))?.[1]);
-      return replica >= offset;
-    }, 10_000, 20);
+    await until(
+      'the replica to catch up',
+      async () => {
+        const replica = Number(/slave0:.*offset=(\d+)/.exec(await master.info('replication'))?.[1]);
+        return replica >= offset;
+      },
+      10_000,
+      20,
+    );
   } finally {
     master.disconnect();
   }

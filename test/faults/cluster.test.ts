@@ -62,10 +62,19 @@ describe('Redis Cluster (3 masters on this machine)', function () {
 
     const items = Array.from({ length: 300 }, (_, n) => ({ n }));
     const chunked = await client.map<{ triple: number }>('chunked', items, { chunkSize: 25 });
-    const arith = await client.map<{ sum: number }>('arith', items.map(({ n }) => ({ a: n, b: 1 })));
+    const arith = await client.map<{ sum: number }>(
+      'arith',
+      items.map(({ n }) => ({ a: n, b: 1 })),
+    );
     const [triples, sums] = await Promise.all([collect(chunked), collect(arith)]);
-    assert.deepEqual(triples.map((r) => r.triple), items.map(({ n }) => n * 3));
-    assert.deepEqual(sums.map((r) => r.sum), items.map(({ n }) => n + 1));
+    assert.deepEqual(
+      triples.map((r) => r.triple),
+      items.map(({ n }) => n * 3),
+    );
+    assert.deepEqual(
+      sums.map((r) => r.sum),
+      items.map(({ n }) => n + 1),
+    );
 
     // Each queue's keys sit on the one master that owns its hash tag's slot, and the three
     // functions' slots belong to three different masters.
@@ -89,10 +98,14 @@ describe('Redis Cluster (3 masters on this machine)', function () {
     const jobId = await client.enqueue('cancellable', { marker });
     await until('the job to run', async () => (await client.result(jobId)).progress === 1, 20_000);
     assert.equal((await client.cancel(jobId)).outcome, 'signalled');
-    const status = await until('the job to end', async () => {
-      const s = await client.result(jobId);
-      return s.state === 'failed' ? s : undefined;
-    }, 20_000);
+    const status = await until(
+      'the job to end',
+      async () => {
+        const s = await client.result(jobId);
+        return s.state === 'failed' ? s : undefined;
+      },
+      20_000,
+    );
     assert.equal(status.fn, 'cancellable', 'result() without fn found the job on its shard');
     assert.equal(status.error?.code, 'PHOTONS_ERR_CANCELLED');
     assert.ok(existsSync(marker) && readFileSync(marker, 'utf8').includes('cancelled'), 'the handler saw ctx.signal fire');
@@ -102,7 +115,11 @@ describe('Redis Cluster (3 masters on this machine)', function () {
       return read.dispatchers.length === 1 ? read : undefined;
     });
     assert.equal(fleet.dispatchers[0]!.id, dispatcher.id);
-    assert.deepEqual(FUNCTIONS.filter((fn) => !fleet.functions.some((f) => f.fn === fn)), [], JSON.stringify(fleet.functions));
+    assert.deepEqual(
+      FUNCTIONS.filter((fn) => !fleet.functions.some((f) => f.fn === fn)),
+      [],
+      JSON.stringify(fleet.functions),
+    );
     assert.ok(fleet.functions.find((f) => f.fn === 'cancellable')!.failed >= 1, JSON.stringify(fleet.functions));
   });
 
@@ -118,9 +135,12 @@ describe('Redis Cluster (3 masters on this machine)', function () {
   });
 
   it('takes jobs from a plain BullMQ producer that names the hash-tagged queue', async () => {
-    const connection = new Cluster(cluster!.nodes.map((node) => ({ host: '127.0.0.1', port: Number(new URL(node.url).port) })), {
-      redisOptions: { maxRetriesPerRequest: null },
-    });
+    const connection = new Cluster(
+      cluster!.nodes.map((node) => ({ host: '127.0.0.1', port: Number(new URL(node.url).port) })),
+      {
+        redisOptions: { maxRetriesPerRequest: null },
+      },
+    );
     const queue = new Queue('{arith}', { connection, prefix });
     const events = new QueueEvents('{arith}', { connection, prefix });
     try {
@@ -136,7 +156,10 @@ describe('Redis Cluster (3 masters on this machine)', function () {
 
   it('refuses a cluster addressed as one Redis, and one Redis addressed as a cluster, with PHOTONS_ERR_CONFIG', async () => {
     const node = cluster!.nodes[0]!.url;
-    await assert.rejects(checkRedis({ url: node, cluster: false }), { code: 'PHOTONS_ERR_CONFIG', message: /is a node of a Redis Cluster: set PHOTONS_REDIS_CLUSTER=true/ });
+    await assert.rejects(checkRedis({ url: node, cluster: false }), {
+      code: 'PHOTONS_ERR_CONFIG',
+      message: /is a node of a Redis Cluster: set PHOTONS_REDIS_CLUSTER=true/,
+    });
     await assert.rejects(checkRedis({ url: REDIS_URL, cluster: true }), { code: 'PHOTONS_ERR_CONFIG', message: /is not a cluster node/ });
     const misfit = new PhotonsClient({ redisUrl: node, prefix });
     try {
@@ -152,7 +175,11 @@ describe('Redis Cluster (3 masters on this machine)', function () {
       assert.match(err.stderr, /is a node of a Redis Cluster: set PHOTONS_REDIS_CLUSTER=true.*\[PHOTONS_ERR_CONFIG\]/);
       return true;
     });
-    const api = execFileAsync(process.execPath, [PHOTONS_BIN, 'api', '--port', '0'], { cwd: REPO_ROOT, env: { ...process.env, PHOTONS_REDIS_URL: node }, timeout: 20_000 });
+    const api = execFileAsync(process.execPath, [PHOTONS_BIN, 'api', '--port', '0'], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, PHOTONS_REDIS_URL: node },
+      timeout: 20_000,
+    });
     await assert.rejects(api, (err: { code: number; stderr: string }) => {
       assert.equal(err.code, 1);
       assert.match(err.stderr, /photons api: Redis at .* is a node of a Redis Cluster.*\[PHOTONS_ERR_CONFIG\]/);
@@ -162,16 +189,25 @@ describe('Redis Cluster (3 masters on this machine)', function () {
     const fleet = JSON.parse(stdout) as { dispatchers: unknown[]; functions: Array<{ fn: string }> };
     assert.equal(fleet.dispatchers.length, 1);
     // Every function of the fixtures folder; `shout` too when the deploy test ran first.
-    const files = readdirSync(FIXTURES_DIR).filter((name) => name.endsWith('.ts')).map((name) => name.slice(0, -3)).sort();
-    assert.deepEqual(fleet.functions.map((f) => f.fn).filter((fn) => fn !== 'shout'), files);
+    const files = readdirSync(FIXTURES_DIR)
+      .filter((name) => name.endsWith('.ts'))
+      .map((name) => name.slice(0, -3))
+      .sort();
+    assert.deepEqual(
+      fleet.functions.map((f) => f.fn).filter((fn) => fn !== 'shout'),
+      files,
+    );
   });
 
   it('removes keys of every shard', async () => {
     // A prefix no dispatcher serves (a served one gets its heartbeat written again), with a job on each shard.
     const own = newPrefix();
-    const connection = new Cluster(cluster!.nodes.map((node) => ({ host: '127.0.0.1', port: Number(new URL(node.url).port) })), {
-      redisOptions: { maxRetriesPerRequest: null },
-    });
+    const connection = new Cluster(
+      cluster!.nodes.map((node) => ({ host: '127.0.0.1', port: Number(new URL(node.url).port) })),
+      {
+        redisOptions: { maxRetriesPerRequest: null },
+      },
+    );
     try {
       for (const fn of FUNCTIONS) {
         const queue = new Queue(`{${fn}}`, { connection, prefix: own });
@@ -181,9 +217,11 @@ describe('Redis Cluster (3 masters on this machine)', function () {
     } finally {
       await connection.quit();
     }
-    const keysOf = async (): Promise<number[]> =>
-      Promise.all((redis as Cluster).nodes('master').map(async (node) => (await node.keys(`${own}:*`)).length));
-    assert.ok((await keysOf()).every((n) => n > 0), 'a job on every shard');
+    const keysOf = async (): Promise<number[]> => Promise.all((redis as Cluster).nodes('master').map(async (node) => (await node.keys(`${own}:*`)).length));
+    assert.ok(
+      (await keysOf()).every((n) => n > 0),
+      'a job on every shard',
+    );
     assert.ok((await removeKeys({ url: cluster!.url, cluster: true }, `${own}:*`)) > 0);
     assert.deepEqual(await keysOf(), [0, 0, 0]);
   });

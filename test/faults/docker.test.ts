@@ -59,7 +59,10 @@ describe('docker files', function () {
       assert.ok(stages.length >= 2, `${stages.length} stage(s)`);
       const build = stages[0]!;
       assert.ok(build.name, 'the build stage has a name');
-      assert.ok(build.instructions.some((i) => i.keyword === 'RUN' && /npm ci\b/.test(i.args) && /\btsc\b|npm run build\b/.test(i.args)), 'the build stage installs and compiles');
+      assert.ok(
+        build.instructions.some((i) => i.keyword === 'RUN' && /npm ci\b/.test(i.args) && /\btsc\b|npm run build\b/.test(i.args)),
+        'the build stage installs and compiles',
+      );
       const copies = finalOf('COPY');
       assert.ok(copies.length > 0 && copies.every((c) => c.flags.get('from') === build.name), 'the runtime stage copies only from the build stage');
       assert.ok(!finalOf('RUN').some((r) => /npm (ci|install)|tsc/.test(r.args)), 'no install or compiler in the runtime stage');
@@ -79,7 +82,10 @@ describe('docker files', function () {
       assertKnownEnv(env.keys(), 'the Dockerfile');
       assert.equal(env.get('PHOTONS_API_HOST'), '0.0.0.0', 'the API must listen beyond the container loopback');
       assert.ok(env.get('PHOTONS_API_PORT'), 'the API port is pinned, so the healthcheck and compose agree on it');
-      assert.deepEqual(finalOf('EXPOSE').flatMap((e) => e.words), [env.get('PHOTONS_API_PORT')]);
+      assert.deepEqual(
+        finalOf('EXPOSE').flatMap((e) => e.words),
+        [env.get('PHOTONS_API_PORT')],
+      );
     });
 
     it('has an entrypoint, a default command and a healthcheck that the CLI knows', () => {
@@ -108,7 +114,9 @@ describe('docker files', function () {
       for (const copy of stages[0]!.instructions.filter((i) => i.keyword === 'COPY')) {
         for (const source of copy.words.slice(0, -1)) assert.ok(existsSync(path.join(REPO_ROOT, source)), `COPY ${source}`);
       }
-      const ignored = readFileSync(path.join(REPO_ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim());
+      const ignored = readFileSync(path.join(REPO_ROOT, '.dockerignore'), 'utf8')
+        .split('\n')
+        .map((l) => l.trim());
       for (const kept of ['node_modules', 'dist']) assert.ok(ignored.includes(kept), `.dockerignore keeps the host's ${kept} out of the build`);
     });
   });
@@ -151,7 +159,10 @@ describe('docker files', function () {
         assert.equal(url.hostname, 'redis', `${name} reaches the redis service`);
         assert.equal(url.port || '6379', '6379');
         const functionsDir = service.environment!.PHOTONS_FUNCTIONS_DIR;
-        assert.ok(service.volumes!.some((v) => v.split(':')[1] === functionsDir), `${name} mounts the functions at ${functionsDir}`);
+        assert.ok(
+          service.volumes!.some((v) => v.split(':')[1] === functionsDir),
+          `${name} mounts the functions at ${functionsDir}`,
+        );
       }
     });
 

@@ -47,7 +47,16 @@ describe('bench faults --quick', function () {
     const requests = badRequests('token', 65_536);
     assert.ok(requests.length >= 1_000, `${requests.length} kinds`);
     const kinds = new Set(requests.map((r) => r.kind));
-    for (const kind of ['bad JSON', 'wrong fn', 'unknown function', 'invalid function name', 'body over the limit', 'bad token', 'wrong method', 'unknown path']) {
+    for (const kind of [
+      'bad JSON',
+      'wrong fn',
+      'unknown function',
+      'invalid function name',
+      'body over the limit',
+      'bad token',
+      'wrong method',
+      'unknown path',
+    ]) {
       assert.ok(kinds.has(kind), kind);
     }
   });

@@ -18,7 +18,9 @@ function reaches(host: VirtualHost, address: string, port: string): boolean {
 function leftovers(network: VirtualNetwork): string[] {
   const namespaces = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout;
   const links = spawnSync('ip', ['-o', 'link'], { encoding: 'utf8' }).stdout;
-  return [...network.hosts.flatMap((h) => [h.netns, h.link]), network.bridge].filter((name) => namespaces.includes(name) || links.includes(`${name}:`) || links.includes(`${name}@`));
+  return [...network.hosts.flatMap((h) => [h.netns, h.link]), network.bridge].filter(
+    (name) => namespaces.includes(name) || links.includes(`${name}:`) || links.includes(`${name}@`),
+  );
 }
 
 describe('hosts in network namespaces', function () {

@@ -20,14 +20,62 @@ type Expected = Array<[string, number]>;
 
 /** MobileNetV2 on the synthetic 224×224 pictures of seeds 0 to 7 (top 5, most likely first). */
 const MOBILENET_BY_SEED: Expected[] = [
-  [['Drawing', 0.63123], ['Neutral', 0.345346], ['Hentai', 0.014337], ['Porn', 0.006305], ['Sexy', 0.002782]],
-  [['Neutral', 0.907809], ['Drawing', 0.071837], ['Porn', 0.010887], ['Sexy', 0.005005], ['Hentai', 0.004463]],
-  [['Drawing', 0.586105], ['Neutral', 0.388808], ['Hentai', 0.0155], ['Porn', 0.006662], ['Sexy', 0.002926]],
-  [['Neutral', 0.780158], ['Drawing', 0.206243], ['Hentai', 0.006482], ['Porn', 0.003743], ['Sexy', 0.003374]],
-  [['Neutral', 0.832427], ['Drawing', 0.158214], ['Hentai', 0.00381], ['Sexy', 0.002953], ['Porn', 0.002596]],
-  [['Neutral', 0.939249], ['Drawing', 0.044316], ['Porn', 0.008596], ['Sexy', 0.005267], ['Hentai', 0.002571]],
-  [['Drawing', 0.926358], ['Neutral', 0.059433], ['Hentai', 0.010388], ['Porn', 0.003134], ['Sexy', 0.000688]],
-  [['Drawing', 0.534626], ['Neutral', 0.445867], ['Hentai', 0.011772], ['Porn', 0.004922], ['Sexy', 0.002814]],
+  [
+    ['Drawing', 0.63123],
+    ['Neutral', 0.345346],
+    ['Hentai', 0.014337],
+    ['Porn', 0.006305],
+    ['Sexy', 0.002782],
+  ],
+  [
+    ['Neutral', 0.907809],
+    ['Drawing', 0.071837],
+    ['Porn', 0.010887],
+    ['Sexy', 0.005005],
+    ['Hentai', 0.004463],
+  ],
+  [
+    ['Drawing', 0.586105],
+    ['Neutral', 0.388808],
+    ['Hentai', 0.0155],
+    ['Porn', 0.006662],
+    ['Sexy', 0.002926],
+  ],
+  [
+    ['Neutral', 0.780158],
+    ['Drawing', 0.206243],
+    ['Hentai', 0.006482],
+    ['Porn', 0.003743],
+    ['Sexy', 0.003374],
+  ],
+  [
+    ['Neutral', 0.832427],
+    ['Drawing', 0.158214],
+    ['Hentai', 0.00381],
+    ['Sexy', 0.002953],
+    ['Porn', 0.002596],
+  ],
+  [
+    ['Neutral', 0.939249],
+    ['Drawing', 0.044316],
+    ['Porn', 0.008596],
+    ['Sexy', 0.005267],
+    ['Hentai', 0.002571],
+  ],
+  [
+    ['Drawing', 0.926358],
+    ['Neutral', 0.059433],
+    ['Hentai', 0.010388],
+    ['Porn', 0.003134],
+    ['Sexy', 0.000688],
+  ],
+  [
+    ['Drawing', 0.534626],
+    ['Neutral', 0.445867],
+    ['Hentai', 0.011772],
+    ['Porn', 0.004922],
+    ['Sexy', 0.002814],
+  ],
 ];
 
 /**
@@ -72,17 +120,18 @@ describe('functions/classify', function () {
   });
 
   it('classifies a PNG given as base64 and returns the topk most likely classes', async () => {
-    const [top3, top5] = await runLocal(
-      CLASSIFY,
-      [
-        { imageBase64: await gradientPng(), topk: 3 },
-        { imageBase64: await gradientPng() },
-      ],
-      { concurrency: 2 },
-    );
+    const [top3, top5] = await runLocal(CLASSIFY, [{ imageBase64: await gradientPng(), topk: 3 }, { imageBase64: await gradientPng() }], { concurrency: 2 });
     const output = valueOf<ClassifyOutput>(top3);
     assert.deepEqual([output.width, output.height], [96, 64]);
-    assertPredictions(output, [['Drawing', 0.909831], ['Neutral', 0.069285], ['Hentai', 0.017222]], 'gradient PNG');
+    assertPredictions(
+      output,
+      [
+        ['Drawing', 0.909831],
+        ['Neutral', 0.069285],
+        ['Hentai', 0.017222],
+      ],
+      'gradient PNG',
+    );
     const all = valueOf<ClassifyOutput>(top5).predictions;
     assert.equal(all.length, 5);
     const total = all.reduce((sum, p) => sum + p.probability, 0);
@@ -93,7 +142,14 @@ describe('functions/classify', function () {
     const [outcome] = await runLocal(CLASSIFY, [{ model: 'InceptionV3', seed: 1, topk: 2 }]);
     const output = valueOf<ClassifyOutput>(outcome);
     assert.equal(output.model, 'InceptionV3');
-    assertPredictions(output, [['Neutral', 0.895031], ['Drawing', 0.080461]], 'InceptionV3 seed 1');
+    assertPredictions(
+      output,
+      [
+        ['Neutral', 0.895031],
+        ['Drawing', 0.080461],
+      ],
+      'InceptionV3 seed 1',
+    );
   });
 
   it('fails bad input with a clear, non-retryable error', async () => {

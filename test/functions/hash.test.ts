@@ -60,7 +60,16 @@ describe('functions/hash', () => {
   }
 
   it('fails bad input with a clear, non-retryable error', async () => {
-    const inputs = [{ sizeBytes: 0 }, { sizeBytes: -1 }, { sizeBytes: 1.5 }, { sizeBytes: '2MB' }, { sizeBytes: 64 * MiB + 1 }, { seed: { a: 1 } }, { seed: 0.5 }, 42];
+    const inputs = [
+      { sizeBytes: 0 },
+      { sizeBytes: -1 },
+      { sizeBytes: 1.5 },
+      { sizeBytes: '2MB' },
+      { sizeBytes: 64 * MiB + 1 },
+      { seed: { a: 1 } },
+      { seed: 0.5 },
+      42,
+    ];
     const outcomes = await runLocal(HASH, inputs, { concurrency: inputs.length });
     const messages = outcomes.map((o) => errorOf(o).message);
     assert.deepEqual(messages, [

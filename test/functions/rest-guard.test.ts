@@ -78,6 +78,10 @@ describe('functions/rest: private addresses', () => {
     assert.equal(valueOf<{ count: number }>(outcomes[0]).count, 2);
     assert.match(errorOf(outcomes[1]).message, /leads to 169\.254\.169\.254, a private/);
     assert.match(errorOf(outcomes[2]).message, /leads to 127\.0\.0\.2, a private/);
-    assert.deepEqual(hits.filter((h) => h === '/items'), ['/items'], 'only the allowed hop was fetched');
+    assert.deepEqual(
+      hits.filter((h) => h === '/items'),
+      ['/items'],
+      'only the allowed hop was fetched',
+    );
   });
 });

@@ -138,10 +138,7 @@ describe('functions/rest', () => {
         ['Error', `rest: GET ${base}/broken answered 503 Service Unavailable`],
         ['Error', `rest: GET ${base}/html answered a body that is not JSON (starts with "<html>maintenance</html>")`],
         ['UnrecoverableError', `rest: ${base}/wrapped answered JSON with no array at "data.nothing"`],
-        [
-          'UnrecoverableError',
-          `rest: ${base}/wrapped answered JSON that is not an array nor an object with exactly one array; give input.itemsPath`,
-        ],
+        ['UnrecoverableError', `rest: ${base}/wrapped answered JSON that is not an array nor an object with exactly one array; give input.itemsPath`],
         ['UnrecoverableError', 'rest: input.url must use http or https, got "ftp:"'],
         ['UnrecoverableError', 'rest: input.url is not a valid URL: "not a url"'],
         ['UnrecoverableError', 'rest: input.url must be a string (an http or https URL)'],

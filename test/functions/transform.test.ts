@@ -36,7 +36,12 @@ async function decode(output: TransformOutput) {
  */
 function assertGradient(image: Awaited<ReturnType<typeof decode>>, blue: number, label: string): void {
   const { width, height, data } = image.bitmap;
-  for (const [fx, fy] of [[0.1, 0.1], [0.5, 0.5], [0.9, 0.2], [0.25, 0.8]] as const) {
+  for (const [fx, fy] of [
+    [0.1, 0.1],
+    [0.5, 0.5],
+    [0.9, 0.2],
+    [0.25, 0.8],
+  ] as const) {
     const cx = Math.floor(fx * width);
     const cy = Math.floor(fy * height);
     const sums = [0, 0, 0];

@@ -32,10 +32,14 @@ describe('contract limits (DESIGN.md "Contract")', function () {
 
   it('state inside a node_modules package is shared by the photons of a runtime; module state is not', async function () {
     const parties = 20;
-    const outcomes = await runLocal(fixture('node-modules-state.ts'), range(parties).map(() => ({ parties })), {
-      concurrency: parties,
-      config,
-    });
+    const outcomes = await runLocal(
+      fixture('node-modules-state.ts'),
+      range(parties).map(() => ({ parties })),
+      {
+        concurrency: parties,
+        config,
+      },
+    );
     // Every job counted once: the package saw all 20, each module instance only its own job.
     for (const value of values(outcomes)) assert.deepStrictEqual(value, { packageCount: parties, moduleCount: 1 });
   });
@@ -44,10 +48,14 @@ describe('contract limits (DESIGN.md "Contract")', function () {
     // Not in DESIGN.md's list: only literal paths are bundled. A computed path goes to Node's
     // require, whose cache is one per runtime, like node_modules.
     const parties = 10;
-    const outcomes = await runLocal(fixture('computed-require.ts'), range(parties).map(() => ({ parties })), {
-      concurrency: parties,
-      config,
-    });
+    const outcomes = await runLocal(
+      fixture('computed-require.ts'),
+      range(parties).map(() => ({ parties })),
+      {
+        concurrency: parties,
+        config,
+      },
+    );
     for (const value of values(outcomes)) assert.deepStrictEqual(value, { literal: 1, computed: parties });
   });
 
@@ -55,10 +63,14 @@ describe('contract limits (DESIGN.md "Contract")', function () {
     // The module's top level runs once per photon, so a listener it adds to `process` is added
     // once per job and never removed. Fewer than 10 jobs, to stay under Node's leak warning.
     const parties = 8;
-    const outcomes = await runLocal(fixture('top-level-listener.ts'), range(parties).map(() => ({ parties })), {
-      concurrency: parties,
-      config,
-    });
+    const outcomes = await runLocal(
+      fixture('top-level-listener.ts'),
+      range(parties).map(() => ({ parties })),
+      {
+        concurrency: parties,
+        config,
+      },
+    );
     for (const count of values(outcomes)) assert.ok((count as number) >= parties, `only ${String(count)} listeners`);
     // Alone, the module adds its listener once (plus at most the runtime's load check).
     const [solo] = await runLocal(fixture('top-level-listener.ts'), [{ parties: 1 }], { config });
@@ -74,7 +86,7 @@ describe('contract limits (DESIGN.md "Contract")', function () {
       ]);
     });
 
-    it('when the real global has that name, a bare read sees the real value, not the photon\'s', async function () {
+    it("when the real global has that name, a bare read sees the real value, not the photon's", async function () {
       const [outcome] = await runLocal(fixture('bare-global.js'), [{ user: 'ada', realValue: 'set by a package' }], { config });
       assert.deepStrictEqual(values([outcome!]), [{ viaGlobalThis: 'ada', bare: { value: 'set by a package' } }]);
     });
@@ -88,10 +100,14 @@ describe('contract limits (DESIGN.md "Contract")', function () {
   it('process.env is one object per runtime: a job reads the last write of any job', async function () {
     const parties = 12;
     const users = range(parties).map((i) => `tenant-${i}`);
-    const outcomes = await runLocal(fixture('process-env.ts'), users.map((user) => ({ user, parties })), {
-      concurrency: parties,
-      config,
-    });
+    const outcomes = await runLocal(
+      fixture('process-env.ts'),
+      users.map((user) => ({ user, parties })),
+      {
+        concurrency: parties,
+        config,
+      },
+    );
     const seen = values(outcomes);
     // All jobs read the same value, the one written last, not their own.
     assert.equal(new Set(seen).size, 1);
@@ -100,15 +116,19 @@ describe('contract limits (DESIGN.md "Contract")', function () {
     assert.equal(process.env.PHOTONS_FIXTURE_TENANT, undefined);
   });
 
-  it('the working directory and the file system are the process\'s: shared, and chdir is refused', async function () {
+  it("the working directory and the file system are the process's: shared, and chdir is refused", async function () {
     const dir = mkdtempSync(path.join(tmpdir(), 'photons-test-fs-'));
     try {
       const parties = 12;
       const users = range(parties).map((i) => `user-${i}`);
-      const outcomes = await runLocal(fixture('cwd-and-files.ts'), users.map((user) => ({ user, dir, parties })), {
-        concurrency: parties,
-        config,
-      });
+      const outcomes = await runLocal(
+        fixture('cwd-and-files.ts'),
+        users.map((user) => ({ user, dir, parties })),
+        {
+          concurrency: parties,
+          config,
+        },
+      );
       const seen = values(outcomes) as Array<{ cwd: string; readBack: string; chdir: string }>;
       const lastWriter = readFileSync(path.join(dir, 'owner.txt'), 'utf8');
       for (const value of seen) {
@@ -127,10 +147,14 @@ describe('ctx: explicit sharing and per-job resources', function () {
   this.timeout(30_000);
 
   it('ctx.shared initialises once per runtime when 50 photons ask at the same moment', async function () {
-    const outcomes = await runLocal(fixture('shared-init.ts'), range(50).map(() => ({ scenario: 'once' })), {
-      concurrency: 50,
-      config,
-    });
+    const outcomes = await runLocal(
+      fixture('shared-init.ts'),
+      range(50).map(() => ({ scenario: 'once' })),
+      {
+        concurrency: 50,
+        config,
+      },
+    );
     const seen = values(outcomes) as Array<{ model: { loadedBy: number; call: number }; initCalls: number }>;
     for (const value of seen) {
       assert.equal(value.initCalls, 1);
@@ -139,10 +163,14 @@ describe('ctx: explicit sharing and per-job resources', function () {
   });
 
   it('ctx.shared does not cache a rejected init: the callers waiting see the error, the next caller retries', async function () {
-    const outcomes = await runLocal(fixture('shared-init.ts'), range(50).map(() => ({ scenario: 'flaky' })), {
-      concurrency: 50,
-      config,
-    });
+    const outcomes = await runLocal(
+      fixture('shared-init.ts'),
+      range(50).map(() => ({ scenario: 'flaky' })),
+      {
+        concurrency: 50,
+        config,
+      },
+    );
     for (const value of values(outcomes)) {
       // All 50 waited on the first init and saw its error; their retries shared one second init.
       assert.deepStrictEqual(value, { firstError: 'init call 1 failed', value: { call: 2 }, initCalls: 2 });
@@ -196,7 +224,11 @@ describe('ctx: explicit sharing and per-job resources', function () {
       const marker = path.join(dir, 'aborted.json');
       const outcomes = await runLocal(
         fixture('signal.ts'),
-        [{ wait: false, marker }, { wait: true, marker }, { wait: false, marker }],
+        [
+          { wait: false, marker },
+          { wait: true, marker },
+          { wait: false, marker },
+        ],
         { concurrency: 3, timeoutMs: 150, config },
       );
       assert.deepStrictEqual(outcomes[0], { index: 0, ok: true, value: { aborted: false } });
@@ -278,7 +310,10 @@ describe('ctx: explicit sharing and per-job resources', function () {
       const lines = stderr.split('\n').filter((line) => line.includes('mark-'));
       for (const line of lines) assert.match(line, /^\{.*\}$/, `a bare line on stderr: ${line}`);
       const records = lines.map((line) => JSON.parse(line) as { jobId: string; photonId: number; msg: string });
-      for (const [jobId, marker] of [['0', 'mark-0'], ['1', 'mark-1']] as const) {
+      for (const [jobId, marker] of [
+        ['0', 'mark-0'],
+        ['1', 'mark-1'],
+      ] as const) {
         const mine = records.filter((record) => record.msg.includes(marker));
         for (const record of mine) {
           assert.equal(record.jobId, jobId);

@@ -10,9 +10,12 @@ const ESCAPE = path.join(REPO_ROOT, 'test/fixtures/isolation/timers/escape.ts');
 describe('errors a job lets escape', function () {
   this.timeout(60_000);
 
-  it('are logged with the job\'s id, and the runtime serves on', async function () {
+  it("are logged with the job's id, and the runtime serves on", async function () {
     const kinds = ['timer', 'rejection', 'late-timer', 'ok', 'ok'];
-    const { outcomes, records } = await runLogged(ESCAPE, kinds.map((kind) => ({ kind })));
+    const { outcomes, records } = await runLogged(
+      ESCAPE,
+      kinds.map((kind) => ({ kind })),
+    );
     // Every job answered, in the one runtime (a runtime death would have failed or rerun jobs).
     assert.deepStrictEqual(
       outcomes.map((outcome) => (outcome.ok ? outcome.value : outcome.error)),

@@ -19,7 +19,7 @@ async function answer(file: string, input: unknown, mode: Mode = 'photon'): Prom
 
 before(installFixturePackage);
 
-describe('a photon\'s view of the global object', function () {
+describe("a photon's view of the global object", function () {
   this.timeout(30_000);
 
   it('keeps writes through globalThis and global off the real global', async function () {
@@ -56,7 +56,7 @@ describe('a photon\'s view of the global object', function () {
     });
   });
 
-  it('runs a JavaScript ES module\'s code in strict mode', async function () {
+  it("runs a JavaScript ES module's code in strict mode", async function () {
     assert.deepStrictEqual(await answer('strict-mode.js', {}), {
       thisInPlainCall: 'undefined',
       undeclaredWrite: 'ReferenceError',
@@ -66,7 +66,7 @@ describe('a photon\'s view of the global object', function () {
   // esbuild emits "use strict" for a .ts file only when the nearest tsconfig.json sets
   // strict/alwaysStrict; as sloppy code, a bare assignment would create a property of the REAL global
   // (seen by every photon) instead of throwing, and a plain call would get the real global as `this`.
-  it('runs a TypeScript ES module\'s code in strict mode whatever its tsconfig.json says', async function () {
+  it("runs a TypeScript ES module's code in strict mode whatever its tsconfig.json says", async function () {
     assert.deepStrictEqual(await answer('plain-project/strict-mode.ts', {}), {
       thisInPlainCall: 'undefined',
       undeclaredWrite: 'ReferenceError',

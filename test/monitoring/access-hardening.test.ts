@@ -55,13 +55,24 @@ describe('monitoring: access hardening', function () {
     after(() => held.cleanup());
 
     async function signIn(): Promise<string> {
-      const response = await fetch(`${url}/dashboard/login`, { method: 'POST', headers: origin, body: new URLSearchParams({ token: API_TOKEN }), redirect: 'manual' });
+      const response = await fetch(`${url}/dashboard/login`, {
+        method: 'POST',
+        headers: origin,
+        body: new URLSearchParams({ token: API_TOKEN }),
+        redirect: 'manual',
+      });
       assert.equal(response.status, 303);
       return response.headers.get('set-cookie') ?? '';
     }
 
     it('needs the token for every page, JSON API, board route and /metrics', async () => {
-      for (const path of ['/dashboard/api/fleet', '/metrics', '/dashboard/queues/api/queues', '/dashboard/queues/api/redis/stats', '/dashboard/admin/queues/api/queues']) {
+      for (const path of [
+        '/dashboard/api/fleet',
+        '/metrics',
+        '/dashboard/queues/api/queues',
+        '/dashboard/queues/api/redis/stats',
+        '/dashboard/admin/queues/api/queues',
+      ]) {
         const response = await fetch(`${url}${path}`);
         assert.equal(response.status, 401, path);
       }
@@ -103,12 +114,22 @@ describe('monitoring: access hardening', function () {
       // Earlier tests signed in too: the limit is reached within the next five attempts at most.
       let refused: Response | undefined;
       for (let i = 0; i < 6 && !refused; i++) {
-        const response = await fetch(`${url}/dashboard/login`, { method: 'POST', headers: origin, body: new URLSearchParams({ token: 'wrong' }), redirect: 'manual' });
+        const response = await fetch(`${url}/dashboard/login`, {
+          method: 'POST',
+          headers: origin,
+          body: new URLSearchParams({ token: 'wrong' }),
+          redirect: 'manual',
+        });
         if (response.status === 429) refused = response;
       }
       assert.ok(refused, 'refused within 6 attempts');
       assert.equal(((await refused.json()) as { error: { code: string } }).error.code, 'PHOTONS_ERR_TOO_MANY_SIGN_INS');
-      const right = await fetch(`${url}/dashboard/login`, { method: 'POST', headers: origin, body: new URLSearchParams({ token: API_TOKEN }), redirect: 'manual' });
+      const right = await fetch(`${url}/dashboard/login`, {
+        method: 'POST',
+        headers: origin,
+        body: new URLSearchParams({ token: API_TOKEN }),
+        redirect: 'manual',
+      });
       assert.equal(right.status, 429, 'the right token too, until the minute is over');
     });
   });

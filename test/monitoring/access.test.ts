@@ -30,18 +30,30 @@ describe('monitoring: read-only without the token, actions with it', function ()
     await held.release(open);
     const tracker = await held.bed.tracker('held');
     const failed = await held.enqueue(missing, open, { fail: true });
-    await tracker.wait(failed.map((j) => j.id!), 15_000);
+    await tracker.wait(
+      failed.map((j) => j.id!),
+      15_000,
+    );
   });
 
   after(() => held.cleanup());
 
   it('serves the page, the fleet and the read-only board to anyone, and refuses its actions', async () => {
     assert.equal((await fetch(`${url}/dashboard`)).status, 200);
-    const fleet = (await (await fetch(`${url}/dashboard/api/fleet`)).json()) as { functions: Array<{ fn: string }>; access: { tokenRequired: boolean; signedIn: boolean } };
-    assert.deepEqual(fleet.functions.map((f) => f.fn), ['held']);
+    const fleet = (await (await fetch(`${url}/dashboard/api/fleet`)).json()) as {
+      functions: Array<{ fn: string }>;
+      access: { tokenRequired: boolean; signedIn: boolean };
+    };
+    assert.deepEqual(
+      fleet.functions.map((f) => f.fn),
+      ['held'],
+    );
     assert.deepEqual(fleet.access, { tokenRequired: true, signedIn: false });
     const board = (await (await fetch(`${url}/dashboard/queues/api/queues?activeQueue=held&status=failed`)).json()) as BoardQueues;
-    assert.deepEqual(board.queues.map((q) => [q.name, q.readOnlyMode]), [['held', true]]);
+    assert.deepEqual(
+      board.queues.map((q) => [q.name, q.readOnlyMode]),
+      [['held', true]],
+    );
     assert.equal(board.queues[0]!.counts.failed, FAILED);
     const retry = await fetch(`${url}/dashboard/queues/api/queues/held/retry/failed`, { method: 'PUT' });
     assert.equal(retry.status, 405, 'the read-only board refuses to retry');
@@ -66,20 +78,37 @@ describe('monitoring: read-only without the token, actions with it', function ()
 
   it('retries failed jobs with the bearer token', async () => {
     const board = (await (await fetch(`${url}/dashboard/admin/queues/api/queues?activeQueue=held&status=failed`, { headers: bearer })).json()) as BoardQueues;
-    assert.deepEqual(board.queues.map((q) => [q.name, q.readOnlyMode]), [['held', false]]);
+    assert.deepEqual(
+      board.queues.map((q) => [q.name, q.readOnlyMode]),
+      [['held', false]],
+    );
     const retry = await fetch(`${url}/dashboard/admin/queues/api/queues/held/retry/failed`, { method: 'PUT', headers: bearer });
     assert.equal(retry.status, 200, await retry.text());
     // Retried, they run again (and fail again: their input asks for it).
-    await until('the retried jobs to run and fail again', async () => (await held.bed.queue('held').getJobs(['failed'])).every((j) => j.attemptsMade >= 2) && (await failedCount()) === FAILED, 15_000);
+    await until(
+      'the retried jobs to run and fail again',
+      async () => (await held.bed.queue('held').getJobs(['failed'])).every((j) => j.attemptsMade >= 2) && (await failedCount()) === FAILED,
+      15_000,
+    );
   });
 
   it('signs in with the form (a cookie, not the token), cleans with it, and signs out', async () => {
-    const refused = await fetch(`${url}/dashboard/login`, { method: 'POST', headers: { origin: url }, body: new URLSearchParams({ token: 'nope' }), redirect: 'manual' });
+    const refused = await fetch(`${url}/dashboard/login`, {
+      method: 'POST',
+      headers: { origin: url },
+      body: new URLSearchParams({ token: 'nope' }),
+      redirect: 'manual',
+    });
     assert.equal(refused.status, 303);
     assert.match(refused.headers.get('location') ?? '', /^\/dashboard\/login\?failed=1/);
     assert.equal(refused.headers.get('set-cookie'), null);
 
-    const signedIn = await fetch(`${url}/dashboard/login`, { method: 'POST', headers: { origin: url }, body: new URLSearchParams({ token: API_TOKEN, next: 'https://elsewhere.example/' }), redirect: 'manual' });
+    const signedIn = await fetch(`${url}/dashboard/login`, {
+      method: 'POST',
+      headers: { origin: url },
+      body: new URLSearchParams({ token: API_TOKEN, next: 'https://elsewhere.example/' }),
+      redirect: 'manual',
+    });
     assert.equal(signedIn.status, 303);
     assert.equal(signedIn.headers.get('location'), '/dashboard/admin/queues', 'never sent to another site');
     const setCookie = signedIn.headers.get('set-cookie') ?? '';

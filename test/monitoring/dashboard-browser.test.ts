@@ -34,7 +34,10 @@ describe('monitoring: the dashboard in a browser', function () {
     await held.release(open);
     const tracker = await held.bed.tracker('held');
     const done = await held.enqueue(3, open);
-    await tracker.wait(done.map((j) => j.id!), 15_000);
+    await tracker.wait(
+      done.map((j) => j.id!),
+      15_000,
+    );
     await held.enqueue(HELD, held.gate());
     await held.fleetWhere('the held jobs in the heartbeat', (f) => f.photonsInFlight === HELD);
     shots = await mkdtemp(path.join(tmpdir(), 'photons-dashboard-'));
@@ -71,14 +74,21 @@ describe('monitoring: the dashboard in a browser', function () {
     // moments, each at HELD on the chart's own scale (its gridlines at 0 and at the top label).
     const xs = `(document.querySelector('#chart-photons polyline[data-fn="held"]')?.getAttribute('points') ?? '').trim().split(' ').filter(Boolean).map((p) => p.split(',')[0])`;
     await page.waitForFunction(`new Set(${xs}).size >= 3`, undefined, { timeout: 30_000 });
-    const drawn = JSON.parse(String(await page.evaluate(`JSON.stringify({
+    const drawn = JSON.parse(
+      String(
+        await page.evaluate(`JSON.stringify({
       points: document.querySelector('#chart-photons polyline[data-fn="held"]').getAttribute('points'),
       gridlines: [...document.querySelectorAll('#chart-photons line')].map((l) => Number(l.getAttribute('y1'))),
       labels: [...document.querySelectorAll('#chart-photons text')].map((t) => t.textContent),
-    })`))) as { points: string; gridlines: number[]; labels: string[] };
+    })`),
+      ),
+    ) as { points: string; gridlines: number[]; labels: string[] };
     const [zeroY, , topY] = drawn.gridlines;
     const top = Number(drawn.labels[2]);
-    const values = drawn.points.trim().split(' ').map((p) => (top * (zeroY! - Number(p.split(',')[1]))) / (zeroY! - topY!));
+    const values = drawn.points
+      .trim()
+      .split(' ')
+      .map((p) => (top * (zeroY! - Number(p.split(',')[1]))) / (zeroY! - topY!));
     assert.ok(values.length >= 3 && values.every((v) => Math.abs(v - HELD) < 0.1), `photons in flight drawn: ${values.join(', ')} (${JSON.stringify(drawn)})`);
     for (const chart of ['throughput', 'photons', 'cold-starts', 'saved']) {
       assert.equal(await page.locator(`#chart-${chart} polyline[data-fn="held"]`).count(), 1, `the ${chart} chart draws held`);

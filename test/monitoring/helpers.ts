@@ -67,11 +67,16 @@ export class HeldJobs {
 
   /** Waits until the fleet, as Redis sees it, satisfies `check` for the held function. */
   async fleetWhere(what: string, check: (held: FunctionStatus, fleet: FleetStatus) => boolean, timeoutMs = 15_000): Promise<FleetStatus> {
-    return until(what, async () => {
-      const fleet = await this.fleet();
-      const held = fleet.functions.find((f) => f.fn === 'held');
-      return held && check(held, fleet) ? fleet : undefined;
-    }, timeoutMs, 50);
+    return until(
+      what,
+      async () => {
+        const fleet = await this.fleet();
+        const held = fleet.functions.find((f) => f.fn === 'held');
+        return held && check(held, fleet) ? fleet : undefined;
+      },
+      timeoutMs,
+      50,
+    );
   }
 
   async cleanup(): Promise<void> {

@@ -21,9 +21,15 @@ describe('monitoring: Prometheus /metrics', function () {
     await held.release(open);
     const tracker = await held.bed.tracker('held');
     const ran = [...(await held.enqueue(COMPLETED, open)), ...(await held.enqueue(FAILED, open, { fail: true }))];
-    await tracker.wait(ran.map((j) => j.id!), 15_000);
+    await tracker.wait(
+      ran.map((j) => j.id!),
+      15_000,
+    );
     await held.enqueue(HELD, held.gate());
-    await held.fleetWhere('the held jobs in the heartbeat, the others counted', (f) => f.photonsInFlight === HELD && f.photonsCompleted === COMPLETED && f.photonsFailed === FAILED);
+    await held.fleetWhere(
+      'the held jobs in the heartbeat, the others counted',
+      (f) => f.photonsInFlight === HELD && f.photonsCompleted === COMPLETED && f.photonsFailed === FAILED,
+    );
   });
 
   after(() => held.cleanup());
@@ -59,7 +65,10 @@ describe('monitoring: Prometheus /metrics', function () {
     const buckets = samples.filter((s) => s.name === 'photons_job_duration_seconds_bucket' && s.labels.fn === 'held');
     assert.equal(buckets.length, 15, 'fourteen bounds and +Inf');
     assert.equal(buckets.at(-1)!.labels.le, '+Inf');
-    assert.ok(buckets.every((b, i) => i === 0 || b.value >= buckets[i - 1]!.value), 'cumulative buckets');
+    assert.ok(
+      buckets.every((b, i) => i === 0 || b.value >= buckets[i - 1]!.value),
+      'cumulative buckets',
+    );
     assert.equal(buckets.at(-1)!.value, COMPLETED + FAILED);
     assert.equal(valueOf(samples, 'photons_job_duration_seconds_count', fn), COMPLETED + FAILED);
     assert.ok(valueOf(samples, 'photons_job_duration_seconds_sum', fn) > 0);

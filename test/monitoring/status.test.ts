@@ -26,7 +26,10 @@ describe('photons status', function () {
     await held.release(first);
     const tracker = await held.bed.tracker('held');
     const done = await held.enqueue(DONE, first);
-    await tracker.wait(done.map((j) => j.id!), 15_000);
+    await tracker.wait(
+      done.map((j) => j.id!),
+      15_000,
+    );
     await held.enqueue(HELD, held.gate());
     // Heartbeats lag the queue by up to one period: wait until both agree on what is running.
     await held.fleetWhere('the held jobs to be active and in the heartbeat', (f) => f.active === CONCURRENCY && f.photonsInFlight === CONCURRENCY);
@@ -36,7 +39,13 @@ describe('photons status', function () {
 
   // Asynchronous on purpose: the dispatcher under test runs in this process and must keep going.
   function photons(...args: string[]): Promise<Ran> {
-    const env = { ...process.env, PHOTONS_REDIS_URL: REDIS_URL, PHOTONS_REDIS_PREFIX: held.bed.prefix, PHOTONS_HEARTBEAT_MS: String(HEARTBEAT_MS), PHOTONS_LOG_LEVEL: 'warn' };
+    const env = {
+      ...process.env,
+      PHOTONS_REDIS_URL: REDIS_URL,
+      PHOTONS_REDIS_PREFIX: held.bed.prefix,
+      PHOTONS_HEARTBEAT_MS: String(HEARTBEAT_MS),
+      PHOTONS_LOG_LEVEL: 'warn',
+    };
     return new Promise((resolve) => {
       execFile(process.execPath, [PHOTONS_BIN, ...args], { env, timeout: 30_000 }, (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
@@ -59,9 +68,15 @@ describe('photons status', function () {
     assert.equal(fn.failed, 0);
     assert.equal(fn.photonsCompleted, DONE);
     assert.ok(fn.runtimes >= 1, `runtimes: ${fn.runtimes}`);
-    assert.equal(fn.photonsPerRuntime.reduce((a, b) => a + b, 0), fn.photonsInFlight);
+    assert.equal(
+      fn.photonsPerRuntime.reduce((a, b) => a + b, 0),
+      fn.photonsInFlight,
+    );
     assert.equal(fn.heapPerRuntime.length, fn.runtimes);
-    assert.ok(fn.heapPerRuntime.every((heap) => heap > 0), `heap per runtime: ${fn.heapPerRuntime.join(', ')}`);
+    assert.ok(
+      fn.heapPerRuntime.every((heap) => heap > 0),
+      `heap per runtime: ${fn.heapPerRuntime.join(', ')}`,
+    );
     assert.ok(fn.runtimeBaseHeap > 0, 'the runtime size was measured');
     assert.ok(fn.coldStarts >= 1, `cold starts: ${fn.coldStarts}`);
     assert.ok(fn.jobsPerSec >= 0 && fn.photonsFailed === 0);
@@ -90,7 +105,9 @@ describe('photons status', function () {
   it('exits with a clear message when no Redis answers', async () => {
     const env = { ...process.env, PHOTONS_REDIS_URL: 'redis://127.0.0.1:1', PHOTONS_LOG_LEVEL: 'warn' };
     const ran = await new Promise<Ran>((resolve) => {
-      execFile(process.execPath, [PHOTONS_BIN, 'status', '--json'], { env }, (err, stdout, stderr) => resolve({ code: err ? Number(err.code) : 0, stdout, stderr }));
+      execFile(process.execPath, [PHOTONS_BIN, 'status', '--json'], { env }, (err, stdout, stderr) =>
+        resolve({ code: err ? Number(err.code) : 0, stdout, stderr }),
+      );
     });
     assert.notEqual(ran.code, 0);
     assert.match(ran.stderr, /No Redis answers at redis:\/\/127\.0\.0\.1:1/);

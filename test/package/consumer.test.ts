@@ -108,7 +108,19 @@ describe('a new app installing the packed package', function () {
     const tarball = path.join(work, (JSON.parse(packed.stdout) as Array<{ filename: string }>)[0]!.filename);
     run('npm', ['init', '-y'], app);
     // typescript and @types/node at the repository's versions, which its own install left in the cache.
-    run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', tarball, `typescript@${installedVersion('typescript')}`, `@types/node@${installedVersion('@types/node')}`], app);
+    run(
+      'npm',
+      [
+        'install',
+        '--prefer-offline',
+        '--no-audit',
+        '--no-fund',
+        tarball,
+        `typescript@${installedVersion('typescript')}`,
+        `@types/node@${installedVersion('@types/node')}`,
+      ],
+      app,
+    );
     mkdirSync(path.join(app, 'functions'));
     writeFileSync(path.join(app, 'functions', 'greet.ts'), FUNCTION_SOURCE);
     writeFileSync(path.join(app, 'tsconfig.json'), JSON.stringify(TSCONFIG, null, 2));
@@ -125,7 +137,12 @@ describe('a new app installing the packed package', function () {
     const sizes = packageSizes(path.join(app, 'node_modules')).filter((s) => s.name !== 'typescript' && s.name !== '@types/node');
     const total = sizes.reduce((sum, s) => sum + s.bytes, 0);
     const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
-    console.log(`      node_modules without typescript and @types/node: ${mb(total)} in ${sizes.length} packages; biggest: ${sizes.slice(0, 6).map((s) => `${s.name} ${mb(s.bytes)}`).join(', ')}`);
+    console.log(
+      `      node_modules without typescript and @types/node: ${mb(total)} in ${sizes.length} packages; biggest: ${sizes
+        .slice(0, 6)
+        .map((s) => `${s.name} ${mb(s.bytes)}`)
+        .join(', ')}`,
+    );
   });
 
   it('type-checks a function written against the package, and refuses one with wrong types', function () {
@@ -189,7 +206,10 @@ describe('a new app installing the packed package', function () {
       exited = new Promise((resolve) => start!.once('exit', (code) => resolve(code)));
       // Ready when the API answers and lists the app's function.
       for (;;) {
-        const listed = await fetch(`${api}/functions`).then((r) => (r.ok ? r.text() : ''), () => '');
+        const listed = await fetch(`${api}/functions`).then(
+          (r) => (r.ok ? r.text() : ''),
+          () => '',
+        );
         if (listed.includes('"greet"')) break;
         if (start.exitCode !== null) assert.fail(`photons start exited ${start.exitCode}\n${output}`);
         await new Promise((resolve) => setTimeout(resolve, 500));
@@ -221,7 +241,11 @@ describe('a new app installing the packed package', function () {
     });
 
     it('the HTTP API: POST /invoke', async function () {
-      const res = await fetch(`${api}/invoke`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ fn: 'greet', input: { name: 'Http' } }) });
+      const res = await fetch(`${api}/invoke`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ fn: 'greet', input: { name: 'Http' } }),
+      });
       assert.equal(res.status, 200);
       const body = (await res.json()) as { fn: string; ok: boolean; value: unknown };
       assert.deepEqual({ fn: body.fn, ok: body.ok, value: body.value }, { fn: 'greet', ok: true, value: { greeting: 'hello Http', calls: 1, fn: 'greet' } });

@@ -119,7 +119,11 @@ describe('bad functions', function () {
     const kinds = ['ok', 'bigint', 'ok', 'function', 'circular', 'ok', 'symbol', 'nested-bigint', 'ok'];
     let outcomes: LocalOutcome[];
     before(async function () {
-      outcomes = await runLocal(file, kinds.map((kind, n) => ({ kind, n })), { concurrency: kinds.length, config });
+      outcomes = await runLocal(
+        file,
+        kinds.map((kind, n) => ({ kind, n })),
+        { concurrency: kinds.length, config },
+      );
     });
 
     it('fails that job with PHOTONS_ERR_RESULT_NOT_JSON; the other jobs get their values', function () {
@@ -142,7 +146,11 @@ describe('bad functions', function () {
     const kinds = ['ok', 'string', 'object', 'ok', 'null', 'number', 'error', 'ok'];
     let outcomes: LocalOutcome[];
     before(async function () {
-      outcomes = await runLocal(file, kinds.map((kind, n) => ({ kind, n })), { concurrency: kinds.length, config });
+      outcomes = await runLocal(
+        file,
+        kinds.map((kind, n) => ({ kind, n })),
+        { concurrency: kinds.length, config },
+      );
     });
 
     it('fails that job with PHOTONS_ERR_NON_ERROR_THROWN showing the value; the other jobs get their values', function () {
@@ -173,11 +181,15 @@ describe('bad functions', function () {
     let outcomes: LocalOutcome[];
     const order: number[] = [];
     before(async function () {
-      outcomes = await runLocal(file, hangs.map((hang, n) => ({ hang, n })), {
-        concurrency: hangs.length,
-        config,
-        onOutcome: (outcome) => order.push(outcome.index),
-      });
+      outcomes = await runLocal(
+        file,
+        hangs.map((hang, n) => ({ hang, n })),
+        {
+          concurrency: hangs.length,
+          config,
+          onOutcome: (outcome) => order.push(outcome.index),
+        },
+      );
     });
 
     it('fails that job with PHOTONS_ERR_TIMEOUT giving the timeout; the other jobs answer first', function () {
@@ -202,10 +214,14 @@ describe('bad functions', function () {
 
   it('an error that escapes its job (timer throw, unhandled rejection) harms no job of the runtime', async function () {
     const kinds = ['ok', 'timer-throw', 'ok', 'unhandled-rejection', 'ok'];
-    const outcomes = await runLocal(fixture('escapes.ts'), kinds.map((kind, n) => ({ kind, n })), {
-      concurrency: kinds.length,
-      config,
-    });
+    const outcomes = await runLocal(
+      fixture('escapes.ts'),
+      kinds.map((kind, n) => ({ kind, n })),
+      {
+        concurrency: kinds.length,
+        config,
+      },
+    );
     assert.deepStrictEqual(
       outcomes,
       kinds.map((_, n) => ({ index: n, ok: true, value: { n } })),
@@ -217,10 +233,14 @@ describe('bad functions', function () {
   it('a handler that blocks the event loop: the watchdog fails that job, the other jobs still get their values', async function () {
     const file = fixture('busy-loop.ts');
     const busy = [false, true, false, false];
-    const outcomes = await runLocal(file, busy.map((b, n) => ({ busy: b, n })), {
-      concurrency: busy.length,
-      config: loadConfig({ 'log.level': 'fatal', 'runtime.watchdogMs': 300 }),
-    });
+    const outcomes = await runLocal(
+      file,
+      busy.map((b, n) => ({ busy: b, n })),
+      {
+        concurrency: busy.length,
+        config: loadConfig({ 'log.level': 'fatal', 'runtime.watchdogMs': 300 }),
+      },
+    );
     const error = errorOf(outcomes[1]);
     assert.ok([ErrorCodes.RUNTIME_DIED, ErrorCodes.POISON].includes(error.code as never), error.code);
     assert.ok(error.message.includes(`"${nameOf(file)}"`), error.message);
@@ -248,7 +268,7 @@ describe('bad functions', function () {
 describe('stack traces of a bundled .ts function', function () {
   this.timeout(30_000);
 
-  it('point at the author\'s files, lines and columns, helper file included', async function () {
+  it("point at the author's files, lines and columns, helper file included", async function () {
     const file = fixture('stack-trace.ts');
     const helper = fixture('lib/parse-amount.ts');
     const outcomes = await runLocal(file, [{ amounts: ['1.50', '2'] }, { amounts: ['1', 'ten'] }], { concurrency: 2, config });

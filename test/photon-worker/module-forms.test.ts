@@ -36,7 +36,10 @@ describe('module forms', function () {
       const inputs = Array.from({ length: 300 }, (_, n) => ({ n }));
       const outcomes = await runLocal(fixture('tla-counter.ts'), inputs, { concurrency: 100, config });
       const values = valuesOf<{ n: number; count: number; loadedAt: number }>(outcomes);
-      assert.deepEqual(values.map((v) => v.n), inputs.map((i) => i.n));
+      assert.deepEqual(
+        values.map((v) => v.n),
+        inputs.map((i) => i.n),
+      );
       for (const value of values) {
         assert.equal(value.count, 1, `job ${value.n} shared a module instance: ${JSON.stringify(value)}`);
         assert.equal(value.loadedAt, 1);
@@ -148,7 +151,7 @@ describe('module forms', function () {
     assert.equal(asyncCode.async, true);
     const loaded = asyncCode.load(asyncCode.globalView(), console);
     assert.ok(loaded instanceof Promise);
-    assert.equal(((await loaded).config).timeoutMs, 10_000);
+    assert.equal((await loaded).config.timeoutMs, 10_000);
     assert.throws(() => asyncCode.instantiate(asyncCode.globalView(), console), { code: ErrorCodes.FUNCTION_INIT });
   });
 });

@@ -15,7 +15,11 @@ import { PhotonsClient } from '../../producer/client';
 import { MAX_CUSTOM_JOB_ID_LENGTH, RESERVED_JOB_IDS } from '../../producer/job-id';
 import { FIXTURE_FUNCTIONS, REDIS_URL, startStack, type Stack } from './helpers';
 
-type Answer = { status: number; headers: Record<string, unknown>; body: { error?: { code: string; message: string; requestId?: string } } & Record<string, unknown> };
+type Answer = {
+  status: number;
+  headers: Record<string, unknown>;
+  body: { error?: { code: string; message: string; requestId?: string } } & Record<string, unknown>;
+};
 
 function nested(open: string, close: string, depth: number, inner = '1'): string {
   return `${open.repeat(depth)}${inner}${close.repeat(depth)}`;
@@ -48,7 +52,12 @@ describe('producer input hardening', function () {
 
   async function send(method: 'GET' | 'POST', url: string, body?: unknown, on: FastifyInstance = app): Promise<Answer> {
     const payload = typeof body === 'string' ? body : body === undefined ? undefined : JSON.stringify(body);
-    const response = await on.inject({ method, url, headers: payload === undefined ? {} : { 'content-type': 'application/json' }, ...(payload === undefined ? {} : { payload }) });
+    const response = await on.inject({
+      method,
+      url,
+      headers: payload === undefined ? {} : { 'content-type': 'application/json' },
+      ...(payload === undefined ? {} : { payload }),
+    });
     return { status: response.statusCode, headers: response.headers, body: response.json() as Answer['body'] };
   }
 
@@ -65,8 +74,28 @@ describe('producer input hardening', function () {
   }
 
   describe('job ids', () => {
-    it("refuses ids naming a BullMQ queue key, everywhere, and the queue keeps working", async () => {
-      for (const key of ['delayed', 'active', 'completed', 'stalled', 'wait', 'events', 'marker', 'id', 'prioritized', 'pc', 'meta', 'paused', 'limiter', 'repeat', 'de', 'metrics', 'failed', 'stalled-check', 'waiting-children']) {
+    it('refuses ids naming a BullMQ queue key, everywhere, and the queue keeps working', async () => {
+      for (const key of [
+        'delayed',
+        'active',
+        'completed',
+        'stalled',
+        'wait',
+        'events',
+        'marker',
+        'id',
+        'prioritized',
+        'pc',
+        'meta',
+        'paused',
+        'limiter',
+        'repeat',
+        'de',
+        'metrics',
+        'failed',
+        'stalled-check',
+        'waiting-children',
+      ]) {
         assert.ok(RESERVED_JOB_IDS.has(key), key);
         await expectError(send('POST', '/jobs', { fn: 'echo', input: {}, options: { jobId: key } }), 400, ErrorCodes.INVALID_OPTION, /BullMQ's queue keys/);
         await rejectsWith(stack.client.enqueue('echo', {}, { jobId: key }), ErrorCodes.INVALID_OPTION);
@@ -79,7 +108,10 @@ describe('producer input hardening', function () {
     });
 
     it("refuses them on the admin queue board's add-job path too", async () => {
-      const running = await startApi(loadConfig({ 'redis.url': REDIS_URL, 'redis.prefix': stack.prefix, 'api.port': 0, 'api.token': 'board-token', 'log.level': 'silent' }, ''), pino({ level: 'silent' }));
+      const running = await startApi(
+        loadConfig({ 'redis.url': REDIS_URL, 'redis.prefix': stack.prefix, 'api.port': 0, 'api.token': 'board-token', 'log.level': 'silent' }, ''),
+        pino({ level: 'silent' }),
+      );
       try {
         const add = (jobId: string) =>
           fetch(`${running.url}/dashboard/admin/queues/api/queues/echo/add`, {
@@ -163,7 +195,7 @@ describe('producer input hardening', function () {
       }
     });
 
-    it("checks priority, delay, backoff and attempts before BullMQ sees them: 400, not 500", async () => {
+    it('checks priority, delay, backoff and attempts before BullMQ sees them: 400, not 500', async () => {
       const cases: Array<[Record<string, unknown>, RegExp]> = [
         [{ priority: 3_000_000 }, /priority must be an integer from 1/],
         [{ priority: 2_097_152 }, /2097151/],
@@ -225,13 +257,18 @@ describe('producer input hardening', function () {
   it("answers every request of the fault suite's API flood with a 4xx", async () => {
     const guarded = await api({ token: 'flood-token', bodyLimitBytes: 65_536 });
     const requests = badRequests('flood-token', 65_536);
-    for (const kind of ['input nested: object 3,500 deep', 'input nested: array 2,000 deep', 'too many inputs']) assert.ok(requests.some((r) => r.kind === kind), kind);
+    for (const kind of ['input nested: object 3,500 deep', 'input nested: array 2,000 deep', 'too many inputs'])
+      assert.ok(
+        requests.some((r) => r.kind === kind),
+        kind,
+      );
     const wrong: string[] = [];
     for (const r of requests) {
       // The flood's function is tally; here echo is deployed, so that only what is wrong is refused.
       const body = typeof r.body === 'string' ? r.body.split('"fn":"tally"').join('"fn":"echo"') : r.body;
       const response = await guarded.inject({ method: r.method as 'GET', url: r.path, headers: r.headers, ...(body === undefined ? {} : { payload: body }) });
-      if (response.statusCode < 400 || response.statusCode >= 500) wrong.push(`${r.kind} ${r.method} ${r.path.slice(0, 60)}: ${response.statusCode} ${response.body.slice(0, 120)}`);
+      if (response.statusCode < 400 || response.statusCode >= 500)
+        wrong.push(`${r.kind} ${r.method} ${r.path.slice(0, 60)}: ${response.statusCode} ${response.body.slice(0, 120)}`);
     }
     assert.deepEqual(wrong, []);
   });

@@ -34,7 +34,15 @@ describe('producer HTTP API', function () {
     return { status: response.statusCode, body: response.json() as Record<string, any> };
   }
 
-  async function expectError(status: number, code: string, pattern: RegExp, method: 'GET' | 'POST', url: string, body?: unknown, headers?: Record<string, string>) {
+  async function expectError(
+    status: number,
+    code: string,
+    pattern: RegExp,
+    method: 'GET' | 'POST',
+    url: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ) {
     const answer = await call(method, url, body, headers);
     assert.equal(answer.status, status, JSON.stringify(answer.body).slice(0, 300));
     const error = (answer.body as { error: { code: string; message: string } }).error;
@@ -79,8 +87,14 @@ describe('producer HTTP API', function () {
     const runId = started.body.runId as string;
     const results = await app.inject({ method: 'GET', url: `/runs/${runId}/results?ordered=true`, headers: auth });
     assert.equal(results.headers['content-type'], 'application/x-ndjson');
-    const lines = results.body.trim().split('\n').map((line) => JSON.parse(line) as { index: number; ok: boolean });
-    assert.deepEqual(lines.map((l) => l.index), inputs.map((_, n) => n));
+    const lines = results.body
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { index: number; ok: boolean });
+    assert.deepEqual(
+      lines.map((l) => l.index),
+      inputs.map((_, n) => n),
+    );
     assert.equal(lines.filter((l) => !l.ok).length, 10);
     let progress = await call('GET', `/runs/${runId}`);
     for (let i = 0; i < 100 && progress.body.done < 500; i++) {
@@ -91,11 +105,24 @@ describe('producer HTTP API', function () {
   });
 
   it('lists functions and serves an OpenAPI document without a token', async () => {
-    assert.deepEqual((await call('GET', '/functions')).body.functions.map((f: { name: string }) => f.name), ['double', 'echo', 'slow']);
+    assert.deepEqual(
+      (await call('GET', '/functions')).body.functions.map((f: { name: string }) => f.name),
+      ['double', 'echo', 'slow'],
+    );
     const doc = await call('GET', '/openapi.json', undefined, {});
     assert.equal(doc.status, 200);
     assert.ok(doc.body.openapi.startsWith('3.'));
-    for (const path of ['/jobs', '/jobs/bulk', '/invoke', '/jobs/{jobId}', '/jobs/{jobId}/cancel', '/runs', '/runs/{runId}', '/runs/{runId}/results', '/functions']) {
+    for (const path of [
+      '/jobs',
+      '/jobs/bulk',
+      '/invoke',
+      '/jobs/{jobId}',
+      '/jobs/{jobId}/cancel',
+      '/runs',
+      '/runs/{runId}',
+      '/runs/{runId}/results',
+      '/functions',
+    ]) {
       assert.ok(doc.body.paths[path], `${path} is missing from the OpenAPI document`);
     }
   });
@@ -132,7 +159,10 @@ describe('producer HTTP API', function () {
       await expectError(404, ErrorCodes.ROUTE_NOT_FOUND, /No route GET \/nope/, 'GET', '/nope');
     });
     it('oversized body', async () => {
-      await expectError(413, ErrorCodes.BODY_TOO_LARGE, /larger than 10000 bytes/, 'POST', '/jobs/bulk', { fn: 'echo', inputs: Array.from({ length: 5_000 }, (_, n) => n) });
+      await expectError(413, ErrorCodes.BODY_TOO_LARGE, /larger than 10000 bytes/, 'POST', '/jobs/bulk', {
+        fn: 'echo',
+        inputs: Array.from({ length: 5_000 }, (_, n) => n),
+      });
     });
   });
 
@@ -141,7 +171,11 @@ describe('producer HTTP API', function () {
       const config = loadConfig({ 'redis.url': REDIS_URL, 'redis.prefix': stack.prefix, 'api.port': 0, 'api.token': TOKEN, 'log.level': 'warn' }, '');
       const api = await startApi(config, pino({ level: 'warn' }));
       try {
-        const response = await fetch(`${api.url}/invoke`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ fn: 'double', input: { n: 4 } }) });
+        const response = await fetch(`${api.url}/invoke`, {
+          method: 'POST',
+          headers: { ...auth, 'content-type': 'application/json' },
+          body: JSON.stringify({ fn: 'double', input: { n: 4 } }),
+        });
         assert.equal(response.status, 200);
         assert.deepEqual(((await response.json()) as { value: unknown }).value, { n: 8 });
       } finally {
@@ -149,18 +183,28 @@ describe('producer HTTP API', function () {
       }
     });
     it('lets a client still writing an upload over the body limit read its 413', async () => {
-      const config = loadConfig({ 'redis.url': REDIS_URL, 'redis.prefix': stack.prefix, 'api.port': 0, 'api.token': TOKEN, 'api.bodyLimitBytes': 10_000, 'log.level': 'warn' }, '');
+      const config = loadConfig(
+        { 'redis.url': REDIS_URL, 'redis.prefix': stack.prefix, 'api.port': 0, 'api.token': TOKEN, 'api.bodyLimitBytes': 10_000, 'log.level': 'warn' },
+        '',
+      );
       const api = await startApi(config, pino({ level: 'warn' }));
       try {
         const answers = await oversizedUploads(`${api.url}/jobs/bulk`, 20);
-        assert.deepEqual(answers.filter((a) => a !== `413 ${ErrorCodes.BODY_TOO_LARGE}`), [], `of ${answers.length} uploads`);
+        assert.deepEqual(
+          answers.filter((a) => a !== `413 ${ErrorCodes.BODY_TOO_LARGE}`),
+          [],
+          `of ${answers.length} uploads`,
+        );
         assert.equal(answers.length, 40);
       } finally {
         await api.close();
       }
     });
     it('cuts an endless upload over the body limit 5 s after its 413', async () => {
-      const config = loadConfig({ 'redis.url': REDIS_URL, 'redis.prefix': stack.prefix, 'api.port': 0, 'api.token': TOKEN, 'api.bodyLimitBytes': 10_000, 'log.level': 'warn' }, '');
+      const config = loadConfig(
+        { 'redis.url': REDIS_URL, 'redis.prefix': stack.prefix, 'api.port': 0, 'api.token': TOKEN, 'api.bodyLimitBytes': 10_000, 'log.level': 'warn' },
+        '',
+      );
       const api = await startApi(config, pino({ level: 'warn' }));
       const { port } = new URL(api.url);
       const socket = connect(Number(port), '127.0.0.1');
@@ -172,7 +216,9 @@ describe('producer HTTP API', function () {
       });
       socket.on('error', () => undefined); // writes after the cut fail; the close is what is checked
       try {
-        socket.write(`POST /jobs/bulk HTTP/1.1\r\nHost: localhost\r\nAuthorization: ${auth.authorization}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n`);
+        socket.write(
+          `POST /jobs/bulk HTTP/1.1\r\nHost: localhost\r\nAuthorization: ${auth.authorization}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n`,
+        );
         const chunk = `4000\r\n${' '.repeat(0x4000)}\r\n`;
         const writer = setInterval(() => socket.writable && socket.write(chunk), 20);
         await once(socket, 'close');

@@ -115,14 +115,28 @@ describe('producer client', function () {
     });
     it('bad option values, naming the option', async () => {
       await rejectsWith(stack.client.map('echo', [1], { chunkSize: 0 }), ErrorCodes.INVALID_OPTION, /^options\.chunkSize must be a positive integer, got 0\.$/);
-      await rejectsWith(stack.client.map('echo', [1], { ordered: 'yes' as unknown as boolean }), ErrorCodes.INVALID_OPTION, /options\.ordered must be a boolean/);
+      await rejectsWith(
+        stack.client.map('echo', [1], { ordered: 'yes' as unknown as boolean }),
+        ErrorCodes.INVALID_OPTION,
+        /options\.ordered must be a boolean/,
+      );
       await rejectsWith(stack.client.enqueue('echo', 1, { jobId: '12' }), ErrorCodes.INVALID_OPTION, /options\.jobId must be a job id/);
       await rejectsWith(stack.client.invoke('echo', 1, { timeoutMs: -1 }), ErrorCodes.INVALID_OPTION, /options\.timeoutMs must be a positive integer/);
-      await rejectsWith(stack.client.enqueue('echo', 1, { chunksize: 2 } as never), ErrorCodes.INVALID_OPTION, /options\.chunksize is not an option of enqueue/);
+      await rejectsWith(
+        stack.client.enqueue('echo', 1, { chunksize: 2 } as never),
+        ErrorCodes.INVALID_OPTION,
+        /options\.chunksize is not an option of enqueue/,
+      );
       await rejectsWith(stack.client.map('echo', 'abc'), ErrorCodes.INVALID_OPTION, /inputs of map must be an array/);
       assert.throws(() => new PhotonsClient({ redisUrl: REDIS_URL, maxInFlight: 1.5 }), /options\.maxInFlight must be a positive integer, got 1\.5/);
-      assert.throws(() => new PhotonsClient({ redisUrl: 'redis://a:7000,redis://b:7000' }), /options\.redisUrl lists several URLs, which only a Redis Cluster takes: set options\.cluster to true/);
-      assert.throws(() => new PhotonsClient({ redisUrl: REDIS_URL, cluster: 'yes' as unknown as boolean }), /options\.cluster must be true or false, got "yes"/);
+      assert.throws(
+        () => new PhotonsClient({ redisUrl: 'redis://a:7000,redis://b:7000' }),
+        /options\.redisUrl lists several URLs, which only a Redis Cluster takes: set options\.cluster to true/,
+      );
+      assert.throws(
+        () => new PhotonsClient({ redisUrl: REDIS_URL, cluster: 'yes' as unknown as boolean }),
+        /options\.cluster must be true or false, got "yes"/,
+      );
     });
     it('unknown job and run ids', async () => {
       await rejectsWith(stack.client.result('no-such-job'), ErrorCodes.JOB_NOT_FOUND, /No job no-such-job/);

@@ -32,16 +32,19 @@ export interface Stack {
 /** A dispatcher over the test functions and a client, on a fresh prefix. */
 export async function startStack(overrides: ConfigOverrides = {}): Promise<Stack> {
   const prefix = newPrefix();
-  const config = loadConfig({
-    'redis.url': REDIS_URL,
-    'redis.prefix': prefix,
-    functionsDir: FIXTURE_FUNCTIONS,
-    'log.level': 'warn',
-    // Two cores shared with other suites: one runtime per function is plenty.
-    'runtime.maxRuntimes': 1,
-    'dispatcher.shutdownGraceMs': 2_000,
-    ...overrides,
-  }, '');
+  const config = loadConfig(
+    {
+      'redis.url': REDIS_URL,
+      'redis.prefix': prefix,
+      functionsDir: FIXTURE_FUNCTIONS,
+      'log.level': 'warn',
+      // Two cores shared with other suites: one runtime per function is plenty.
+      'runtime.maxRuntimes': 1,
+      'dispatcher.shutdownGraceMs': 2_000,
+      ...overrides,
+    },
+    '',
+  );
   const dispatcher = new Dispatcher(config, pino({ level: 'warn' }));
   await dispatcher.start();
   const clients: PhotonsClient[] = [];

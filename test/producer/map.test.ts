@@ -65,10 +65,17 @@ describe('producer map', function () {
   });
 
   it('runs plain jobs when chunkSize is 1, and an empty input', async () => {
-    const run = await stack.client.map('double', range(300).map((n) => ({ n })), { ordered: true });
+    const run = await stack.client.map(
+      'double',
+      range(300).map((n) => ({ n })),
+      { ordered: true },
+    );
     const values = [];
     for await (const r of run) values.push(r.ok ? r.value : r.error);
-    assert.deepEqual(values, range(300).map((n) => ({ n: 2 * n })));
+    assert.deepEqual(
+      values,
+      range(300).map((n) => ({ n: 2 * n })),
+    );
     const empty = await stack.client.map('echo', []);
     assert.deepEqual(await empty.finished(), { runId: empty.id, fn: 'echo', state: 'done', total: 0, enqueued: 0, done: 0, failed: 0 });
   });
@@ -98,7 +105,11 @@ describe('producer map', function () {
   });
 
   it('cancels a run: unfinished items fail with PHOTONS_ERR_CANCELLED', async () => {
-    const run = await stack.client.map('slow', range(50).map((n) => ({ ms: 5_000, n })), { chunkSize: 5 });
+    const run = await stack.client.map(
+      'slow',
+      range(50).map((n) => ({ ms: 5_000, n })),
+      { chunkSize: 5 },
+    );
     const results: ItemResult[] = [];
     const collecting = (async () => {
       for await (const r of run) results.push(r);

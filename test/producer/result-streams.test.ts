@@ -41,7 +41,10 @@ describe('result streams and map runs of the API', function () {
   it('stops reading Redis for streams whose clients hung up', async () => {
     const ITEMS = 50;
     const gate = held.gate();
-    const run = await client.map('held', Array.from({ length: ITEMS }, () => ({ gate })));
+    const run = await client.map(
+      'held',
+      Array.from({ length: ITEMS }, () => ({ gate })),
+    );
     await until('the run to be recorded as enqueued', async () => {
       const progress = (await (await fetch(`${url}/runs/${run.id}`, { headers: bearer })).json()) as { state: string };
       return progress.state === 'enqueued';
@@ -65,7 +68,10 @@ describe('result streams and map runs of the API', function () {
     // The run itself is untouched: released, its results are all there for the next reader.
     await held.release(gate);
     const again = await fetch(`${url}/runs/${run.id}/results`, { headers: bearer });
-    const lines = (await again.text()).trim().split('\n').map((line) => JSON.parse(line) as { ok: boolean });
+    const lines = (await again.text())
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { ok: boolean });
     assert.equal(lines.length, ITEMS);
     assert.ok(lines.every((line) => line.ok));
   });
@@ -73,7 +79,11 @@ describe('result streams and map runs of the API', function () {
   it('answers 429 with PHOTONS_ERR_TOO_MANY_RUNS past api.maxRuns, and takes runs again once one ends', async () => {
     const gate = held.gate();
     const start = (): Promise<Response> =>
-      fetch(`${url}/runs`, { method: 'POST', headers: { ...bearer, 'content-type': 'application/json' }, body: JSON.stringify({ fn: 'held', inputs: [{ gate }] }) });
+      fetch(`${url}/runs`, {
+        method: 'POST',
+        headers: { ...bearer, 'content-type': 'application/json' },
+        body: JSON.stringify({ fn: 'held', inputs: [{ gate }] }),
+      });
     assert.equal((await start()).status, 202);
     assert.equal((await start()).status, 202);
     const refused = await start();
@@ -83,10 +93,15 @@ describe('result streams and map runs of the API', function () {
     assert.match(error.message, /api\.maxRuns/);
 
     await held.release(gate);
-    const later = await until('a run to be taken again', async () => {
-      const response = await start();
-      return response.status === 202 ? response : undefined;
-    }, 15_000, 100);
+    const later = await until(
+      'a run to be taken again',
+      async () => {
+        const response = await start();
+        return response.status === 202 ? response : undefined;
+      },
+      15_000,
+      100,
+    );
     assert.equal(later.status, 202);
   });
 });

@@ -17,10 +17,27 @@ const MAX_BODY = 32 * 1024 * 1024;
 
 const PRIVATE = new BlockList();
 for (const [net, bits] of [
-  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
-  ['192.0.0.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['224.0.0.0', 4], ['240.0.0.0', 4],
-] as const) PRIVATE.addSubnet(net, bits, 'ipv4');
-for (const [net, bits] of [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8], ['64:ff9b::', 96]] as const) {
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4],
+] as const)
+  PRIVATE.addSubnet(net, bits, 'ipv4');
+for (const [net, bits] of [
+  ['::', 128],
+  ['::1', 128],
+  ['fc00::', 7],
+  ['fe80::', 10],
+  ['ff00::', 8],
+  ['64:ff9b::', 96],
+] as const) {
   PRIVATE.addSubnet(net, bits, 'ipv6');
 }
 
@@ -31,7 +48,12 @@ for (const [net, bits] of [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 
 function allowance(): 'all' | Set<string> {
   const raw = process.env.PHOTONS_REST_ALLOW_PRIVATE?.trim() ?? '';
   if (raw === '1') return 'all';
-  return new Set(raw.split(',').map((a) => a.trim()).filter((a) => a !== '' && a !== '0'));
+  return new Set(
+    raw
+      .split(',')
+      .map((a) => a.trim())
+      .filter((a) => a !== '' && a !== '0'),
+  );
 }
 
 /** True for loopback, private, link-local, shared, multicast and reserved addresses. */
@@ -78,7 +100,11 @@ export interface GetResult {
   text: string;
 }
 
-function getOnce(url: URL, signal: AbortSignal, allowed: 'all' | Set<string>): Promise<{ status: number; statusText: string; location?: string; text: string }> {
+function getOnce(
+  url: URL,
+  signal: AbortSignal,
+  allowed: 'all' | Set<string>,
+): Promise<{ status: number; statusText: string; location?: string; text: string }> {
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const guard = allowed !== 'all';
   if (guard && isIP(host) && isPrivateAddress(host) && !allowed.has(host)) return Promise.reject(refusal(url.href, host));

@@ -84,8 +84,12 @@ export class DashboardAccess {
     if (this.bearer && this.hasBearer(request)) return;
     const from = request.headers.origin ?? request.headers.referer;
     if (from && from !== 'null' && hostOf(from) === (request.headers.host ?? '').toLowerCase()) return;
-    await sendError(reply, 403, ErrorCodes.CROSS_SITE,
-      `${request.method} ${request.url.split('?')[0]} must come from a page of this server (its Origin or Referer header names ${from ? `"${from}"` : 'no page'}): use the dashboard itself, or send Authorization: Bearer <api.token> from a script.`);
+    await sendError(
+      reply,
+      403,
+      ErrorCodes.CROSS_SITE,
+      `${request.method} ${request.url.split('?')[0]} must come from a page of this server (its Origin or Referer header names ${from ? `"${from}"` : 'no page'}): use the dashboard itself, or send Authorization: Bearer <api.token> from a script.`,
+    );
   };
 
   private hasBearer(request: FastifyRequest): boolean {

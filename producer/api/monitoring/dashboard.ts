@@ -21,7 +21,9 @@ export function dashboardRoutes(app: FastifyInstance, fleet: FleetReader, access
   const files = new Map([...Object.keys(ASSETS), 'index.html', 'login.html'].map((name) => [name, readFileSync(path.join(publicDir(), name), 'utf8')]));
   const hide = { hide: true };
 
-  app.get('/dashboard', { schema: hide, onRequest: access.readable }, async (_request, reply) => reply.type('text/html; charset=utf-8').send(files.get('index.html')));
+  app.get('/dashboard', { schema: hide, onRequest: access.readable }, async (_request, reply) =>
+    reply.type('text/html; charset=utf-8').send(files.get('index.html')),
+  );
   app.get<{ Params: { file: string } }>('/dashboard/assets/:file', { schema: hide }, async (request, reply) => {
     const type = ASSETS[request.params.file];
     if (!type) return reply.callNotFound();
@@ -46,14 +48,21 @@ export function dashboardRoutes(app: FastifyInstance, fleet: FleetReader, access
       if (waitMs > 0) {
         const seconds = Math.ceil(waitMs / 1000);
         void reply.header('retry-after', String(seconds));
-        return sendError(reply, 429, ErrorCodes.TOO_MANY_SIGN_INS, `Too many sign-in attempts from ${request.ip} (${SIGN_IN_ATTEMPTS} a minute): try again in ${seconds} s.`);
+        return sendError(
+          reply,
+          429,
+          ErrorCodes.TOO_MANY_SIGN_INS,
+          `Too many sign-in attempts from ${request.ip} (${SIGN_IN_ATTEMPTS} a minute): try again in ${seconds} s.`,
+        );
       }
       const token = typeof request.body?.token === 'string' ? request.body.token : '';
       const next = safeNext(request.body?.next ?? request.query.next);
       if (!access.isToken(token)) return reply.redirect(`${LOGIN_PATH}?failed=1&next=${encodeURIComponent(next)}`, 303);
       return reply.header('set-cookie', access.signIn(request)).redirect(next, 303);
     });
-    scope.post('/dashboard/logout', { schema: hide }, async (request, reply) => reply.header('set-cookie', access.signOut(request)).redirect('/dashboard', 303));
+    scope.post('/dashboard/logout', { schema: hide }, async (request, reply) =>
+      reply.header('set-cookie', access.signOut(request)).redirect('/dashboard', 303),
+    );
   });
 }
 

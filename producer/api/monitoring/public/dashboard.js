@@ -52,7 +52,12 @@
     const byFn = {};
     for (const f of fleet.functions) {
       const saved = savedBytes(f);
-      byFn[f.fn] = { jobsPerSec: throughput(f, fleet), photons: f.photonsInFlight, coldStarts: f.coldStarts, savedMb: saved === undefined ? 0 : saved / 2 ** 20 };
+      byFn[f.fn] = {
+        jobsPerSec: throughput(f, fleet),
+        photons: f.photonsInFlight,
+        coldStarts: f.coldStarts,
+        savedMb: saved === undefined ? 0 : saved / 2 ** 20,
+      };
     }
     history.push({ at: fleet.at, byFn });
     if (history.length > HISTORY) history.shift();
@@ -113,9 +118,13 @@
       ['Cold starts', sum((f) => f.coldStarts)],
       ['Memory saved', saved.length > 0 ? mb(saved.reduce((a, b) => a + b, 0)) : '–'],
     ];
-    document.getElementById('totals').replaceChildren(
-      ...totals.map(([label, value]) => el('div', { class: 'total', 'data-total': label }, el('div', { class: 'label' }, label), el('div', { class: 'value' }, value))),
-    );
+    document
+      .getElementById('totals')
+      .replaceChildren(
+        ...totals.map(([label, value]) =>
+          el('div', { class: 'total', 'data-total': label }, el('div', { class: 'label' }, label), el('div', { class: 'value' }, value)),
+        ),
+      );
   }
 
   function renderFunctions(fleet) {
@@ -169,7 +178,9 @@
         el('td', d.stale ? { class: 'stale' } : {}, `${(d.heartbeatAgeMs / 1000).toFixed(1)} s ago${d.stale ? ' (stale)' : ''}`),
       ),
     );
-    document.querySelector('#dispatchers tbody').replaceChildren(...(rows.length > 0 ? rows : [el('tr', {}, el('td', { colspan: 6 }, 'No dispatcher is running.'))]));
+    document
+      .querySelector('#dispatchers tbody')
+      .replaceChildren(...(rows.length > 0 ? rows : [el('tr', {}, el('td', { colspan: 6 }, 'No dispatcher is running.'))]));
   }
 
   function renderCharts(fleet) {
