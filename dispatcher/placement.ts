@@ -1,4 +1,4 @@
-// The scheduling policy of DESIGN.md as pure functions over what a runtime reports: the runtime
+// The scheduling policy of ARCHITECTURE.md ("Scheduling") as pure functions over what a runtime reports: the runtime
 // pool applies them to real threads, and the cluster simulation (bench/) to simulated ones.
 
 /** What the policy needs to know of a runtime. */

@@ -1,4 +1,4 @@
-// The runtimes of one function and the policy that places jobs on them (DESIGN.md, "Scheduling"):
+// The runtimes of one function and the policy that places jobs on them (ARCHITECTURE.md, "Scheduling"):
 // pack into a warm runtime with free photon slots and heap headroom before starting a new one,
 // spread when the busy runtimes' event loops stay saturated, retire runtimes idle past keep-alive.
 //

@@ -135,7 +135,7 @@ export class FunctionCode {
  * own view; reads fall through to the real global. Accessors of the real global (`crypto`,
  * `navigator`, …) are re-exposed here because Node's getters refuse any receiver but the real
  * global, and the self references return the view itself so `globalThis.globalThis.x = 1` stays
- * private. Bare reads of globals created at run time are not redirected (DESIGN.md, "Contract").
+ * private. Bare reads of globals created at run time are not redirected (ARCHITECTURE.md, "What is shared and what is per job").
  */
 export function createGlobalBase(): object {
   const base = Object.create(globalThis) as Record<string, unknown>;

@@ -1,7 +1,7 @@
 // What a function author sees: the handler signature, its `ctx` and its optional config.
 import type { Logger } from 'pino';
 
-/** How jobs of one function share a runtime. See DESIGN.md, "Modes". */
+/** How jobs of one function share a runtime. See ARCHITECTURE.md, "Modes". */
 export type Mode = 'photon' | 'shared' | 'lambda';
 export const MODES: readonly Mode[] = ['photon', 'shared', 'lambda'];
 

@@ -1,4 +1,4 @@
-// The known limits of the photon contract (DESIGN.md "Contract"), each shown as it behaves, and the
+// The known limits of the photon contract (ARCHITECTURE.md, "What is shared and what is per job"), each shown as it behaves, and the
 // explicit sharing API of ctx: shared, exclusive, tmpdir, signal, console, photonId.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -27,7 +27,7 @@ const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 
 before(installFixturePackage);
 
-describe('contract limits (DESIGN.md "Contract")', function () {
+describe('contract limits (ARCHITECTURE.md, "What is shared and what is per job")', function () {
   this.timeout(30_000);
 
   it('state inside a node_modules package is shared by the photons of a runtime; module state is not', async function () {
@@ -45,7 +45,7 @@ describe('contract limits (DESIGN.md "Contract")', function () {
   });
 
   it('a local file loaded by a computed require() path is not bundled, so its state is shared too', async function () {
-    // Not in DESIGN.md's list: only literal paths are bundled. A computed path goes to Node's
+    // Not in ARCHITECTURE.md's list: only literal paths are bundled. A computed path goes to Node's
     // require, whose cache is one per runtime, like node_modules.
     const parties = 10;
     const outcomes = await runLocal(
