@@ -64,7 +64,8 @@ export class Runtime {
   private readonly worker: Worker;
   private readonly pending = new Map<string, (outcome: JobOutcome) => void>();
   private lastElu: EventLoopUtilization | undefined;
-  private lastPong = Date.now();
+  /** When the thread last showed its event loop turning: any message from it, a pong or not. */
+  private lastHeard = Date.now();
   private pingSeq = 0;
   private readonly watchdog: NodeJS.Timeout;
   private exitReason: SerializedError | null = null;
@@ -192,6 +193,10 @@ export class Runtime {
   }
 
   private onMessage(message: RuntimeMessage): void {
+    // Every message is a sign of life, 'ready' above all: the pings sent while the function loaded
+    // are answered only after it, and the silence of a long load (judged by startTimeoutMs) must not
+    // count against watchdogMs once the runtime holds jobs, or it is killed as blocked right away.
+    this.lastHeard = Date.now();
     switch (message.type) {
       case 'ready':
         this.state = 'ready';
@@ -222,7 +227,6 @@ export class Runtime {
         if (this.pending.has(message.jobId)) this.options.onProgress(message.jobId, message.value);
         break;
       case 'pong':
-        this.lastPong = Date.now();
         this.readHeap(message);
         break;
     }
@@ -239,7 +243,7 @@ export class Runtime {
 
   private checkAlive(): void {
     if (this.state === 'dead' || this.state === 'closing') return;
-    const silentMs = Date.now() - this.lastPong;
+    const silentMs = Date.now() - this.lastHeard;
     // Loading gets its own allowance: many threads booting at once on few cores are slow, not stuck.
     const starting = this.state === 'starting';
     const limitMs = starting ? this.options.startTimeoutMs : this.options.watchdogMs;
