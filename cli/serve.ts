@@ -106,10 +106,28 @@ async function serveUntilSignal(
     };
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
+    stopWhenNpxLeaves(() => stop('SIGTERM'));
   });
   // The Redis we started goes last: the dispatcher needed it to hand its jobs back.
   await stopRedis();
   // BullMQ may still wait for a Redis that went away; nothing is left to do but leave.
   if (dispatcher.stoppedWithoutRedis) process.exit(1);
   return 0;
+}
+
+/**
+ * `npx photons start &` then `kill %1` from a script signals npm, which exits without passing the
+ * signal on: we would serve on, orphaned, holding the port and the Redis we started. Started by
+ * npx (npm_command=exec), a parent that goes away counts as SIGTERM. A process manager, or a shell
+ * that started us directly, stays our parent as long as it wants us, so nothing changes there.
+ */
+function stopWhenNpxLeaves(stop: () => void): void {
+  if (process.env.npm_command !== 'exec') return;
+  const parent = process.ppid;
+  const watch = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(watch);
+    stop();
+  }, 500);
+  watch.unref();
 }
