@@ -96,7 +96,8 @@ export const initCommand: Command = {
     }
     lines.push('', 'Next steps:');
     if (dir !== process.cwd()) lines.push(`  cd ${path.relative(process.cwd(), dir) || '.'}`);
-    if (!(hasPackage && (await dependsOnPhotons(dir)))) lines.push('  npm install photons');
+    if (!(hasPackage && (await dependsOnPhotons(dir))))
+      lines.push('  npm install <photons-x.y.z.tgz>      # the package packed in a checkout of photons (npm pack)');
     lines.push('  npx photons start                  # a dispatcher, the HTTP API, and Redis if none answers');
     lines.push(`  npx photons invoke hello '{"name":"world"}'`);
     process.stdout.write(`${lines.join('\n')}\n`);
