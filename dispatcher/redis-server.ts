@@ -146,17 +146,8 @@ async function startPersistentRedis(options: PersistentRedisOptions): Promise<Lo
   return {
     url,
     process: child,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        const done = (): void => {
-          watcher.kill('SIGKILL');
-          resolve();
-        };
-        if (child.exitCode !== null || child.signalCode !== null) return done();
-        child.once('exit', done);
-        // SIGTERM: redis-server writes what the append-only file still lacks, then exits.
-        child.kill('SIGTERM');
-      }),
+    // SIGTERM: redis-server writes what the append-only file still lacks, then exits.
+    stop: () => terminate(child).then(() => void watcher.kill('SIGKILL')),
   };
 }
 
@@ -194,13 +185,17 @@ export async function startRedisServer(extraArgs: string[] = [], port?: number):
   return {
     url,
     process: child,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve(); // gone already (a test may kill it)
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
+    stop: () => terminate(child),
   };
+}
+
+/** Sends SIGTERM and resolves once the server has exited; at once when it is gone already (a test may kill it). */
+function terminate(child: ChildProcess): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
 }
 
 export function freePort(): Promise<number> {
