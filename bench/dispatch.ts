@@ -6,7 +6,7 @@ import { Queue, QueueEvents, Worker, type JobsOptions } from 'bullmq';
 import pino from 'pino';
 import { loadConfig } from '../config';
 import { Dispatcher } from '../dispatcher/dispatcher';
-import { removeKeys, workerConnection } from '../dispatcher/redis';
+import { removeKeys, workerConnection } from '../contract/redis';
 import { ensureRedis, type LocalRedis } from '../dispatcher/redis-server';
 import { machine, median, table, type SuiteOptions, type SuiteReport } from './report';
 

@@ -7,7 +7,7 @@ import { Queue, Worker } from 'bullmq';
 import pino from 'pino';
 import { loadConfig } from '../config';
 import { Dispatcher } from '../dispatcher/dispatcher';
-import { producerConnection, removeKeys, workerConnection } from '../dispatcher/redis';
+import { producerConnection, removeKeys, workerConnection } from '../contract/redis';
 import { PhotonsClient } from '../producer/client';
 
 export interface MapBenchOptions {

@@ -4,7 +4,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { loadavg } from 'node:os';
 import * as path from 'node:path';
 import { Queue, QueueEvents } from 'bullmq';
-import { workerConnection } from '../dispatcher/redis';
+import { workerConnection } from '../contract/redis';
 import { closedLoop } from './paper-load';
 import type { FromHost, HostStart, HostStats } from './paper-protocol';
 import { RssSampler, treeRssBytes } from './paper-rss';

@@ -5,7 +5,7 @@ import { freemem, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import pino from 'pino';
 import { loadConfig } from '../config';
-import { removeKeys } from '../dispatcher/redis';
+import { removeKeys } from '../contract/redis';
 import { ensureRedis } from '../dispatcher/redis-server';
 import { bundleFunction } from '../photon-worker/bundle';
 import { runCell, type CellEnv, type CellMode, type CellResult } from './paper-cell';

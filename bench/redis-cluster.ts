@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { ErrorCodes, PhotonsError } from '../errors';
 import { Redis } from 'ioredis';
-import { checkRedis } from '../dispatcher/redis';
+import { checkRedis } from '../contract/redis';
 import { freePort, startRedisServer, type LocalRedis } from '../dispatcher/redis-server';
 
 export interface LocalCluster {

@@ -84,16 +84,6 @@ const OVERRIDABLE: ReadonlyArray<[object, readonly string[]]> = [
 ];
 
 /**
- * `constructor` cannot be made an accessor pair: Node's util.inspect (and so every log line that
- * prints an object) finds an object's class through a data `constructor` property. Code assigns
- * `proto.constructor = C` on a plain object literal often enough (classes written by hand, some
- * bundled helpers) that a frozen Object.prototype.constructor would break it in every job; so that
- * one property stays writable, shared by the runtime's jobs, and is put back after each job that
- * changed it (restoreObjectConstructor).
- */
-const OBJECT_CONSTRUCTOR_KEPT_WRITABLE = true;
-
-/**
  * Error keeps `stackTraceLimit` and `prepareStackTrace` writable: V8 reads them as data properties
  * of Error, and packages commonly set them. They stay shared by the runtime's jobs.
  */
@@ -157,7 +147,13 @@ function freezeAll(roots: unknown[], errorCtor: object): void {
     if ((typeof value !== 'object' && typeof value !== 'function') || value === null || seen.has(value)) continue;
     seen.add(value);
     if (value === errorCtor) freezeExcept(value, ERROR_WRITABLE);
-    else if (value === Object.prototype && OBJECT_CONSTRUCTOR_KEPT_WRITABLE) freezeExcept(value, ['constructor']);
+    // `constructor` cannot be made an accessor pair: Node's util.inspect (and so every log line that
+    // prints an object) finds an object's class through a data `constructor` property. Code assigns
+    // `proto.constructor = C` on a plain object literal often enough (classes written by hand, some
+    // bundled helpers) that a frozen Object.prototype.constructor would break it in every job; so that
+    // one property stays writable, shared by the runtime's jobs, and is put back after each job that
+    // changed it (restoreObjectConstructor).
+    else if (value === Object.prototype) freezeExcept(value, ['constructor']);
     else ObjectFreeze(value);
     pending.push(Object.getPrototypeOf(value));
     for (const key of Reflect.ownKeys(value)) {

@@ -12,7 +12,7 @@ import pino from 'pino';
 import { loadConfig } from '../config';
 import { Dispatcher } from '../dispatcher/dispatcher';
 import { runLocal } from '../dispatcher/local-run';
-import { removeKeys } from '../dispatcher/redis';
+import { removeKeys } from '../contract/redis';
 import { freePort } from '../dispatcher/redis-server';
 
 const execFileAsync = promisify(execFile);

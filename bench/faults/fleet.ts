@@ -5,8 +5,8 @@ import { once } from 'node:events';
 import * as path from 'node:path';
 import { Redis } from 'ioredis';
 import type { DispatcherStats } from '../../dispatcher/dispatcher';
-import { readHeartbeats } from '../../dispatcher/fleet';
-import { workerConnection } from '../../dispatcher/redis';
+import { readHeartbeats } from '../../contract/fleet';
+import { workerConnection } from '../../contract/redis';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
 const PHOTONS_BIN = path.join(REPO_ROOT, 'bin', 'photons.js');

@@ -3,7 +3,7 @@
 // count) and its run count from the side channel, so completions, losses and duplicates are counted.
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { producerConnection } from '../../dispatcher/redis';
+import { producerConnection } from '../../contract/redis';
 import type { Counts, ScenarioSize } from './scenario';
 import type { TallyInput } from './side-channel';
 import { sleep, until, type Fleet, type Member } from './fleet';

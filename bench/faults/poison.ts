@@ -2,7 +2,7 @@
 // among ordinary jobs of the same function: the runtime is replaced, the ordinary jobs complete,
 // and the culprit, present at two runtime deaths, fails as PHOTONS_ERR_POISON.
 import { Queue } from 'bullmq';
-import { producerConnection } from '../../dispatcher/redis';
+import { producerConnection } from '../../contract/redis';
 import { startRedisServer } from '../../dispatcher/redis-server';
 import { Fleet, until } from './fleet';
 import { count, enqueue, jobIds, readOutcomes, runsKey, settle } from './ledger';

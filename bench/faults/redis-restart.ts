@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { pingRedis } from '../../dispatcher/redis';
+import { pingRedis } from '../../contract/redis';
 import { startRedisServer } from '../../dispatcher/redis-server';
 import { Fleet, sleep, until } from './fleet';
 import { count, type JobOutcome, readOutcomes, settle, tallyRun } from './ledger';

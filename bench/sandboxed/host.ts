@@ -2,7 +2,7 @@
 // with useWorkerThreads, a worker thread) per concurrent job, kept for reuse as BullMQ does.
 import * as path from 'node:path';
 import { Worker } from 'bullmq';
-import { workerConnection } from '../../dispatcher/redis';
+import { workerConnection } from '../../contract/redis';
 import { serveHost } from '../paper-protocol';
 
 const PROCESSOR = path.join(__dirname, 'processor.js');

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import pino from 'pino';
 import { loadConfig } from '../../config';
-import { removeKeys } from '../../dispatcher/redis';
+import { removeKeys } from '../../contract/redis';
 import { ensureRedis } from '../../dispatcher/redis-server';
 import { saveResults } from '../paper-results';
 import { machine, table, type SuiteOptions, type SuiteReport } from '../report';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { Job, Queue } from 'bullmq';
-import { pingRedis } from '../../dispatcher/redis';
+import { pingRedis } from '../../contract/redis';
 import { freePort } from '../../dispatcher/redis-server';
 import { ErrorCodes } from '../../errors';
 import { FIXTURE_FUNCTIONS, PHOTONS_BIN } from '../producer/helpers';

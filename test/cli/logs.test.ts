@@ -1,7 +1,7 @@
 // The log lines of `photons start` as a person and a machine read them: one readable line each
 // with log.format pretty, one JSON object each (no key twice) with json.
 import { strict as assert } from 'node:assert';
-import { removeKeys } from '../../dispatcher/redis';
+import { removeKeys } from '../../contract/redis';
 import { formatLine } from '../../cli/logger';
 import { FIXTURE_FUNCTIONS, REDIS_URL, newPrefix } from '../producer/helpers';
 import { spawnStart, topLevelKeys } from './start-process';

@@ -4,7 +4,7 @@ import { strict as assert } from 'node:assert';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { photonsKey } from '../../dispatcher/redis';
+import { photonsKey } from '../../contract/keys';
 import { TestBed, jobsById } from './helpers';
 
 describe('dispatcher: functions that do not load', function () {

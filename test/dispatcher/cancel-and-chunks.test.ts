@@ -4,7 +4,7 @@ import { strict as assert } from 'node:assert';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { photonsKey } from '../../dispatcher/redis';
+import { photonsKey } from '../../contract/keys';
 import { CANCEL_CHANNEL } from '../../contract/channels';
 import { CHUNK_JOB_NAME, type CancelRequest, type ChunkResult } from '../../contract/wire';
 import { TestBed, jobsById, until } from './helpers';

@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import pino from 'pino';
 import { Dispatcher } from '../../dispatcher/dispatcher';
 import { deployBundle } from '../../dispatcher/deployments';
-import { photonsKey } from '../../dispatcher/redis';
+import { photonsKey } from '../../contract/keys';
 import { bundleFunction } from '../../photon-worker/bundle';
 import { PHOTONS_BIN, REPO_ROOT, TestBed, until } from './helpers';
 

@@ -2,7 +2,7 @@
 // their heap, photons in flight, cold starts, completed, failed); the key goes when it stops or dies.
 import { strict as assert } from 'node:assert';
 import type { DispatcherStats } from '../../dispatcher/dispatcher';
-import { photonsKey } from '../../dispatcher/redis';
+import { photonsKey } from '../../contract/keys';
 import { TestBed, until } from './helpers';
 
 const HEARTBEAT_MS = 500;

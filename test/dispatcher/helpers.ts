@@ -9,8 +9,8 @@ import { Redis, type RedisOptions } from 'ioredis';
 import pino from 'pino';
 import { loadConfig, type ConfigOverrides, type PhotonsConfig } from '../../config';
 import { Dispatcher, type DispatcherStats } from '../../dispatcher/dispatcher';
-import { readHeartbeats } from '../../dispatcher/fleet';
-import { removeKeys, scanKeys, workerConnection } from '../../dispatcher/redis';
+import { readHeartbeats } from '../../contract/fleet';
+import { removeKeys, scanKeys, workerConnection } from '../../contract/redis';
 
 export const REDIS_URL = process.env.PHOTONS_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Queue, QueueEvents } from 'bullmq';
-import { pingRedis, workerConnection } from '../../dispatcher/redis';
+import { pingRedis, workerConnection } from '../../contract/redis';
 import { freePort } from '../../dispatcher/redis-server';
 import { FIXTURES_DIR, TestBed, jobsById, removeKeys, until, type SpawnedDispatcher } from './helpers';
 import { ensurePrograms } from '../tools';

@@ -7,7 +7,7 @@ import pino from 'pino';
 import { clusterUnavailable, startRedisCluster, type LocalCluster } from '../../bench/redis-cluster';
 import { loadConfig } from '../../config';
 import { Dispatcher } from '../../dispatcher/dispatcher';
-import { connectRedis } from '../../dispatcher/redis';
+import { connectRedis } from '../../contract/redis';
 import { PhotonsClient } from '../../producer/client';
 import { FIXTURES_DIR, SHORT_TIMINGS, newPrefix, until } from '../dispatcher/helpers';
 import { ensurePrograms } from '../tools';

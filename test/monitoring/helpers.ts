@@ -7,7 +7,7 @@ import type { Job } from 'bullmq';
 import pino from 'pino';
 import type { ConfigOverrides, PhotonsConfig } from '../../config';
 import type { Dispatcher } from '../../dispatcher/dispatcher';
-import { readFleet, type FleetStatus, type FunctionStatus } from '../../dispatcher/fleet';
+import { readFleet, type FleetStatus, type FunctionStatus } from '../../contract/fleet';
 import { startApi, type RunningApi } from '../../producer/api/server';
 import { REPO_ROOT, TestBed, until } from '../dispatcher/helpers';
 

@@ -2,7 +2,7 @@
 // flight: its numbers must add up to what the test enqueued, released and still holds.
 import { strict as assert } from 'node:assert';
 import { execFile } from 'node:child_process';
-import type { FleetStatus } from '../../dispatcher/fleet';
+import type { FleetStatus } from '../../contract/fleet';
 import { HEARTBEAT_MS, HeldJobs, PHOTONS_BIN, REDIS_URL } from './helpers';
 
 interface Ran {

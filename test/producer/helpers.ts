@@ -2,7 +2,7 @@
 // test functions under a fresh key prefix, and one cleanup that closes everything and removes the keys.
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
-import { removeKeys } from '../../dispatcher/redis';
+import { removeKeys } from '../../contract/redis';
 import pino from 'pino';
 import { loadConfig, type ConfigOverrides, type PhotonsConfig } from '../../config';
 import { Dispatcher } from '../../dispatcher/dispatcher';
