@@ -299,7 +299,7 @@ export const schema = {
     },
   },
   dataDir: {
-    doc: 'Folder of what `photons start` keeps on this machine: the append-only file of the Redis it starts (in redis-<port>/). Relative to the working directory.',
+    doc: 'Folder of what Photons keeps on this machine: the bundles of function files, so that a restart does not bundle unchanged files again (in bundles/), and the append-only file of the Redis `photons start` starts (in redis-<port>/). Relative to the working directory.',
     format: String,
     default: './.photons',
     env: 'PHOTONS_DATA_DIR',

@@ -4,6 +4,7 @@ import { readdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Logger } from 'pino';
 import { ErrorCodes, PhotonsError } from '../errors';
+import type { BundleCache } from './bundle-cache';
 import { bundleFunction, FUNCTION_NAME, functionNameOf, type FunctionBundle } from '../photon-worker/bundle';
 
 const FUNCTION_FILE = /\.(ts|mts|cts|js|mjs|cjs)$/;
@@ -46,24 +47,38 @@ export async function findFunctionFiles(dir: string, onInvalid?: (error: Photons
   return files;
 }
 
+export interface CatalogOptions {
+  /** Where bundles are kept between starts (dispatcher/bundle-cache.ts); without it every file is bundled. */
+  cache?: BundleCache;
+  /** Functions served from elsewhere (deployed versions): their files are not bundled. */
+  skip?: ReadonlySet<string>;
+}
+
 /**
- * Bundles every function. One that does not bundle keeps its entry as the error, so its jobs fail
- * with that message instead of waiting for ever.
+ * Bundles every function (or takes its bundle from the cache). One that does not bundle keeps its
+ * entry as the error, so its jobs fail with that message instead of waiting for ever.
  */
-export async function loadCatalog(dir: string, logger?: Logger): Promise<Map<string, FunctionBundle | PhotonsError>> {
+export async function loadCatalog(dir: string, logger?: Logger, options: CatalogOptions = {}): Promise<Map<string, FunctionBundle | PhotonsError>> {
   // A fresh install has no functions folder yet: serve nothing (the dispatcher says so) rather than
   // refuse to start, so deployed functions and later files still work.
   const files = existsSync(dir) ? await findFunctionFiles(dir, (err) => logger?.error({ err, code: err.code }, err.message)) : new Map<string, string>();
   const catalog = new Map<string, FunctionBundle | PhotonsError>();
+  let built = 0;
+  let cached = 0;
   await Promise.all(
     [...files].map(async ([name, file]) => {
+      if (options.skip?.has(name)) return;
       try {
-        catalog.set(name, await bundleFunction(file));
+        const made = options.cache ? await options.cache.bundle(file) : { bundle: await bundleFunction(file), built: true };
+        catalog.set(name, made.bundle);
+        if (made.built) built++;
+        else cached++;
       } catch (err) {
         if (!(err instanceof PhotonsError)) throw err;
         catalog.set(name, err);
       }
     }),
   );
+  if (built + cached > 0) logger?.info({ built, cached, cacheDir: options.cache?.dir }, `function files: ${built} bundled, ${cached} from the bundle cache`);
   return catalog;
 }

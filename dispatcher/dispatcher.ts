@@ -15,6 +15,7 @@ import type { DispatcherStats } from '../contract/heartbeat';
 import { photonsKeys, queueName } from '../contract/keys';
 import { bullConnection, closeClient, connectRedis, settlesWithin, type RedisClient } from '../contract/redis';
 import type { CancelRequest, DeployNotice } from '../contract/wire';
+import { bundleCacheDir, BundleCache } from './bundle-cache';
 import { loadCatalog } from './catalog';
 import { loadBundle, loadDeployed, VersionLog } from './deployments';
 import { JobRunner } from './job-runner';
@@ -93,11 +94,13 @@ export class Dispatcher {
     this.presence = new Presence(this.redis, config.redis.prefix, this.id, config.dispatcher.heartbeatMs, () => this.stats(), this.logger);
     const orphans = removeOrphanFolders();
     if (orphans > 0) this.logger.info({ orphans }, 'removed the temporary folders of runtimes of dead processes');
-    const catalog = await loadCatalog(config.functionsDir, this.logger);
-    // A version from `photons deploy` wins over a file of the same name: deploying is explicit.
+    // A version from `photons deploy` wins over a file of the same name: deploying is explicit. Its
+    // bundle is read from Redis as stored, and the file it shadows is not bundled at all.
     const deployed = await loadDeployed(this.redis, config.redis.prefix, config.functionsDir, config.deploy.key, (fn, err) =>
       this.logger.error({ err, code: err.code, fn }, err.message),
     );
+    const cache = new BundleCache(bundleCacheDir(config), this.logger);
+    const catalog = await loadCatalog(config.functionsDir, this.logger, { cache, skip: new Set(deployed.keys()) });
     for (const [name, bundle] of deployed) catalog.set(name, bundle);
     this.spares = new SpareThreads(config.runtime.spareThreads, config.runtime.memoryMb);
     if (catalog.size === 0) {

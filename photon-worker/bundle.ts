@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import * as path from 'node:path';
-import { build, type BuildOptions, type Message } from 'esbuild';
+import { build, version as esbuildVersion, type BuildOptions, type Message } from 'esbuild';
 import { FUNCTION_NAME, FUNCTION_NAME_RULE } from '../contract/rules';
 import { ErrorCodes, PhotonsError } from '../errors';
 import { ASYNC_MODULE_BANNER, finishModuleCode, importMetaDefines, dynamicImportsThroughRequire, refusedForTopLevelAwait } from './esm';
@@ -31,6 +31,14 @@ export function functionNameOf(file: string): string {
 }
 
 export async function bundleFunction(file: string): Promise<FunctionBundle> {
+  return (await bundleWithInputs(file)).bundle;
+}
+
+/**
+ * The bundle and the local files it was made from (esbuild's metafile inputs, absolute): what a
+ * cached bundle depends on (photon-worker/bundle-cache.ts).
+ */
+export async function bundleWithInputs(file: string): Promise<{ bundle: FunctionBundle; inputs: string[] }> {
   const absolute = path.resolve(file);
   const name = functionNameOf(absolute);
   const info = await stat(absolute).catch(() => null);
@@ -67,10 +75,26 @@ export async function bundleFunction(file: string): Promise<FunctionBundle> {
   }
   const code = finishModuleCode(result.outputFiles.find((f) => f.path.endsWith('.js'))?.text ?? '', name, absolute, async);
   const sourceMap = result.outputFiles.find((f) => f.path.endsWith('.map'))?.text ?? '{}';
-  return { name, file: absolute, code, sourceMap, hash: createHash('sha256').update(code).digest('hex') };
+  // Inputs are relative to esbuild's working directory; those of a plugin's namespace are not files.
+  const inputs = Object.keys(result.metafile.inputs)
+    .filter((input) => !/^[\w-]+:/.test(input) || /^[A-Za-z]:[\\/]/.test(input))
+    .map((input) => path.resolve(input));
+  return { bundle: { name, file: absolute, code, sourceMap, hash: createHash('sha256').update(code).digest('hex') }, inputs };
 }
 
-function buildOptions(file: string, async: boolean): BuildOptions & { write: false } {
+/**
+ * What else decides a bundle besides its files: the bundler's version and every build option
+ * (plugins by name). A cached bundle made under other settings is not used.
+ */
+export function buildSettings(file: string): string {
+  const settings = [false, true].map((async) => {
+    const { plugins, ...options } = buildOptions(file, async);
+    return { ...options, plugins: (plugins ?? []).map((plugin) => plugin.name) };
+  });
+  return JSON.stringify({ esbuild: esbuildVersion, settings });
+}
+
+function buildOptions(file: string, async: boolean): BuildOptions & { write: false; metafile: true } {
   return {
     entryPoints: [file],
     bundle: true,
@@ -88,6 +112,7 @@ function buildOptions(file: string, async: boolean): BuildOptions & { write: fal
     // Not written: the name only anchors the source map's relative paths.
     outfile: bundlePath(file),
     write: false,
+    metafile: true,
     logLevel: 'silent',
   };
 }
