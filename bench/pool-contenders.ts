@@ -1,7 +1,8 @@
 // The two pools `photons bench pool` sets side by side, behind one interface: the project's
-// RuntimePool as the dispatcher builds it (config defaults, a spare thread), and a piscina 5 pool
-// given the same limits and a packing load balancer. piscina is a bench-only dependency in
-// bench/workloads (ARCHITECTURE.md, "Scheduling", says why the product does not use it).
+// RuntimePool as the dispatcher builds it (config defaults, a spare thread), and piscina 5 given the
+// same limits, a packing load balancer and the same photon runtime in each thread
+// (bench/pool-piscina-task.ts). piscina is a bench-only dependency in bench/workloads
+// (ARCHITECTURE.md, "Scheduling", says why the product does not use it).
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import pino from 'pino';
@@ -12,6 +13,7 @@ import { RuntimePool } from '../dispatcher/runtime-pool';
 import { SpareThreads } from '../dispatcher/spare-threads';
 import { bundleFunction } from '../photon-worker/bundle';
 import type { PoolWork, PoolWorkAnswer } from './functions/pool-work';
+import type { PiscinaTaskData } from './pool-piscina-task';
 
 export const CONTENDERS = ['photons', 'piscina'] as const;
 export type ContenderName = (typeof CONTENDERS)[number];
@@ -20,10 +22,7 @@ export type ContenderName = (typeof CONTENDERS)[number];
 export type Submitted = { kind: 'done'; answer: PoolWorkAnswer } | { kind: 'died'; message: string };
 
 export interface Contender {
-  /**
-   * Runs one job. `alone` asks for a thread of its own (the project's hand-back of a job present at
-   * a runtime death; piscina has no such request and ignores it).
-   */
+  /** Runs one job; `alone`: in a thread of its own (a job present at a thread's death runs again so). */
   submit(work: PoolWork, alone: boolean): Promise<Submitted>;
   close(): Promise<void>;
 }
@@ -90,23 +89,44 @@ function loadPiscina(): typeof PiscinaPool {
 async function startPiscina(limits: PoolLimits): Promise<Contender> {
   const config = loadConfig({ 'log.level': 'silent' });
   const Piscina = loadPiscina();
-  const slots = config.runtime.photonsPerRuntime;
-  const pool = new Piscina<PoolWork, PoolWorkAnswer>({
-    filename: PISCINA_TASK,
-    // The same numbers as the project's pool: threads, slots per thread, heap limit, keep-alive.
-    minThreads: 0,
-    maxThreads: config.runtime.maxRuntimes,
-    concurrentTasksPerWorker: slots,
-    loadBalancer: packingBalancer(slots),
-    resourceLimits: { maxOldGenerationSizeMb: limits.memoryMb },
-    idleTimeout: config.runtime.keepAliveMs,
-    // Tasks that await need the thread's event loop: an idle thread must not sleep in Atomics.wait.
-    atomics: 'disabled',
-  });
-  // A thread's death rejects its tasks; with no task in it, piscina emits 'error' instead.
-  pool.on('error', () => undefined);
+  const bundle = await bundleFunction(FUNCTION_FILE);
+  const workerData: PiscinaTaskData = {
+    startup: {
+      runtimeId: 1,
+      functionName: bundle.name,
+      file: bundle.file,
+      code: bundle.code,
+      sourceMap: bundle.sourceMap,
+      mode: 'photon',
+      logLevel: 'silent',
+      defaultTimeoutMs: config.job.timeoutMs,
+    },
+  };
+  const start = (slots: number): PiscinaPool<PoolWork, PoolWorkAnswer> => {
+    const pool = new Piscina<PoolWork, PoolWorkAnswer>({
+      filename: PISCINA_TASK,
+      workerData,
+      // The same numbers as the project's pool: threads, slots per thread, heap limit, keep-alive.
+      minThreads: 0,
+      maxThreads: config.runtime.maxRuntimes,
+      concurrentTasksPerWorker: slots,
+      loadBalancer: packingBalancer(slots),
+      resourceLimits: { maxOldGenerationSizeMb: limits.memoryMb },
+      idleTimeout: config.runtime.keepAliveMs,
+      // Tasks that await need the thread's event loop: an idle thread must not sleep in Atomics.wait.
+      atomics: 'disabled',
+    });
+    // A thread's death rejects its tasks; with no task in it, piscina emits 'error' instead.
+    pool.on('error', () => undefined);
+    return pool;
+  };
+  const shared = start(config.runtime.photonsPerRuntime);
+  // piscina cannot run one task alone in a pool of shared threads: a second pool, one task per
+  // thread, takes the jobs present at a death (created on first need, it starts no thread before).
+  let alone: PiscinaPool<PoolWork, PoolWorkAnswer> | undefined;
   return {
-    async submit(work) {
+    async submit(work, runAlone) {
+      const pool = runAlone ? (alone ??= start(1)) : shared;
       try {
         return { kind: 'done', answer: await pool.run(work) };
       } catch (err) {
@@ -115,7 +135,7 @@ async function startPiscina(limits: PoolLimits): Promise<Contender> {
       }
     },
     async close() {
-      await pool.destroy();
+      await Promise.all([shared.destroy(), alone?.destroy()]);
     },
   };
 }

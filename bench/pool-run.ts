@@ -29,7 +29,8 @@ export interface BurstResult {
 
 export interface SteadyResult {
   inFlight: number;
-  rounds: number;
+  /** sha256 rounds per job. */
+  hashRounds: number;
   seconds: number;
   jobsPerSec: number;
   p50Ms: number;
@@ -38,6 +39,7 @@ export interface SteadyResult {
 
 export interface CrashResult {
   jobs: number;
+  jobMs: number;
   /** Jobs (not the one that fills the heap) answered in the end. */
   answered: number;
   /** Jobs (not the one that fills the heap) failed as poison: lost. */
@@ -110,7 +112,7 @@ async function burst(name: ContenderName, quick: boolean): Promise<BurstResult> 
 /** A closed loop of CPU-bound jobs, measured after a warm-up: jobs/s and latency. */
 async function steady(name: ContenderName, quick: boolean): Promise<SteadyResult> {
   const inFlight = 8;
-  const rounds = 2_000;
+  const hashRounds = 2_000;
   const warmupMs = 2_000;
   const measureMs = quick ? 3_000 : 10_000;
   const pool = await startContender(name, { memoryMb: 512 });
@@ -121,7 +123,7 @@ async function steady(name: ContenderName, quick: boolean): Promise<SteadyResult
     Array.from({ length: inFlight }, async () => {
       while (performance.now() < end) {
         const sent = performance.now();
-        const outcome = await pool.submit({ kind: 'cpu', rounds }, false);
+        const outcome = await pool.submit({ kind: 'cpu', rounds: hashRounds }, false);
         if (outcome.kind !== 'done') throw new Error(`A CPU-bound job did not finish: ${outcome.message}`);
         const answered = performance.now();
         if (sent >= begin && answered <= end) latencies.push(answered - sent);
@@ -132,7 +134,7 @@ async function steady(name: ContenderName, quick: boolean): Promise<SteadyResult
   latencies.sort((a, b) => a - b);
   return {
     inFlight,
-    rounds,
+    hashRounds,
     seconds: measureMs / 1000,
     jobsPerSec: round(latencies.length / (measureMs / 1000)),
     p50Ms: round(percentile(latencies, 50), 2),
@@ -142,10 +144,12 @@ async function steady(name: ContenderName, quick: boolean): Promise<SteadyResult
 
 /** Jobs in flight when one job fills its thread's heap: what is lost, what runs again. */
 async function crash(name: ContenderName, quick: boolean): Promise<CrashResult> {
-  const jobs = quick ? 32 : 64;
+  // Fewer than a thread's slots: the job that fills the heap lands in the thread they run in.
+  const jobs = 32;
+  const jobMs = quick ? 500 : 1_000;
   const pool = await startContender(name, { memoryMb: 128 });
   const started = performance.now();
-  const innocent = Array.from({ length: jobs }, () => runHandingBack(pool, { kind: 'io', ms: 1_000 }));
+  const innocent = Array.from({ length: jobs }, () => runHandingBack(pool, { kind: 'io', ms: jobMs }));
   // Mid-load: the others are running when this one arrives.
   await new Promise((resolve) => setTimeout(resolve, 300));
   const poison = await runHandingBack(pool, { kind: 'out-of-heap' });
@@ -154,6 +158,7 @@ async function crash(name: ContenderName, quick: boolean): Promise<CrashResult> 
   await pool.close();
   return {
     jobs,
+    jobMs,
     answered: outcomes.filter((o) => o.ok).length,
     lost: outcomes.filter((o) => !o.ok).length,
     reruns: outcomes.reduce((sum, o) => sum + o.runs - 1, 0),

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { CONTENDERS, type ContenderName } from './pool-contenders';
 import type { BurstResult, CrashResult, ScenarioName, ScenarioRequest, SteadyResult } from './pool-run';
-import { machine, table, type SuiteOptions, type SuiteReport } from './report';
+import { machine, median, table, type SuiteOptions, type SuiteReport } from './report';
 
 type Both<T> = Record<ContenderName, T>;
 
@@ -41,6 +41,29 @@ async function both<T>(scenario: ScenarioName, quick: boolean): Promise<Both<T>>
   return results;
 }
 
+/**
+ * The steady load in alternating rounds, each pool's median: on a shared, loaded machine one round
+ * each would compare the machine's moods as much as the pools.
+ */
+async function steadyRounds(rounds: number, quick: boolean): Promise<Both<SteadyResult & { runs: number }>> {
+  const runs: Record<ContenderName, SteadyResult[]> = { photons: [], piscina: [] };
+  for (let i = 0; i < rounds; i++) {
+    const round = await both<SteadyResult>('steady', quick);
+    for (const contender of CONTENDERS) runs[contender].push(round[contender]);
+  }
+  const medianOf = (contender: ContenderName): SteadyResult & { runs: number } => {
+    const all = runs[contender];
+    return {
+      ...all[0]!,
+      jobsPerSec: median(all.map((r) => r.jobsPerSec)),
+      p50Ms: median(all.map((r) => r.p50Ms)),
+      p99Ms: median(all.map((r) => r.p99Ms)),
+      runs: rounds,
+    };
+  };
+  return { photons: medianOf('photons'), piscina: medianOf('piscina') };
+}
+
 function piscinaVersion(): string {
   const manifest = path.resolve(__dirname, '..', '..', 'bench', 'workloads', 'node_modules', 'piscina', 'package.json');
   return (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version;
@@ -59,7 +82,7 @@ export function verdictOf(burst: Both<BurstResult>, steady: Both<SteadyResult>, 
 
 export async function poolBench(options: SuiteOptions): Promise<SuiteReport> {
   const burst = await both<BurstResult>('burst', options.quick);
-  const steady = await both<SteadyResult>('steady', options.quick);
+  const steady = await steadyRounds(options.quick ? 1 : 3, options.quick);
   const crash = await both<CrashResult>('crash', options.quick);
   const verdict = verdictOf(burst, steady, crash);
   const version = piscinaVersion();
@@ -75,14 +98,14 @@ export async function poolBench(options: SuiteOptions): Promise<SuiteReport> {
       CONTENDERS.map((n) => [label(n), String(burst[n].threads), `${burst[n].peakRssMB} MB`, `${burst[n].heapMB} MB`, `${burst[n].seconds} s`]),
     ),
     '',
-    `Steady CPU-bound load: ${s.inFlight} jobs in flight (${s.rounds} sha256 rounds each) for ${s.seconds} s after a warm-up`,
+    `Steady CPU-bound load: ${s.inFlight} jobs in flight (${s.hashRounds} sha256 rounds each) for ${s.seconds} s after a warm-up; median of ${s.runs} alternating run(s)`,
     '',
     ...table(
       ['pool', 'jobs/s', 'p50', 'p99'],
       CONTENDERS.map((n) => [label(n), String(steady[n].jobsPerSec), `${steady[n].p50Ms} ms`, `${steady[n].p99Ms} ms`]),
     ),
     '',
-    `Crash: one job fills its thread's heap while ${c.jobs} jobs of 1 s run; a job present at a death runs again alone, failed as poison at the second`,
+    `Crash: one job fills its thread's heap while ${c.jobs} jobs of ${c.jobMs} ms run in its thread; a job present at a death runs again alone, failed as poison at the second`,
     '',
     ...table(
       ['pool', 'answered', 'lost', 're-runs', 'deaths', 'last answer'],

@@ -3,6 +3,7 @@
 import { clusterBench } from './cluster';
 import { dispatchBench } from './dispatch';
 import { faultsBench } from './faults';
+import { bundlesBench } from './bundles';
 import { benchMap, formatMapBench } from './map';
 import { paperBench } from './paper';
 import { photonOverhead } from './photon-overhead';
@@ -38,5 +39,6 @@ export const SUITES: Record<string, Suite> = {
     summary: 'the runtime pool against a piscina 5 pool with a packing load balancer: a cold burst of I/O-bound jobs, a steady CPU-bound load, a thread crash',
     run: poolBench,
   },
+  bundles: { summary: 'dispatcher start-up with 300 function files, bundle cache empty vs warm', run: bundlesBench },
   simulate: { summary: "the paper's Azure-trace cluster simulation with the dispatcher's placement code, photon vs lambda", run: simulateBench },
 };
