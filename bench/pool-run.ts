@@ -64,7 +64,7 @@ async function startLibuvThreads(): Promise<void> {
 
 /** The dispatcher's policy (dispatcher/job-runner.ts): a job present at a death runs again alone, until POISON_DEATHS. */
 async function runHandingBack(pool: Contender, work: PoolWork): Promise<{ ok: boolean; runs: number }> {
-  for (let deaths = 0; ; ) {
+  for (let deaths = 0; ;) {
     const outcome = await pool.submit(work, deaths > 0);
     if (outcome.kind === 'done') return { ok: true, runs: deaths + 1 };
     if (++deaths >= POISON_DEATHS) return { ok: false, runs: deaths };

@@ -109,7 +109,14 @@ export async function poolBench(options: SuiteOptions): Promise<SuiteReport> {
     '',
     ...table(
       ['pool', 'answered', 'lost', 're-runs', 'deaths', 'last answer'],
-      CONTENDERS.map((n) => [label(n), `${crash[n].answered}/${crash[n].jobs}`, String(crash[n].lost), String(crash[n].reruns), String(crash[n].deaths), `${crash[n].seconds} s`]),
+      CONTENDERS.map((n) => [
+        label(n),
+        `${crash[n].answered}/${crash[n].jobs}`,
+        String(crash[n].lost),
+        String(crash[n].reruns),
+        String(crash[n].deaths),
+        `${crash[n].seconds} s`,
+      ]),
     ),
     '',
     `piscina: ${verdict.noMoreThreads ? 'no more' : 'more'} threads, ${verdict.noMoreMemory ? 'no more' : 'more'} memory, throughput ${verdict.throughputWithin5Percent ? 'within' : 'not within'} 5 %, p99 ${verdict.p99Within5Percent ? 'within' : 'not within'} 5 %, ${verdict.losesNoJob ? 'no job lost' : 'jobs lost'}: ${verdict.adopt ? 'adopt' : 'keep the project pool'}.`,

@@ -110,7 +110,10 @@ export class BundleCache {
       await rm(partial, { force: true }).catch(() => undefined);
       if (this.warned) return;
       this.warned = true;
-      this.logger?.warn({ err, dir: this.dir }, `bundles cannot be cached in ${this.dir}: functions are bundled at every start. Check the folder's permissions or set PHOTONS_DATA_DIR.`);
+      this.logger?.warn(
+        { err, dir: this.dir },
+        `bundles cannot be cached in ${this.dir}: functions are bundled at every start. Check the folder's permissions or set PHOTONS_DATA_DIR.`,
+      );
     }
   }
 }

@@ -2,12 +2,18 @@
 // pack into a warm runtime with free photon slots and heap headroom before starting a new one,
 // spread when the busy runtimes' event loops stay saturated, retire runtimes idle past keep-alive.
 //
-// Why not piscina: its pool hands a task to the least busy thread and starts a new thread as soon
-// as that one is busy (spreading before packing), admits by a fixed task count rather than measured
-// heap, answers one task with one reply, and on a thread's death rejects its tasks without saying
-// which jobs were inside. Packing, heap admission, per-job answers from one batch message and
-// hand-back of a dead runtime's jobs are the core of this project, so the pool is our own, built on
-// node:worker_threads directly (photon-worker/protocol.ts is the whole interface).
+// Why not piscina (measured: `npx photons bench pool`, figures in the README's Performance section):
+// piscina 5 given the same limits, a packing loadBalancer (the busiest thread with a free slot;
+// null makes piscina start a thread, up to maxThreads) and the same photon runtime in each thread
+// started no more threads, matched this pool's CPU-bound throughput and p99, and lost no job to a
+// thread that ran out of heap, but its threads held 21 % more heap with 1,000 jobs in flight (19.4 against 16.0 MB):
+// per-task bookkeeping, and the adapter a photon runtime needs behind piscina's one call per task,
+// where this pool sends one message per batch. It also needed a second pool (one task per thread)
+// to run a job present at a death alone, as dispatcher/job-runner.ts asks, and that pool reuses its
+// threads where this one gives each such job a fresh runtime. Heap admission and spreading on
+// event-loop utilisation (dispatcher/placement.ts) would still be ours: piscina's balancer sees
+// only a task count per thread. So the pool stays on node:worker_threads directly
+// (photon-worker/protocol.ts is the whole interface).
 import { ErrorCodes, type SerializedError } from '../errors';
 import type { JobRequest } from '../photon-worker/protocol';
 import type { FunctionConfig } from '../photon-worker/types';

@@ -57,6 +57,9 @@ describe('bench pool --quick', function () {
     assert.ok(report.crash.photons.reruns >= 1, 'the jobs in the dead thread ran again');
 
     assert.deepEqual(report.verdict, verdictOf(report.burst, report.steady, report.crash));
-    assert.ok(lines.some((line) => /^piscina: .*: (adopt|keep the project pool)\.$/.test(line)), stdout);
+    assert.ok(
+      lines.some((line) => /^piscina: .*: (adopt|keep the project pool)\.$/.test(line)),
+      stdout,
+    );
   });
 });
