@@ -1,11 +1,13 @@
 // Bundles made once: a dispatcher restart serves unchanged function files from the bundle cache in
 // the data dir, an edited local import is bundled again, and a damaged cache entry is made anew.
 import { strict as assert } from 'node:assert';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import pino from 'pino';
 import { BundleCache } from '../../dispatcher/bundle-cache';
+import { deployBundle } from '../../dispatcher/deployments';
+import { bundleFunction } from '../../photon-worker/bundle';
 import { loadCatalog } from '../../dispatcher/catalog';
 import { TestBed } from './helpers';
 
@@ -75,6 +77,22 @@ describe('dispatcher: bundles cached by content', function () {
       writeFile(path.join(functionsDir, 'lib', 'greeting.ts'), greetingSource('bonjour'));
       assert.equal(await greet(bed, 'Cy'), 'bonjour Cy');
       assert.ok(readFileSync(entry, 'utf8').includes('bonjour'), 'the entry now holds the bundle of the edited import');
+    } finally {
+      await bed.cleanup();
+    }
+  });
+
+  it('a deployed version is read from Redis as stored: the local file it shadows is not bundled', async function () {
+    const bed = new TestBed();
+    try {
+      const elsewhere = path.join(root, 'elsewhere');
+      writeFile(
+        path.join(elsewhere, 'greeter.ts'),
+        'export default async function greeter(input: { name: string }) {\n  return `deployed ${input.name}`;\n}\n',
+      );
+      await deployBundle(bed.redis, bed.prefix, await bundleFunction(path.join(elsewhere, 'greeter.ts')));
+      assert.equal(await greet(bed, 'Di'), 'deployed Di');
+      assert.deepEqual(existsSync(cacheDir) ? readdirSync(cacheDir) : [], [], 'nothing bundled at start');
     } finally {
       await bed.cleanup();
     }
