@@ -36,7 +36,7 @@ export async function bundleFunction(file: string): Promise<FunctionBundle> {
 
 /**
  * The bundle and the local files it was made from (esbuild's metafile inputs, absolute): what a
- * cached bundle depends on (photon-worker/bundle-cache.ts).
+ * cached bundle depends on (dispatcher/bundle-cache.ts).
  */
 export async function bundleWithInputs(file: string): Promise<{ bundle: FunctionBundle; inputs: string[] }> {
   const absolute = path.resolve(file);
