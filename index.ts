@@ -2,8 +2,10 @@
 // types a function author writes against (and the error a function throws for bad input).
 export { PhotonsClient, type JobSettlement } from './producer/client';
 export { MapRun } from './producer/map-run';
+export { MapReduceRun, type MapReduceResultOptions } from './producer/map-reduce';
+export type { ReduceInput } from './contract/run-results';
 export type { FunctionInfo } from './producer/registry';
-export type { Outcome } from './producer/jobs';
+export type { Outcome } from './contract/jobs';
 export type {
   CancelResult,
   ClientOptions,

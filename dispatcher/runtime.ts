@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import type { EventLoopUtilization } from 'node:perf_hooks';
 import type { Logger } from 'pino';
+import type { ResultsPage } from '../contract/run-results';
 import { ErrorCodes, type SerializedError } from '../errors';
 import { displayPaths } from '../photon-worker/stack';
 import type { FunctionBundle } from '../photon-worker/bundle';
@@ -32,6 +33,8 @@ export interface RuntimeOptions {
   logLevel: string;
   logger: Logger;
   onProgress: (jobId: string, value: number | Record<string, unknown>) => void;
+  /** Reads a page of a map run's results for a job's ctx.results(); absent where there is no Redis (`photons run`). */
+  readResults?: (runId: string, from: number) => Promise<ResultsPage>;
   onReady: (runtime: Runtime) => void;
   onAnswers: (runtime: Runtime) => void;
   onExit: (runtime: Runtime, reason: SerializedError | null) => void;
@@ -229,7 +232,32 @@ export class Runtime {
       case 'pong':
         this.readHeap(message);
         break;
+      case 'results-page':
+        void this.answerResultsPage(message);
+        break;
     }
+  }
+
+  /** ctx.results() of a job in flight: the page read from Redis, or why not. See ARCHITECTURE.md, "Map-reduce". */
+  private async answerResultsPage({ requestId, jobId, runId, from }: Extract<RuntimeMessage, { type: 'results-page' }>): Promise<void> {
+    let answer: Extract<HostMessage, { type: 'results-page' }>;
+    try {
+      if (!this.pending.has(jobId)) throw Object.assign(new Error(`Job ${jobId} is no longer running here.`), { code: ErrorCodes.USAGE });
+      if (!this.options.readResults) {
+        throw Object.assign(new Error('ctx.results() reads a map run in Redis: this runtime has none (photons run). Run the reduce through a dispatcher.'), {
+          code: ErrorCodes.USAGE,
+        });
+      }
+      answer = { type: 'results-page', requestId, page: await this.options.readResults(runId, from) };
+    } catch (err) {
+      const { code, message } = err as { code?: unknown; message?: unknown };
+      answer = {
+        type: 'results-page',
+        requestId,
+        error: { code: typeof code === 'string' && code.startsWith('PHOTONS_ERR_') ? code : ErrorCodes.REDIS_UNAVAILABLE, message: String(message) },
+      };
+    }
+    this.post(answer);
   }
 
   private readHeap(reading: HeapReading): void {

@@ -20,6 +20,9 @@ export interface RunMeta {
   /** Last counts written by the process reading the results. */
   done: number;
   failed: number;
+  /** A map-reduce run: the function whose one job reduces the results, and whether a failed item stops the run. */
+  reduce?: string;
+  failFast?: boolean;
 }
 
 /** An enqueuing process silent this long is taken for dead. */
@@ -57,6 +60,7 @@ export class RunStore {
       ttlSec: num('ttlSec'),
       done: num('done'),
       failed: num('failed'),
+      ...(raw.reduce ? { reduce: raw.reduce, failFast: raw.failFast === 'true' } : {}),
     };
   }
 

@@ -127,7 +127,7 @@ describe('photons producer commands', function () {
         .trim()
         .split('\n')
         .map((l) => l.split(/\s+/)[0]),
-      ['double', 'echo', 'slow'],
+      ['double', 'echo', 'slow', 'sum'],
     );
   });
 
@@ -150,7 +150,7 @@ describe('photons producer commands', function () {
     const answer = (await (await fetch(`${url}/functions`)).json()) as { functions: Array<{ name: string }> };
     assert.deepEqual(
       answer.functions.map((f) => f.name),
-      ['double', 'echo', 'slow'],
+      ['double', 'echo', 'slow', 'sum'],
     );
     child.kill('SIGTERM');
     const [code] = await new Promise<[number | null]>((resolve) => child.once('exit', (c) => resolve([c])));

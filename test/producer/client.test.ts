@@ -95,7 +95,7 @@ describe('producer client', function () {
 
   it('lists the functions the dispatcher registered', async () => {
     const names = (await stack.client.functions()).map((f) => f.name);
-    assert.deepEqual(names, ['double', 'echo', 'slow']);
+    assert.deepEqual(names, ['double', 'echo', 'slow', 'sum']);
   });
 
   describe('refuses bad calls before enqueueing', () => {
