@@ -79,7 +79,7 @@ describe('producer mapReduce and the wait helpers', function () {
     );
     // The starting process stops following the run once every input is in Redis, before the map
     // ends: nobody has started the reduce.
-    while (run.progress().state === 'enqueuing') await delay(10);
+    while ((await stack.client.runProgress(run.id)).state === 'enqueuing') await delay(10);
     await starter.close();
     assert.equal(await sumQueue.getJob(run.reduceJobId), undefined);
     const [a, b, c] = await Promise.all(
