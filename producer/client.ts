@@ -11,7 +11,9 @@ import { ErrorCodes, JobFailedError, PhotonsError } from '../errors';
 import { ProducerConnection } from './connection';
 import { JobEvents } from './job-events';
 import { cancelledError, readJobs, snapshotOf, type Outcome } from '../contract/jobs';
+import { reduceJobId } from '../contract/run-results';
 import { MapReduceRun } from './map-reduce';
+import { readTimeline, type RunTimeline } from './run-timeline';
 import { MapRun, incomplete } from './map-run';
 import { FunctionRegistry, type FunctionInfo } from './registry';
 import { RunStore, HEARTBEAT_STALE_MS, type RunMeta } from './run-store';
@@ -264,7 +266,9 @@ export class PhotonsClient {
     const meta = await this.runs.load(runId);
     if (!meta) throw runNotFound(runId);
     if (!meta.reduce) throw invalidOption(`Run ${runId} of "${meta.fn}" is a map without a reduce: resume it with resumeRun (photons map --resume without --reduce).`);
-    return this.reduceOf<R>(await this.resumeRun(runId, options), meta.reduce);
+    checkOptions(options, RESUME_OPTIONS, 'resumeMapReduce');
+    if (meta.state === 'enqueuing' && !options.inputs && Date.now() - meta.heartbeatAt > HEARTBEAT_STALE_MS) throw incomplete(meta);
+    return this.reduceOf<R>(this.startRun(meta, { ...options, failFast: meta.failFast }), meta.reduce);
   }
 
   private async startMap<T>(fn: string, inputs: MapInputs, options: MapOptions, call: string, reduce?: string): Promise<MapRun<T>> {
@@ -299,7 +303,7 @@ export class PhotonsClient {
     const meta = await this.runs.load(runId);
     if (!meta) throw runNotFound(runId);
     if (meta.state === 'enqueuing' && !options.inputs && Date.now() - meta.heartbeatAt > HEARTBEAT_STALE_MS) throw incomplete(meta);
-    return this.startRun<T>(meta, { failFast: meta.failFast, ...options });
+    return this.startRun<T>(meta, options);
   }
 
   private reduceOf<R>(run: MapRun, reduceFn: string): MapReduceRun<R> {
@@ -321,7 +325,7 @@ export class PhotonsClient {
     if (live) return live.progress();
     const meta = await this.runs.load(runId);
     if (!meta) throw runNotFound(runId);
-    return {
+    const progress: RunProgress = {
       runId,
       fn: meta.fn,
       state: progressState(meta.state, meta.total, meta.done),
@@ -330,6 +334,15 @@ export class PhotonsClient {
       done: meta.done,
       failed: meta.failed,
     };
+    return meta.reduce ? { ...progress, reduce: meta.reduce, reduceJobId: reduceJobId(runId) } : progress;
+  }
+
+  /** When each job of a run waited and ran, read from its job hashes (draw it with timelineSvg). */
+  async runTimeline(runId: string): Promise<RunTimeline> {
+    assertRunId(runId, 'runId');
+    const meta = await this.runs.load(runId);
+    if (!meta) throw runNotFound(runId);
+    return readTimeline(await this.connected(), meta, (jobId) => this.jobKey(meta.fn, jobId));
   }
 
   /** The functions dispatchers have registered, with their load errors if any. */

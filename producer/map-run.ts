@@ -1,6 +1,7 @@
 // A map run: the inputs go out in chunk jobs (RunEnqueuer), the results come back per item
 // (RunReader), and the caller iterates them in completion or input order while a bounded window
 // of items is in flight. The run's record in Redis lets another process resume it by id.
+import { reduceJobId } from '../contract/run-results';
 import { ErrorCodes, PhotonsError } from '../errors';
 import type { JobEvents } from './job-events';
 import { rideOut } from './ride-out';
@@ -85,8 +86,9 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemResult<T>> {
   }
 
   progress(): RunProgress {
-    const { runId, fn, state, enqueuedItems, total } = this.meta;
-    return { runId, fn, state: progressState(state, total, this.done), total, enqueued: enqueuedItems, done: this.done, failed: this.failed };
+    const { runId, fn, state, enqueuedItems, total, reduce } = this.meta;
+    const progress: RunProgress = { runId, fn, state: progressState(state, total, this.done), total, enqueued: enqueuedItems, done: this.done, failed: this.failed };
+    return reduce ? { ...progress, reduce, reduceJobId: reduceJobId(runId) } : progress;
   }
 
   [Symbol.asyncIterator](): AsyncIterator<ItemResult<T>> {

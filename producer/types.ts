@@ -91,6 +91,9 @@ export interface RunProgress {
   done: number;
   /** Items of `done` that failed. */
   failed: number;
+  /** A map-reduce run: the reduce function and the id of its one job (whose result is the run's). */
+  reduce?: string;
+  reduceJobId?: string;
 }
 
 export interface MapOptions {
