@@ -143,6 +143,7 @@ export class PhotonsClient {
     this.runs = new RunStore(
       () => this.connected(),
       (runId) => this.keys.run(runId),
+      this.keys.recentRuns,
     );
   }
 
