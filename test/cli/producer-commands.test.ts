@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { ErrorCodes } from '../../errors';
 import { PHOTONS_BIN, REDIS_URL, startStack, type Stack } from '../producer/helpers';
+import { assertWellFormedXml } from '../xml';
 
 interface Ran {
   code: number | null;
@@ -107,6 +108,30 @@ describe('photons producer commands', function () {
     const badFlag = await photons('map', 'double', inputs, '--chunk-size', '0');
     assert.equal(badFlag.code, 2);
     assert.match(badFlag.stderr, /--chunk-size must be a positive integer/);
+  });
+
+  it('map --reduce prints the reducer\'s result, --plot writes the run\'s picture; --resume answers the same reduce', async () => {
+    const inputs = path.join(dir, 'sum.jsonl');
+    await writeFile(inputs, Array.from({ length: 300 }, (_, n) => JSON.stringify(n === 5 ? { n, fail: true } : { n })).join('\n'));
+    const plot = path.join(dir, 'run.svg');
+    const ran = await photons('map', 'echo', inputs, '--reduce', 'sum', '--chunk-size', '25', '--plot', plot);
+    assert.equal(ran.code, 0, ran.stderr);
+    const result = JSON.parse(ran.stdout) as { sum: number; failedAt: number[]; input: { runId: string } };
+    assert.equal(result.sum, (300 * 299) / 2 - 5);
+    assert.deepEqual(result.failedAt, [5]);
+    assert.match(ran.stderr, /reduced by "sum"/);
+    const svg = await readFile(plot, 'utf8');
+    assert.equal(assertWellFormedXml(svg), 'svg');
+    assert.equal(svg.match(/<rect class="run[ "]/g)?.length, 12, 'a bar per chunk of 25');
+    const again = await photons('map', 'echo', inputs, '--reduce', 'sum', '--resume', result.input.runId);
+    assert.equal(again.code, 0, again.stderr);
+    assert.deepEqual(JSON.parse(again.stdout), result);
+    const wrong = await photons('map', 'echo', inputs, '--reduce', 'double', '--resume', result.input.runId);
+    assert.equal(wrong.code, 2);
+    assert.match(wrong.stderr, /reduces with "sum", not "echo" and "double"/);
+    const badPlot = await photons('map', 'echo', inputs, '--plot', 'run.png');
+    assert.equal(badPlot.code, 2);
+    assert.match(badPlot.stderr, /--plot writes an SVG file/);
   });
 
   it('jobs shows a job by id; functions lists the functions', async () => {
