@@ -58,7 +58,8 @@ export const mapCommand: Command = {
       });
     }
     const plot = args.values.plot as string | undefined;
-    if (plot !== undefined && !plot.endsWith('.svg')) throw usageError(this, `--plot writes an SVG file: give a file name ending in .svg, got ${JSON.stringify(plot)}.`);
+    if (plot !== undefined && !plot.endsWith('.svg'))
+      throw usageError(this, `--plot writes an SVG file: give a file name ending in .svg, got ${JSON.stringify(plot)}.`);
     const reduce = args.values.reduce as string | undefined;
     const report = new ProgressReport();
     const common = {
@@ -90,7 +91,13 @@ export const mapCommand: Command = {
 async function map(command: Command, client: PhotonsClient, o: MapArgs): Promise<number> {
   const run = o.resume
     ? await client.resumeRun(o.resume, { inputs: o.inputs, ordered: o.ordered, maxInFlight: o.maxInFlight, onProgress: o.onProgress })
-    : await client.map(o.fn, o.inputs, { chunkSize: o.chunkSize, ordered: o.ordered, failFast: o.failFast, maxInFlight: o.maxInFlight, onProgress: o.onProgress });
+    : await client.map(o.fn, o.inputs, {
+        chunkSize: o.chunkSize,
+        ordered: o.ordered,
+        failFast: o.failFast,
+        maxInFlight: o.maxInFlight,
+        onProgress: o.onProgress,
+      });
   if (o.resume && run.fn !== o.fn) throw usageError(command, `Run ${o.resume} is a run of "${run.fn}", not "${o.fn}".`);
   process.stderr.write(`photons map: run ${run.id} of "${o.fn}" (if this stops, go on with --resume ${run.id})\n`);
   try {

@@ -63,7 +63,8 @@ export interface RunLocation {
  */
 export async function readResultsPage(redis: RedisClient, where: RunLocation, runId: string, from: number): Promise<ResultsPage> {
   const [fn, chunkSizeText, totalText, enqueuedText] = await redis.hmget(photonsKeys(where.prefix).run(runId), 'fn', 'chunkSize', 'total', 'enqueuedItems');
-  if (!fn) throw Object.assign(new Error(`No run ${runId}: it was never started with this Redis and prefix, or it expired.`), { code: ErrorCodes.RUN_NOT_FOUND });
+  if (!fn)
+    throw Object.assign(new Error(`No run ${runId}: it was never started with this Redis and prefix, or it expired.`), { code: ErrorCodes.RUN_NOT_FOUND });
   const chunkSize = Math.max(1, Number(chunkSizeText));
   const total = totalText ? Number(totalText) : Number(enqueuedText ?? 0);
   const firstChunk = Math.floor(Math.max(0, from) / chunkSize);

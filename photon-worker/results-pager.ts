@@ -23,7 +23,7 @@ export class ResultsPager {
         `ctx.results() reads the map results of a reduce job, whose input names its run ({ runId, fn, total, ok, failed }); job ${jobId} has no runId in its input. Start the reduce with client.mapReduce or photons map --reduce.`,
       );
     }
-    for (let from: number | null = 0; from !== null; ) {
+    for (let from: number | null = 0; from !== null;) {
       const page: ResultsPage = await this.page(jobId, runId, from);
       yield* page.items;
       from = page.next;

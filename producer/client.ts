@@ -266,7 +266,8 @@ export class PhotonsClient {
     assertRunId(runId, 'runId');
     const meta = await this.runs.load(runId);
     if (!meta) throw runNotFound(runId);
-    if (!meta.reduce) throw invalidOption(`Run ${runId} of "${meta.fn}" is a map without a reduce: resume it with resumeRun (photons map --resume without --reduce).`);
+    if (!meta.reduce)
+      throw invalidOption(`Run ${runId} of "${meta.fn}" is a map without a reduce: resume it with resumeRun (photons map --resume without --reduce).`);
     checkOptions(options, RESUME_OPTIONS, 'resumeMapReduce');
     if (meta.state === 'enqueuing' && !options.inputs && Date.now() - meta.heartbeatAt > HEARTBEAT_STALE_MS) throw incomplete(meta);
     return this.reduceOf<R>(this.startRun(meta, { ...options, failFast: meta.failFast }), meta.reduce);

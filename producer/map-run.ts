@@ -87,7 +87,15 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemResult<T>> {
 
   progress(): RunProgress {
     const { runId, fn, state, enqueuedItems, total, reduce } = this.meta;
-    const progress: RunProgress = { runId, fn, state: progressState(state, total, this.done), total, enqueued: enqueuedItems, done: this.done, failed: this.failed };
+    const progress: RunProgress = {
+      runId,
+      fn,
+      state: progressState(state, total, this.done),
+      total,
+      enqueued: enqueuedItems,
+      done: this.done,
+      failed: this.failed,
+    };
     return reduce ? { ...progress, reduce, reduceJobId: reduceJobId(runId) } : progress;
   }
 
@@ -103,7 +111,8 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemResult<T>> {
    * with the rest. For a run iterated elsewhere (for await), use that loop instead.
    */
   async first(n: number): Promise<Array<ItemResult<T>>> {
-    if (!Number.isInteger(n) || n < 1) throw new PhotonsError(ErrorCodes.INVALID_OPTION, `first(n) takes a whole number of results of 1 or more, got ${String(n)}.`);
+    if (!Number.isInteger(n) || n < 1)
+      throw new PhotonsError(ErrorCodes.INVALID_OPTION, `first(n) takes a whole number of results of 1 or more, got ${String(n)}.`);
     const taken: Array<ItemResult<T>> = [];
     while (taken.length < n) {
       const next = await this.shared().next();

@@ -47,7 +47,12 @@ export class RunStore {
     await this.update(meta.runId, meta, meta.ttlSec);
     if (this.recentKey) {
       // The newest RECENT_RUNS only; entries of expired runs are dropped by whoever lists them.
-      await redis.multi().zadd(this.recentKey, meta.createdAt, meta.runId).zremrangebyrank(this.recentKey, 0, -RECENT_RUNS - 1).expire(this.recentKey, meta.ttlSec).exec();
+      await redis
+        .multi()
+        .zadd(this.recentKey, meta.createdAt, meta.runId)
+        .zremrangebyrank(this.recentKey, 0, -RECENT_RUNS - 1)
+        .expire(this.recentKey, meta.ttlSec)
+        .exec();
     }
     return true;
   }

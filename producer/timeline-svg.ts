@@ -76,7 +76,10 @@ function barsOf(bars: TimelineBar[], x: (t: number) => number, readAt: number): 
       out.push(
         `<rect class="run${bar.failed ? ' failed' : ''}" data-chunk="${bar.chunk}" x="${num(x(bar.startedAt))}" y="${y}" width="${num(Math.max(0.5, x(ended) - x(bar.startedAt)))}" height="${num(h)}"><title>${label}</title></rect>`,
       );
-      if (bar.failed) out.push(`<circle class="failure" data-chunk="${bar.chunk}" cx="${num(x(ended) + 4)}" cy="${num(Number(y) + h / 2)}" r="${num(Math.min(4, Math.max(1.5, h / 2)))}"/>`);
+      if (bar.failed)
+        out.push(
+          `<circle class="failure" data-chunk="${bar.chunk}" cx="${num(x(ended) + 4)}" cy="${num(Number(y) + h / 2)}" r="${num(Math.min(4, Math.max(1.5, h / 2)))}"/>`,
+        );
     }
   });
   return out;
@@ -127,7 +130,10 @@ function densityOf(bars: TimelineBar[], start: number, end: number): string[] {
     `<line class="axis" x1="${LEFT}" y1="${TOP}" x2="${LEFT}" y2="${base}"/>`,
   ];
   failures.forEach((count, i) => {
-    if (count > 0) out.push(`<rect class="failure" x="${num(LEFT + i * binW)}" y="${base + 3}" width="${num(Math.max(1, binW))}" height="6"><title>${count} failed</title></rect>`);
+    if (count > 0)
+      out.push(
+        `<rect class="failure" x="${num(LEFT + i * binW)}" y="${base + 3}" width="${num(Math.max(1, binW))}" height="6"><title>${count} failed</title></rect>`,
+      );
   });
   return out;
 }

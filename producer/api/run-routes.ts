@@ -13,7 +13,11 @@ import { anyJson, errorResponses, fnField, runProgress } from './schemas';
 /** api.maxRuns's default, for a buildApi caller that does not say. */
 export const DEFAULT_MAX_RUNS = 64;
 
-export const runIdParams = { type: 'object', properties: { runId: { type: 'string', minLength: 1, maxLength: MAX_RUN_ID_LENGTH } }, required: ['runId'] } as const;
+export const runIdParams = {
+  type: 'object',
+  properties: { runId: { type: 'string', minLength: 1, maxLength: MAX_RUN_ID_LENGTH } },
+  required: ['runId'],
+} as const;
 
 export interface RunRoutesOptions {
   client: PhotonsClient;

@@ -110,7 +110,7 @@ describe('photons producer commands', function () {
     assert.match(badFlag.stderr, /--chunk-size must be a positive integer/);
   });
 
-  it('map --reduce prints the reducer\'s result, --plot writes the run\'s picture; --resume answers the same reduce', async () => {
+  it("map --reduce prints the reducer's result, --plot writes the run's picture; --resume answers the same reduce", async () => {
     const inputs = path.join(dir, 'sum.jsonl');
     await writeFile(inputs, Array.from({ length: 300 }, (_, n) => JSON.stringify(n === 5 ? { n, fail: true } : { n })).join('\n'));
     const plot = path.join(dir, 'run.svg');

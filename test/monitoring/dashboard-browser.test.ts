@@ -103,7 +103,7 @@ describe('monitoring: the dashboard in a browser', function () {
     assert.deepEqual(elsewhere, [], 'the page fetches nothing from elsewhere');
   });
 
-  it("lists a map run and links its picture, which the browser parses as SVG: a bar per item, failures marked", async () => {
+  it('lists a map run and links its picture, which the browser parses as SVG: a bar per item, failures marked', async () => {
     const client = new PhotonsClient({ redisUrl: REDIS_URL, prefix: held.bed.prefix });
     let runId: string;
     try {

@@ -4,7 +4,7 @@
 import { strict as assert } from 'node:assert';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Queue } from 'bullmq';
-import { ErrorCodes, JobFailedError, PhotonsError } from '../../errors';
+import { ErrorCodes, type JobFailedError, type PhotonsError } from '../../errors';
 import type { ItemResult } from '../../producer/types';
 import { REDIS_URL, range, startStack, type Stack } from './helpers';
 
@@ -101,13 +101,19 @@ describe('producer mapReduce and the wait helpers', function () {
     await assert.rejects(stack.client.mapReduce('echo', [1], 'nope'), (err: PhotonsError) => err.code === ErrorCodes.UNKNOWN_FUNCTION);
     const plain = await stack.client.map('echo', [{ n: 1 }]);
     await plain.finished();
-    await assert.rejects(stack.client.resumeMapReduce(plain.id), (err: PhotonsError) => err.code === ErrorCodes.INVALID_OPTION && /without a reduce/.test(err.message));
+    await assert.rejects(
+      stack.client.resumeMapReduce(plain.id),
+      (err: PhotonsError) => err.code === ErrorCodes.INVALID_OPTION && /without a reduce/.test(err.message),
+    );
     await assert.rejects(stack.client.invoke('sum', { n: 1 }), (err: JobFailedError) => err.jobError.code === ErrorCodes.USAGE && /no runId/.test(err.message));
   });
 
   it('first(n), any() and all() take results as they complete, each once', async () => {
     const N = 60;
-    const run = await stack.client.map('echo', range(N).map((n) => ({ n, ms: (n % 6) * 5 })));
+    const run = await stack.client.map(
+      'echo',
+      range(N).map((n) => ({ n, ms: (n % 6) * 5 })),
+    );
     const first = await run.first(5);
     assert.equal(first.length, 5);
     const any = await run.any();

@@ -95,7 +95,12 @@ describe('the picture of a run', function () {
   });
 
   it('POST /runs with a reduce answers the reduce job id, whose result is the sum; a bad reduce is a 4xx with a code', async () => {
-    const started = await app.inject({ method: 'POST', url: '/runs', headers: auth, payload: { fn: 'echo', inputs: range(100).map((n) => ({ n })), reduce: 'sum', chunkSize: 10 } });
+    const started = await app.inject({
+      method: 'POST',
+      url: '/runs',
+      headers: auth,
+      payload: { fn: 'echo', inputs: range(100).map((n) => ({ n })), reduce: 'sum', chunkSize: 10 },
+    });
     assert.equal(started.statusCode, 202, started.body);
     const { runId, reduce, reduceJobId } = started.json() as { runId: string; reduce: string; reduceJobId: string };
     assert.deepEqual([reduce, reduceJobId], ['sum', `${runId}.reduce`]);
