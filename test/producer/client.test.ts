@@ -100,7 +100,7 @@ describe('producer client', function () {
 
   describe('refuses bad calls before enqueueing', () => {
     it('an unknown function, naming the deployed ones', async () => {
-      await rejectsWith(stack.client.enqueue('nope', {}), ErrorCodes.UNKNOWN_FUNCTION, /No function "nope" is deployed \(deployed: double, echo, slow\)/);
+      await rejectsWith(stack.client.enqueue('nope', {}), ErrorCodes.UNKNOWN_FUNCTION, /No function "nope" is deployed \(deployed: double, echo, slow, sum\)/);
     });
     it('an invalid function name', async () => {
       await rejectsWith(stack.client.enqueue('../etc', {}), ErrorCodes.INVALID_FUNCTION_NAME, /"..\/etc" is not a valid function name/);
