@@ -1,12 +1,12 @@
 // A map run: the inputs go out in chunk jobs (RunEnqueuer), the results come back per item
 // (RunReader), and the caller iterates them in completion or input order while a bounded window
 // of items is in flight. The run's record in Redis lets another process resume it by id.
-import { reduceJobId } from '../contract/run-results';
+import { chunkJobId, reduceJobId } from '../contract/run-results';
 import { ErrorCodes, PhotonsError } from '../errors';
 import type { JobEvents } from './job-events';
 import { rideOut } from './ride-out';
 import { RunEnqueuer, type RunEnqueuerOptions } from './run-enqueuer';
-import { RunReader, chunkJobId, type ChunkSpan, type RunReaderOptions } from './run-reader';
+import { RunReader, type ChunkSpan, type RunReaderOptions } from './run-reader';
 import { HEARTBEAT_STALE_MS, type RunMeta, type RunStore } from './run-store';
 import { Signal } from './signal';
 import { progressState, type ItemResult, type MapInputs, type RunProgress } from './types';
