@@ -13,7 +13,6 @@ export interface ChunkSpan {
   count: number;
 }
 
-
 // Keys per pipeline: big enough to amortise round trips, small enough not to stall Redis.
 const READ_BATCH = 1_000;
 
