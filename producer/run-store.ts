@@ -23,6 +23,8 @@ export interface RunMeta {
   /** A map-reduce run: the function whose one job reduces the results, and whether a failed item stops the run. */
   reduce?: string;
   failFast?: boolean;
+  /** When the reduce job was first added: a reduce job gone after that is not added again. */
+  reduceAddedAt?: number;
 }
 
 /** Runs the dashboard can list. */
@@ -86,6 +88,7 @@ export class RunStore {
       done: num('done'),
       failed: num('failed'),
       ...(raw.reduce ? { reduce: raw.reduce, failFast: raw.failFast === 'true' } : {}),
+      ...(raw.reduceAddedAt ? { reduceAddedAt: Number(raw.reduceAddedAt) } : {}),
     };
   }
 

@@ -141,6 +141,9 @@ describe('monitoring: the dashboard in a browser', function () {
     ) as { root: string; errors: number; bars: number; failures: number; bins: number; width: number };
     assert.deepEqual({ ...drawn, width: drawn.width > 0 }, { root: 'svg', errors: 0, bars: 8, failures: 2, bins: 30, width: true });
     await page.screenshot({ path: path.join(shots, 'run-timeline.png') });
+    const unknown = await page.goto(`${url}/dashboard/runs/no-such-run/timeline.svg`);
+    assert.equal(unknown!.status(), 404);
+    assert.match(await unknown!.text(), /PHOTONS_ERR_RUN_NOT_FOUND/);
     console.log(`    screenshot: ${path.join(shots, 'run-timeline.png')}`);
   });
 

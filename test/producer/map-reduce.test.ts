@@ -95,6 +95,11 @@ describe('producer mapReduce and the wait helpers', function () {
     assert.deepEqual(again, a);
     assert.equal((await sumQueue.getJob(run.reduceJobId))?.attemptsStarted, 1);
     assert.equal((await sumQueue.getJobCounts('completed')).completed, 3, 'one reduce per run of this suite so far');
+    // Its reduce job gone (expired, removed), a resume does not add it again.
+    await (await sumQueue.getJob(run.reduceJobId))!.remove();
+    const gone = await stack.newClient().resumeMapReduce(run.id);
+    await assert.rejects(gone.result(), (err: PhotonsError) => err.code === ErrorCodes.JOB_NOT_FOUND && /not run again/.test(err.message));
+    assert.equal(await sumQueue.getJob(run.reduceJobId), undefined);
   });
 
   it('refuses what is not a map-reduce: a bad reduce function, a plain run, a job without a run', async () => {
