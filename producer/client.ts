@@ -310,18 +310,11 @@ export class PhotonsClient {
 
   private reduceOf<R>(run: MapRun, reduceFn: string): MapReduceRun<R> {
     return new MapReduceRun<R>(run, reduceFn, {
+      addedBefore: async (runId) => Boolean((await this.runs.load(runId))?.reduceAddedAt),
+      exists: async (jobId) => (await (await this.connected()).exists(this.jobKey(reduceFn, jobId))) === 1,
       add: async (jobId, input) => {
-        const redis = await this.connected();
-        const meta = await this.runs.load(input.runId);
-        if (meta?.reduceAddedAt && (await redis.exists(this.jobKey(reduceFn, jobId))) === 0) {
-          // Added once and gone since (expired, removed): BullMQ would add it again.
-          throw new PhotonsError(
-            ErrorCodes.JOB_NOT_FOUND,
-            `The reduce job ${jobId} of run ${input.runId} ran and is no longer in Redis (expired or removed): it is not run again.`,
-          );
-        }
         await this.queue(reduceFn).add(reduceFn, input, this.jobOptions(jobId, {}));
-        if (!meta?.reduceAddedAt) await this.runs.update(input.runId, { reduceAddedAt: Date.now() }, meta?.ttlSec ?? this.resultTtlSec);
+        await this.runs.update(input.runId, { reduceAddedAt: Date.now() }, run.ttlSec);
       },
       wait: async (jobId, timeoutMs) => {
         await this.events.watch(reduceFn);

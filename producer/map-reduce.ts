@@ -11,7 +11,11 @@ import type { RunProgress } from './types';
 
 /** How the client adds and waits for the reduce job (producer/client.ts). */
 export interface ReduceHooks {
-  /** Adds the reduce job with the given id; adding an id already there adds nothing. */
+  /** Whether the run's record says its reduce job was added before. */
+  addedBefore: (runId: string) => Promise<boolean>;
+  /** Whether the reduce job is in Redis. */
+  exists: (jobId: string) => Promise<boolean>;
+  /** Adds the reduce job with the given id (adding an id already there adds nothing), then notes it on the run's record. */
   add: (jobId: string, input: ReduceInput) => Promise<void>;
   /** Waits for the reduce job's end up to `timeoutMs`: its outcome, or none yet. */
   wait: (jobId: string, timeoutMs: number) => Promise<Outcome | undefined>;
@@ -89,6 +93,13 @@ export class MapReduceRun<R = unknown> {
       );
     }
     const input: ReduceInput = { runId: this.id, fn: this.fn, total: progress.done, ok: progress.done - progress.failed, failed: progress.failed };
+    // Added once and gone since (expired, removed): BullMQ would add it again, and the reduce would run twice.
+    if ((await this.hooks.addedBefore(this.id)) && !(await this.hooks.exists(this.reduceJobId))) {
+      throw new PhotonsError(
+        ErrorCodes.JOB_NOT_FOUND,
+        `The reduce job ${this.reduceJobId} of run ${this.id} ran and is no longer in Redis (expired or removed): it is not run again.`,
+      );
+    }
     await this.hooks.add(this.reduceJobId, input);
     return input;
   }

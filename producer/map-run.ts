@@ -41,6 +41,8 @@ export interface MapRunOptions {
 export class MapRun<T = unknown> implements AsyncIterable<ItemResult<T>> {
   readonly id: string;
   readonly fn: string;
+  /** How long the run's record and results stay in Redis. */
+  readonly ttlSec: number;
   private readonly meta: RunMeta;
   private readonly reader: RunReader;
   private readonly unordered: ItemResult<T>[] = [];
@@ -72,6 +74,7 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemResult<T>> {
     this.meta = { ...o.meta };
     this.id = o.meta.runId;
     this.fn = o.meta.fn;
+    this.ttlSec = o.meta.ttlSec;
     this.reader = new RunReader({
       ...o.reader,
       runId: this.id,
