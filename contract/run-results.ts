@@ -2,7 +2,7 @@
 // for a reduce job's ctx.results(). A run's items live in its chunk jobs (job id `<runId>.<chunk>`,
 // chunk i holding items [i * chunkSize, (i + 1) * chunkSize)); its record (PhotonsKeys.run) says
 // which function ran them and how many there are. See ARCHITECTURE.md, "Map-reduce".
-import { ErrorCodes, type SerializedError } from '../errors';
+import { ErrorCodes, PhotonsError, type SerializedError } from '../errors';
 import { readJobs, type Outcome } from './jobs';
 import { jobKey, photonsKeys } from './keys';
 import type { RedisClient } from './redis';
@@ -63,8 +63,7 @@ export interface RunLocation {
  */
 export async function readResultsPage(redis: RedisClient, where: RunLocation, runId: string, from: number): Promise<ResultsPage> {
   const [fn, chunkSizeText, totalText, enqueuedText] = await redis.hmget(photonsKeys(where.prefix).run(runId), 'fn', 'chunkSize', 'total', 'enqueuedItems');
-  if (!fn)
-    throw Object.assign(new Error(`No run ${runId}: it was never started with this Redis and prefix, or it expired.`), { code: ErrorCodes.RUN_NOT_FOUND });
+  if (!fn) throw new PhotonsError(ErrorCodes.RUN_NOT_FOUND, `No run ${runId}: it was never started with this Redis and prefix, or it expired.`);
   const chunkSize = Math.max(1, Number(chunkSizeText));
   const total = totalText ? Number(totalText) : Number(enqueuedText ?? 0);
   const firstChunk = Math.floor(Math.max(0, from) / chunkSize);

@@ -7,7 +7,7 @@ import type { Worker } from 'node:worker_threads';
 import type { EventLoopUtilization } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { ResultsPage } from '../contract/run-results';
-import { ErrorCodes, type SerializedError } from '../errors';
+import { ErrorCodes, PhotonsError, type SerializedError } from '../errors';
 import { displayPaths } from '../photon-worker/stack';
 import type { FunctionBundle } from '../photon-worker/bundle';
 import type { HeapReading, HostMessage, JobRequest, RuntimeMessage } from '../photon-worker/protocol';
@@ -242,20 +242,18 @@ export class Runtime {
   private async answerResultsPage({ requestId, jobId, runId, from }: Extract<RuntimeMessage, { type: 'results-page' }>): Promise<void> {
     let answer: Extract<HostMessage, { type: 'results-page' }>;
     try {
-      if (!this.pending.has(jobId)) throw Object.assign(new Error(`Job ${jobId} is no longer running here.`), { code: ErrorCodes.USAGE });
+      if (!this.pending.has(jobId)) throw new PhotonsError(ErrorCodes.USAGE, `Job ${jobId} is no longer running here.`);
       if (!this.options.readResults) {
-        throw Object.assign(new Error('ctx.results() reads a map run in Redis: this runtime has none (photons run). Run the reduce through a dispatcher.'), {
-          code: ErrorCodes.USAGE,
-        });
+        throw new PhotonsError(
+          ErrorCodes.USAGE,
+          'ctx.results() reads a map run in Redis: this runtime has none (photons run). Run the reduce through a dispatcher.',
+        );
       }
       answer = { type: 'results-page', requestId, page: await this.options.readResults(runId, from) };
     } catch (err) {
-      const { code, message } = err as { code?: unknown; message?: unknown };
-      answer = {
-        type: 'results-page',
-        requestId,
-        error: { code: typeof code === 'string' && code.startsWith('PHOTONS_ERR_') ? code : ErrorCodes.REDIS_UNAVAILABLE, message: String(message) },
-      };
+      // Anything but our own refusals is Redis failing the read.
+      const error = err instanceof PhotonsError ? err : new PhotonsError(ErrorCodes.REDIS_UNAVAILABLE, `Reading run ${runId}: ${(err as Error).message}`);
+      answer = { type: 'results-page', requestId, error: { code: error.code, message: error.message } };
     }
     this.post(answer);
   }

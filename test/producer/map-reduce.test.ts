@@ -111,6 +111,7 @@ describe('producer mapReduce and the wait helpers', function () {
       (err: PhotonsError) => err.code === ErrorCodes.INVALID_OPTION && /without a reduce/.test(err.message),
     );
     await assert.rejects(stack.client.invoke('sum', { n: 1 }), (err: JobFailedError) => err.jobError.code === ErrorCodes.USAGE && /no runId/.test(err.message));
+    await assert.rejects(stack.client.invoke('sum', { runId: 'no-such-run' }), (err: JobFailedError) => err.jobError.code === ErrorCodes.RUN_NOT_FOUND);
   });
 
   it('first(n), any() and all() take results as they complete, each once', async () => {
