@@ -2,8 +2,12 @@
 // types a function author writes against (and the error a function throws for bad input).
 export { PhotonsClient, type JobSettlement } from './producer/client';
 export { MapRun } from './producer/map-run';
+export { MapReduceRun, type MapReduceResultOptions } from './producer/map-reduce';
+export type { ReduceInput } from './contract/run-results';
+export type { RunTimeline, TimelineBar } from './producer/run-timeline';
+export { timelineSvg } from './producer/timeline-svg';
 export type { FunctionInfo } from './producer/registry';
-export type { Outcome } from './producer/jobs';
+export type { Outcome } from './contract/jobs';
 export type {
   CancelResult,
   ClientOptions,

@@ -47,6 +47,11 @@ export class PhotonsKeys {
     return photonsKey(this.prefix, 'run', runId);
   }
 
+  /** Sorted set of the newest runs' ids, scored by when they started: the dashboard's list of runs. */
+  get recentRuns(): string {
+    return photonsKey(this.prefix, 'recent-runs');
+  }
+
   /** Tombstone of a job cancelled before it ran: its function name. */
   cancelled(jobId: string): string {
     return photonsKey(this.prefix, 'cancelled', jobId);

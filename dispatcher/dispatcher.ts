@@ -22,6 +22,7 @@ import { JobRunner } from './job-runner';
 import { serveMetrics, type MetricsServer } from './metrics-server';
 import { Presence } from './presence';
 import { poolOptionsFrom } from './pool-options';
+import { readResultsPage } from '../contract/run-results';
 import { removeOrphanFolders } from './runtime-folders';
 import { RuntimePool } from './runtime-pool';
 import { SpareThreads } from './spare-threads';
@@ -239,6 +240,7 @@ export class Dispatcher {
     const pool = new RuntimePool(
       poolOptionsFrom(this.config, entry, logger, {
         spares: this.spares,
+        readResults: (runId, from) => readResultsPage(this.redis!, { prefix: this.config.redis.prefix, cluster: this.config.redis.cluster }, runId, from),
         onProgress: (jobId, value) => {
           served.active
             .get(jobId)

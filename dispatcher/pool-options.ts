@@ -2,6 +2,7 @@
 // the local runner differ only in the overrides).
 import type { Logger } from 'pino';
 import type { PhotonsConfig } from '../config';
+import type { ResultsPage } from '../contract/run-results';
 import type { FunctionBundle } from '../photon-worker/bundle';
 import type { Mode } from '../photon-worker/types';
 import type { SpareThreads } from './spare-threads';
@@ -29,6 +30,8 @@ export interface PoolOptions {
   logLevel: string;
   logger: Logger;
   onProgress?: (jobId: string, value: number | Record<string, unknown>) => void;
+  /** Reads a page of a map run's results for ctx.results() (the dispatcher's Redis). */
+  readResults?: (runId: string, from: number) => Promise<ResultsPage>;
   /** Booted threads shared by the pools of a dispatcher, taken for cold starts. */
   spares?: SpareThreads;
   /** Where runtimes log (1: stdout, the default; 2: stderr). */

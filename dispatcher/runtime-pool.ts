@@ -221,6 +221,7 @@ export class RuntimePool {
       logLevel: this.options.logLevel,
       logger: this.options.logger,
       onProgress: (jobId, value) => this.options.onProgress?.(jobId, value),
+      readResults: this.options.readResults,
       onReady: (r) => this.onRuntimeReady(r, into),
       onAnswers: (r) => this.onRuntimeAnswers(r, into),
       onExit: (r, reason) => this.onRuntimeExit(r, into, reason),

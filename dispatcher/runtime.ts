@@ -6,7 +6,8 @@ import * as path from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import type { EventLoopUtilization } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import { ErrorCodes, type SerializedError } from '../errors';
+import type { ResultsPage } from '../contract/run-results';
+import { ErrorCodes, PhotonsError, type SerializedError } from '../errors';
 import { displayPaths } from '../photon-worker/stack';
 import type { FunctionBundle } from '../photon-worker/bundle';
 import type { HeapReading, HostMessage, JobRequest, RuntimeMessage } from '../photon-worker/protocol';
@@ -32,6 +33,8 @@ export interface RuntimeOptions {
   logLevel: string;
   logger: Logger;
   onProgress: (jobId: string, value: number | Record<string, unknown>) => void;
+  /** Reads a page of a map run's results for a job's ctx.results(); absent where there is no Redis (`photons run`). */
+  readResults?: (runId: string, from: number) => Promise<ResultsPage>;
   onReady: (runtime: Runtime) => void;
   onAnswers: (runtime: Runtime) => void;
   onExit: (runtime: Runtime, reason: SerializedError | null) => void;
@@ -229,7 +232,30 @@ export class Runtime {
       case 'pong':
         this.readHeap(message);
         break;
+      case 'results-page':
+        void this.answerResultsPage(message);
+        break;
     }
+  }
+
+  /** ctx.results() of a job in flight: the page read from Redis, or why not. See ARCHITECTURE.md, "Map-reduce". */
+  private async answerResultsPage({ requestId, jobId, runId, from }: Extract<RuntimeMessage, { type: 'results-page' }>): Promise<void> {
+    let answer: Extract<HostMessage, { type: 'results-page' }>;
+    try {
+      if (!this.pending.has(jobId)) throw new PhotonsError(ErrorCodes.USAGE, `Job ${jobId} is no longer running here.`);
+      if (!this.options.readResults) {
+        throw new PhotonsError(
+          ErrorCodes.USAGE,
+          'ctx.results() reads a map run in Redis: this runtime has none (photons run). Run the reduce through a dispatcher.',
+        );
+      }
+      answer = { type: 'results-page', requestId, page: await this.options.readResults(runId, from) };
+    } catch (err) {
+      // Anything but our own refusals is Redis failing the read.
+      const error = err instanceof PhotonsError ? err : new PhotonsError(ErrorCodes.REDIS_UNAVAILABLE, `Reading run ${runId}: ${(err as Error).message}`);
+      answer = { type: 'results-page', requestId, error: { code: error.code, message: error.message } };
+    }
+    this.post(answer);
   }
 
   private readHeap(reading: HeapReading): void {

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { Logger } from 'pino';
+import type { ItemResult } from '../contract/run-results';
 import { RUNTIME_OWNED, jobScope } from './job-scope';
 import { SafeMap, promiseResolved, promiseThen, promiseWithResolver } from './primordials';
 import type { PhotonContext } from './types';
@@ -18,6 +19,9 @@ export class RuntimeServices {
     readonly functionName: string,
     readonly rootLogger: () => Logger,
     readonly reportProgress: (jobId: string, value: number | Record<string, unknown>) => void,
+    readonly readResults: (jobId: string, input: unknown) => AsyncIterable<ItemResult> = () => {
+      throw new Error('ctx.results() reads a map run in Redis: run the reduce job through a dispatcher (client.mapReduce, photons map --reduce).');
+    },
   ) {}
 
   shared<T>(key: string, init: () => T | Promise<T>): Promise<T> {
@@ -65,6 +69,7 @@ export class JobContext implements PhotonContext {
     readonly jobId: string,
     readonly photonId: number,
     readonly attempt: number,
+    private readonly input?: unknown,
   ) {}
 
   get functionName(): string {
@@ -91,6 +96,10 @@ export class JobContext implements PhotonContext {
 
   progress(value: number | Record<string, unknown>): void {
     this.services.reportProgress(this.jobId, value);
+  }
+
+  results(): AsyncIterable<ItemResult> {
+    return this.services.readResults(this.jobId, this.input);
   }
 
   shared<T>(key: string, init: () => T | Promise<T>): Promise<T> {

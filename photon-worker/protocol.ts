@@ -1,5 +1,6 @@
 // The messages between a runtime's host (dispatcher/runtime.ts) and its worker thread
 // (photon-worker/runtime-thread.ts). The only thing the two sides share about their messages.
+import type { ResultsPage } from '../contract/run-results';
 import type { SerializedError } from '../errors';
 import type { FunctionConfig, Mode } from './types';
 
@@ -38,7 +39,9 @@ export type HostMessage =
   | { type: 'load'; startup: RuntimeStartup }
   | { type: 'batch'; jobs: JobRequest[] }
   | { type: 'cancel'; jobId: string; reason: string }
-  | { type: 'ping'; seq: number };
+  | { type: 'ping'; seq: number }
+  /** The answer to a 'results-page' request: the page, or why there is none. */
+  | { type: 'results-page'; requestId: number; page?: ResultsPage; error?: SerializedError };
 
 export type JobResult = { jobId: string; ok: true; valueJson: string } | { jobId: string; ok: false; error: SerializedError; unrecoverable: boolean };
 
@@ -53,7 +56,9 @@ export type RuntimeMessage =
   | { type: 'init-failed'; error: SerializedError }
   | ({ type: 'results'; results: JobResult[] } & HeapReading)
   | { type: 'progress'; jobId: string; value: number | Record<string, unknown> }
-  | ({ type: 'pong'; seq: number } & HeapReading);
+  | ({ type: 'pong'; seq: number } & HeapReading)
+  /** A job in flight reads a run's results (ctx.results()): items from `from` on, one page. */
+  | { type: 'results-page'; requestId: number; jobId: string; runId: string; from: number };
 
 /**
  * The file name stack frames of bundled code carry until they are mapped back to the source. Here

@@ -11,10 +11,12 @@ import { setTimerThrowHandler, settleTimers } from './photon-timers';
 import { JSONStringify, SafeMap, performanceNow, realClearTimeout, realSetImmediate, realSetTimeout } from './primordials';
 import { protectBuiltins, restoreObjectConstructor } from './protect-builtins';
 import { bundlePath, type HeapReading, type HostMessage, type JobRequest, type JobResult, type RuntimeMessage, type RuntimeStartup } from './protocol';
+import { ResultsPager } from './results-pager';
 import { StackMapper } from './stack';
 
 export class PhotonRuntime {
   private readonly services: RuntimeServices;
+  private readonly pager: ResultsPager;
   private readonly stack: StackMapper;
   private code: FunctionCode | undefined;
   /** The one module instance of `shared` and `lambda` modes; a probe in `photon` mode. */
@@ -31,10 +33,12 @@ export class PhotonRuntime {
     private readonly startup: RuntimeStartup,
     private readonly post: (message: RuntimeMessage) => void,
   ) {
+    this.pager = new ResultsPager(post);
     this.services = new RuntimeServices(
       startup.functionName,
       () => this.log,
       (jobId, value) => this.post({ type: 'progress', jobId, value }),
+      (jobId, input) => this.pager.results(jobId, input),
     );
     this.stack = new StackMapper(bundlePath(startup.file), startup.sourceMap);
     setTimerThrowHandler((err, jobId) => this.log.error({ err, origin: 'timer', jobId }, `a timer of job ${jobId} threw; the runtime keeps serving`));
@@ -112,6 +116,9 @@ export class PhotonRuntime {
       case 'ping':
         this.post({ type: 'pong', seq: message.seq, ...this.heap() });
         break;
+      case 'results-page':
+        this.pager.answer(message);
+        break;
     }
   }
 
@@ -139,7 +146,7 @@ export class PhotonRuntime {
   }
 
   private async run(job: JobRequest): Promise<void> {
-    const ctx = new JobContext(this.services, job.jobId, this.nextPhotonId++, job.attempt);
+    const ctx = new JobContext(this.services, job.jobId, this.nextPhotonId++, job.attempt, job.input);
     this.inFlight.set(job.jobId, ctx);
     const timeoutMs = job.timeoutMs ?? this.instance?.config.timeoutMs ?? this.startup.defaultTimeoutMs;
     let loading = true;

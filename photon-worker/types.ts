@@ -1,5 +1,6 @@
 // What a function author sees: the handler signature, its `ctx` and its optional config.
 import type { Logger } from 'pino';
+import type { ItemResult } from '../contract/run-results';
 
 /** How jobs of one function share a runtime. See ARCHITECTURE.md, "Modes". */
 export type Mode = 'photon' | 'shared' | 'lambda';
@@ -27,6 +28,11 @@ export interface PhotonContext {
    * at the same moment. A rejected init is not cached: the next caller tries again.
    */
   shared<T>(key: string, init: () => T | Promise<T>): Promise<T>;
+  /**
+   * In a reduce job (client.mapReduce, photons map --reduce): the map run's results in input order,
+   * each `{ index, ok: true, value }` or `{ index, ok: false, error }`, read from Redis a page at a time.
+   */
+  results(): AsyncIterable<ItemResult>;
   /** Runs `fn` under a runtime-wide async mutex named `key`. */
   exclusive<T>(key: string, fn: () => T | Promise<T>): Promise<T>;
 }

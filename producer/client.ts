@@ -10,7 +10,10 @@ import type { CancelRequest } from '../contract/wire';
 import { ErrorCodes, JobFailedError, PhotonsError } from '../errors';
 import { ProducerConnection } from './connection';
 import { JobEvents } from './job-events';
-import { cancelledError, readJobs, snapshotOf, type Outcome } from './jobs';
+import { cancelledError, readJobs, snapshotOf, type Outcome } from '../contract/jobs';
+import { reduceJobId } from '../contract/run-results';
+import { MapReduceRun } from './map-reduce';
+import { readTimeline, type RunTimeline } from './run-timeline';
 import { MapRun, incomplete } from './map-run';
 import { FunctionRegistry, type FunctionInfo } from './registry';
 import { RunStore, HEARTBEAT_STALE_MS, type RunMeta } from './run-store';
@@ -140,6 +143,7 @@ export class PhotonsClient {
     this.runs = new RunStore(
       () => this.connected(),
       (runId) => this.keys.run(runId),
+      this.keys.recentRuns,
     );
   }
 
@@ -244,9 +248,34 @@ export class PhotonsClient {
   }
 
   /** Fans out over the inputs: a run whose results arrive by async iteration, each with its index. */
-  async map<T = unknown>(fn: string, inputs: MapInputs, options: MapOptions = {}): Promise<MapRun<T>> {
-    checkOptions(options, MAP_OPTIONS, 'map', this.limits);
-    if (!isInputs(inputs) || typeof inputs === 'string') throw invalidOption('inputs of map must be an array, an iterable or an async iterable');
+  map<T = unknown>(fn: string, inputs: MapInputs, options: MapOptions = {}): Promise<MapRun<T>> {
+    return this.startMap<T>(fn, inputs, options, 'map');
+  }
+
+  /**
+   * Maps `mapFn` over the inputs, then runs one job of `reduceFn` that reads every result in input
+   * order with ctx.results(). The run is followed by this process (resume it by id with resumeMapReduce).
+   */
+  async mapReduce<R = unknown>(mapFn: string, inputs: MapInputs, reduceFn: string, options: MapOptions = {}): Promise<MapReduceRun<R>> {
+    await this.registry.require(reduceFn);
+    return this.reduceOf<R>(await this.startMap(mapFn, inputs, options, 'mapReduce', reduceFn), reduceFn);
+  }
+
+  /** Takes a map-reduce run up again by id: follows the map to its end and starts the reduce, once whoever starts it. */
+  async resumeMapReduce<R = unknown>(runId: string, options: ResumeOptions = {}): Promise<MapReduceRun<R>> {
+    assertRunId(runId, 'runId');
+    const meta = await this.runs.load(runId);
+    if (!meta) throw runNotFound(runId);
+    if (!meta.reduce)
+      throw invalidOption(`Run ${runId} of "${meta.fn}" is a map without a reduce: resume it with resumeRun (photons map --resume without --reduce).`);
+    checkOptions(options, RESUME_OPTIONS, 'resumeMapReduce');
+    if (meta.state === 'enqueuing' && !options.inputs && Date.now() - meta.heartbeatAt > HEARTBEAT_STALE_MS) throw incomplete(meta);
+    return this.reduceOf<R>(this.startRun(meta, { ...options, failFast: meta.failFast }), meta.reduce);
+  }
+
+  private async startMap<T>(fn: string, inputs: MapInputs, options: MapOptions, call: string, reduce?: string): Promise<MapRun<T>> {
+    checkOptions(options, MAP_OPTIONS, call, this.limits);
+    if (!isInputs(inputs) || typeof inputs === 'string') throw invalidOption(`inputs of ${call} must be an array, an iterable or an async iterable`);
     if (Array.isArray(inputs)) inputs.forEach((input: unknown, i) => assertJson(input ?? null, `inputs[${i}]`, this.maxInputDepth));
     await this.registry.require(fn);
     const now = Date.now();
@@ -263,6 +292,7 @@ export class PhotonsClient {
       ttlSec: this.resultTtlSec,
       done: 0,
       failed: 0,
+      ...(reduce ? { reduce, failFast: options.failFast ?? false } : {}),
     };
     await this.runs.create(meta);
     return this.startRun<T>(meta, { ...options, inputs }, options.attempts);
@@ -278,6 +308,21 @@ export class PhotonsClient {
     return this.startRun<T>(meta, options);
   }
 
+  private reduceOf<R>(run: MapRun, reduceFn: string): MapReduceRun<R> {
+    return new MapReduceRun<R>(run, reduceFn, {
+      addedBefore: async (runId) => Boolean((await this.runs.load(runId))?.reduceAddedAt),
+      exists: async (jobId) => (await (await this.connected()).exists(this.jobKey(reduceFn, jobId))) === 1,
+      add: async (jobId, input) => {
+        await this.queue(reduceFn).add(reduceFn, input, this.jobOptions(jobId, {}));
+        await this.runs.update(input.runId, { reduceAddedAt: Date.now() }, run.ttlSec);
+      },
+      wait: async (jobId, timeoutMs) => {
+        await this.events.watch(reduceFn);
+        return this.waitFor(reduceFn, jobId, timeoutMs);
+      },
+    });
+  }
+
   /** A run's counts: live when this client runs it, else as last saved in Redis. */
   async runProgress(runId: string): Promise<RunProgress> {
     assertRunId(runId, 'runId');
@@ -285,7 +330,7 @@ export class PhotonsClient {
     if (live) return live.progress();
     const meta = await this.runs.load(runId);
     if (!meta) throw runNotFound(runId);
-    return {
+    const progress: RunProgress = {
       runId,
       fn: meta.fn,
       state: progressState(meta.state, meta.total, meta.done),
@@ -294,6 +339,15 @@ export class PhotonsClient {
       done: meta.done,
       failed: meta.failed,
     };
+    return meta.reduce ? { ...progress, reduce: meta.reduce, reduceJobId: reduceJobId(runId) } : progress;
+  }
+
+  /** When each job of a run waited and ran, read from its job hashes (draw it with timelineSvg). */
+  async runTimeline(runId: string): Promise<RunTimeline> {
+    assertRunId(runId, 'runId');
+    const meta = await this.runs.load(runId);
+    if (!meta) throw runNotFound(runId);
+    return readTimeline(await this.connected(), meta, (jobId) => this.jobKey(meta.fn, jobId));
   }
 
   /** The functions dispatchers have registered, with their load errors if any. */

@@ -1,11 +1,12 @@
 // A map run: the inputs go out in chunk jobs (RunEnqueuer), the results come back per item
 // (RunReader), and the caller iterates them in completion or input order while a bounded window
 // of items is in flight. The run's record in Redis lets another process resume it by id.
+import { chunkJobId, reduceJobId } from '../contract/run-results';
 import { ErrorCodes, PhotonsError } from '../errors';
 import type { JobEvents } from './job-events';
 import { rideOut } from './ride-out';
 import { RunEnqueuer, type RunEnqueuerOptions } from './run-enqueuer';
-import { RunReader, chunkJobId, type ChunkSpan, type RunReaderOptions } from './run-reader';
+import { RunReader, type ChunkSpan, type RunReaderOptions } from './run-reader';
 import { HEARTBEAT_STALE_MS, type RunMeta, type RunStore } from './run-store';
 import { Signal } from './signal';
 import { progressState, type ItemResult, type MapInputs, type RunProgress } from './types';
@@ -40,6 +41,8 @@ export interface MapRunOptions {
 export class MapRun<T = unknown> implements AsyncIterable<ItemResult<T>> {
   readonly id: string;
   readonly fn: string;
+  /** How long the run's record and results stay in Redis. */
+  readonly ttlSec: number;
   private readonly meta: RunMeta;
   private readonly reader: RunReader;
   private readonly unordered: ItemResult<T>[] = [];
@@ -57,6 +60,7 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemResult<T>> {
   private enqueuing: Promise<void> | undefined;
   private halting: Promise<void> | undefined;
   private taken = false;
+  private cursor: AsyncGenerator<ItemResult<T>> | undefined;
   private readonly results = new Signal();
   private readonly room = new Signal();
   private readonly wake = new Signal();
@@ -70,6 +74,7 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemResult<T>> {
     this.meta = { ...o.meta };
     this.id = o.meta.runId;
     this.fn = o.meta.fn;
+    this.ttlSec = o.meta.ttlSec;
     this.reader = new RunReader({
       ...o.reader,
       runId: this.id,
@@ -84,20 +89,59 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemResult<T>> {
   }
 
   progress(): RunProgress {
-    const { runId, fn, state, enqueuedItems, total } = this.meta;
-    return { runId, fn, state: progressState(state, total, this.done), total, enqueued: enqueuedItems, done: this.done, failed: this.failed };
+    const { runId, fn, state, enqueuedItems, total, reduce } = this.meta;
+    const progress: RunProgress = {
+      runId,
+      fn,
+      state: progressState(state, total, this.done),
+      total,
+      enqueued: enqueuedItems,
+      done: this.done,
+      failed: this.failed,
+    };
+    return reduce ? { ...progress, reduce, reduceJobId: reduceJobId(runId) } : progress;
   }
 
   [Symbol.asyncIterator](): AsyncIterator<ItemResult<T>> {
     if (this.taken) throw new PhotonsError(ErrorCodes.USAGE, `Run ${this.id} is already being iterated: iterate a run once.`);
     this.taken = true;
-    return this.iterate();
+    return this.shared();
+  }
+
+  /**
+   * Lithops' wait(ANY_COMPLETED) with a count: the next `n` results to finish (fewer if the run ends
+   * first), in completion order. What they take is not yielded again; iterating or waiting goes on
+   * with the rest. For a run iterated elsewhere (for await), use that loop instead.
+   */
+  async first(n: number): Promise<Array<ItemResult<T>>> {
+    if (!Number.isInteger(n) || n < 1)
+      throw new PhotonsError(ErrorCodes.INVALID_OPTION, `first(n) takes a whole number of results of 1 or more, got ${String(n)}.`);
+    const taken: Array<ItemResult<T>> = [];
+    while (taken.length < n) {
+      const next = await this.shared().next();
+      if (next.done) break;
+      taken.push(next.value);
+    }
+    return taken;
+  }
+
+  /** wait(ANY_COMPLETED): at least one result (none only when the run has no more), and every other one already in. */
+  async any(): Promise<Array<ItemResult<T>>> {
+    const taken = await this.first(1);
+    while (taken.length > 0 && this.ready > 0) taken.push(...(await this.first(1)));
+    return taken;
+  }
+
+  /** wait(ALL_COMPLETED): every result not taken yet, in input order, once the run has ended. */
+  async all(): Promise<Array<ItemResult<T>>> {
+    const taken = await this.first(Number.MAX_SAFE_INTEGER);
+    return taken.sort((a, b) => a.index - b.index);
   }
 
   /** Waits for the end of the run (consuming the results when nobody iterates) and returns its counts. */
   async finished(): Promise<RunProgress> {
     if (!this.taken) {
-      for await (const _ of this) void _;
+      while (!(await this.shared().next()).done);
     } else {
       await this.ended;
       await this.halting;
@@ -121,6 +165,17 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemResult<T>> {
     this.took.notify();
     this.results.notify();
     return this.ended.catch(() => undefined);
+  }
+
+  /** The one iteration of the run's results, shared by for await and the wait helpers. */
+  private shared(): AsyncGenerator<ItemResult<T>> {
+    this.cursor ??= this.iterate();
+    return this.cursor;
+  }
+
+  /** Results in and ready to be taken now. */
+  private get ready(): number {
+    return this.o.ordered ? (this.inOrder.has(this.nextIndex) ? 1 : 0) : this.unordered.length;
   }
 
   private async *iterate(): AsyncGenerator<ItemResult<T>> {

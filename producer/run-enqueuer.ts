@@ -4,7 +4,8 @@
 import type { JobsOptions, Queue } from 'bullmq';
 import { CHUNK_JOB_NAME, type ChunkData } from '../contract/wire';
 import { rideOut } from './ride-out';
-import { chunkJobId, type ChunkSpan } from './run-reader';
+import { chunkJobId } from '../contract/run-results';
+import type { ChunkSpan } from './run-reader';
 import type { Signal } from './signal';
 import type { MapInputs } from './types';
 import { assertJson } from './validate';

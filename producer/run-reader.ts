@@ -1,9 +1,8 @@
 // Collects a run's results: keeps the chunk jobs not yet seen and reads them back from their job
 // hashes, those named by an event first, all of them on each sweep, so none is ever missed.
 import type { RedisClient } from '../contract/redis';
-import { ErrorCodes, type SerializedError } from '../errors';
-import type { ChunkResult } from '../contract/wire';
-import { cancelledError, goneError, readJobs, type Outcome } from './jobs';
+import { cancelledError, goneError, readJobs, type Outcome } from '../contract/jobs';
+import { chunkItems, chunkJobId } from '../contract/run-results';
 import { rideOut } from './ride-out';
 import type { ItemResult } from './types';
 
@@ -12,10 +11,6 @@ export interface ChunkSpan {
   chunk: number;
   first: number;
   count: number;
-}
-
-export function chunkJobId(runId: string, chunk: number): string {
-  return `${runId}.${chunk}`;
 }
 
 // Keys per pipeline: big enough to amortise round trips, small enough not to stall Redis.
@@ -101,25 +96,12 @@ export class RunReader {
         } else if (!snapshot.finished) {
           return;
         } else {
-          outcomes = this.itemsOf(snapshot.outcome, span, ids[i]!);
+          outcomes = chunkItems(snapshot.outcome, span.count, this.options.chunked, ids[i]!);
         }
         this.pending.delete(span.chunk);
         outcomes.forEach((outcome, k) => results.push({ index: span.first + k, ...outcome }));
       });
     }
     return results;
-  }
-
-  private itemsOf(outcome: Outcome, span: ChunkSpan, jobId: string): Outcome[] {
-    if (!this.options.chunked) return [outcome];
-    // A chunk job failing as a whole (function does not load, poison) fails each of its items.
-    if (!outcome.ok) return Array.from({ length: span.count }, () => outcome);
-    const items = (outcome.value as Partial<ChunkResult> | null)?.items;
-    if (Array.isArray(items) && items.length === span.count) return items;
-    const error: SerializedError = {
-      code: ErrorCodes.BAD_JOB,
-      message: `Chunk job ${jobId} returned no per-item results for its ${span.count} items: is the dispatcher older than the producer?`,
-    };
-    return Array.from({ length: span.count }, () => ({ ok: false as const, error }));
   }
 }

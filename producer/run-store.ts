@@ -20,7 +20,15 @@ export interface RunMeta {
   /** Last counts written by the process reading the results. */
   done: number;
   failed: number;
+  /** A map-reduce run: the function whose one job reduces the results, and whether a failed item stops the run. */
+  reduce?: string;
+  failFast?: boolean;
+  /** When the reduce job was first added: a reduce job gone after that is not added again. */
+  reduceAddedAt?: number;
 }
+
+/** Runs the dashboard can list. */
+export const RECENT_RUNS = 100;
 
 /** An enqueuing process silent this long is taken for dead. */
 export const HEARTBEAT_STALE_MS = 15_000;
@@ -29,6 +37,8 @@ export class RunStore {
   constructor(
     private readonly redis: () => Promise<RedisClient>,
     private readonly keyOf: (runId: string) => string,
+    /** PhotonsKeys.recentRuns: where new runs are listed for the dashboard. */
+    private readonly recentKey?: string,
   ) {}
 
   async create(meta: RunMeta): Promise<boolean> {
@@ -37,7 +47,27 @@ export class RunStore {
     const [[, created]] = (await redis.multi().hsetnx(key, 'runId', meta.runId).exec()) as [[Error | null, number]];
     if (created !== 1) return false;
     await this.update(meta.runId, meta, meta.ttlSec);
+    if (this.recentKey) {
+      // The newest RECENT_RUNS only; entries of expired runs are dropped by whoever lists them.
+      await redis
+        .multi()
+        .zadd(this.recentKey, meta.createdAt, meta.runId)
+        .zremrangebyrank(this.recentKey, 0, -RECENT_RUNS - 1)
+        .expire(this.recentKey, meta.ttlSec)
+        .exec();
+    }
     return true;
+  }
+
+  /** The newest runs still in Redis, newest first. */
+  async recent(limit: number): Promise<RunMeta[]> {
+    if (!this.recentKey) return [];
+    const redis = await this.redis();
+    const ids = await redis.zrevrange(this.recentKey, 0, limit - 1);
+    const metas = await Promise.all(ids.map((id) => this.load(id)));
+    const gone = ids.filter((_, i) => !metas[i]);
+    if (gone.length > 0) await redis.zrem(this.recentKey, ...gone);
+    return metas.filter((meta): meta is RunMeta => meta !== undefined);
   }
 
   async load(runId: string): Promise<RunMeta | undefined> {
@@ -57,6 +87,8 @@ export class RunStore {
       ttlSec: num('ttlSec'),
       done: num('done'),
       failed: num('failed'),
+      ...(raw.reduce ? { reduce: raw.reduce, failFast: raw.failFast === 'true' } : {}),
+      ...(raw.reduceAddedAt ? { reduceAddedAt: Number(raw.reduceAddedAt) } : {}),
     };
   }
 

@@ -68,8 +68,7 @@ export interface CancelResult {
   outcome: 'removed' | 'signalled' | 'finished';
 }
 
-/** One item's result in a run: `index` is its position in the inputs. */
-export type ItemResult<T = unknown> = { index: number; ok: true; value: T } | { index: number; ok: false; error: SerializedError };
+export type { ItemResult } from '../contract/run-results';
 
 export type RunState = 'enqueuing' | 'enqueued' | 'cancelled' | 'failed';
 /** A run's state as reported: `done` once every item of a fully enqueued run has its outcome. */
@@ -92,6 +91,9 @@ export interface RunProgress {
   done: number;
   /** Items of `done` that failed. */
   failed: number;
+  /** A map-reduce run: the reduce function and the id of its one job (whose result is the run's). */
+  reduce?: string;
+  reduceJobId?: string;
 }
 
 export interface MapOptions {

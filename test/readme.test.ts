@@ -14,6 +14,7 @@ import { Dispatcher } from '../dispatcher/dispatcher';
 import { runLocal } from '../dispatcher/local-run';
 import { removeKeys } from '../contract/redis';
 import { freePort } from '../dispatcher/redis-server';
+import { assertWellFormedXml } from './xml';
 
 const execFileAsync = promisify(execFile);
 const REPO_ROOT = path.resolve(__dirname, '../..');
@@ -135,12 +136,15 @@ describe('README snippets', function () {
   // one removed afterwards (a `hello` queue of someone else's on the same Redis is left alone).
   describe('programs against a dispatcher serving examples/functions on the default prefix', function () {
     const fn = `readme-hello-${process.pid}`;
+    const reduceFn = `readme-tally-${process.pid}`;
     const redis = new URL(REDIS_URL);
     let dispatcher: Dispatcher;
     let functionsDir: string;
     before(async function () {
       functionsDir = mkdtempSync(path.join(REPO_ROOT, 'examples', '.readme-'));
       copyFileSync(path.join(REPO_ROOT, 'examples', 'functions', 'hello.ts'), path.join(functionsDir, `${fn}.ts`));
+      // The README's reduce function, as written, under a name of its own.
+      writeFileSync(path.join(functionsDir, `${reduceFn}.ts`), ts.find((s) => s.code.includes('ctx.results()'))!.code);
       const config = loadConfig({ 'redis.url': REDIS_URL, functionsDir, 'log.level': 'warn' });
       dispatcher = new Dispatcher(config, pino({ level: 'warn' }));
       await dispatcher.start();
@@ -148,9 +152,11 @@ describe('README snippets', function () {
     after(async function () {
       await dispatcher?.close();
       rmSync(functionsDir, { recursive: true, force: true });
-      const queue = new Queue(fn, { connection: { host: redis.hostname, port: Number(redis.port || 6379) } });
-      await queue.obliterate({ force: true });
-      await queue.close();
+      for (const name of [fn, reduceFn]) {
+        const queue = new Queue(name, { connection: { host: redis.hostname, port: Number(redis.port || 6379) } });
+        await queue.obliterate({ force: true });
+        await queue.close();
+      }
     });
 
     /** The snippet as written, but sent to the test's Redis and to the function's copy. */
@@ -158,7 +164,8 @@ describe('README snippets', function () {
       const out = code
         .replaceAll('redis://127.0.0.1:6379', `redis://${redis.hostname}:${redis.port || 6379}`)
         .replaceAll('port: 6379', `port: ${redis.port || 6379}`)
-        .replaceAll("'hello',", `'${fn}',`);
+        .replaceAll("'hello',", `'${fn}',`)
+        .replaceAll("'tally',", `'${reduceFn}',`);
       assert.ok(!out.includes("'hello'"), `a use of the function left unadapted:\n${out}`);
       return out;
     }
@@ -171,6 +178,15 @@ describe('README snippets', function () {
       assert.match(output, /state: 'done'/);
       assert.match(output, /total: 1000/);
       assert.match(output, /failed: 0/);
+    });
+
+    it('map-reduce: the reducer counts 10,000 greetings; first, any and all take 50 results; the picture is SVG', async function () {
+      const output = await runTypeScript(adapted(ts.find((s) => s.code.includes('client.mapReduce('))!.code));
+      assert.match(output, /items: 10000/);
+      assert.match(output, /greeted: 10000/);
+      assert.match(output, /failures: \[\]/);
+      assert.match(output, /^50$/m);
+      assert.equal(assertWellFormedXml(readFileSync('/tmp/run.svg', 'utf8')), 'svg');
     });
 
     it('a plain BullMQ producer', async function () {

@@ -115,6 +115,7 @@ const BAD_FIELDS: Record<BodyRoute, Record<string, unknown[]>> = {
     chunkSize: [0, -5, 1.5, 'a', null, [], {}, true],
     failFast: ['yes', 1, 0, null, [], {}],
     attempts: [0, -1, 1.5, 'x', null, [], {}, 1_001],
+    reduce: [...WRONG_TYPES.filter((v) => typeof v !== 'string'), '', 'a/b', '../etc', 'no-such-function'],
   },
 };
 

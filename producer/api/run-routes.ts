@@ -5,13 +5,19 @@ import type {} from '@fastify/swagger';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { ErrorCodes } from '../../errors';
 import type { PhotonsClient } from '../client';
+import { MapRun } from '../map-run';
+import { timelineSvg } from '../timeline-svg';
 import { MAX_RUN_ID_LENGTH } from '../../contract/rules';
 import { anyJson, errorResponses, fnField, runProgress } from './schemas';
 
 /** api.maxRuns's default, for a buildApi caller that does not say. */
 export const DEFAULT_MAX_RUNS = 64;
 
-const runIdParams = { type: 'object', properties: { runId: { type: 'string', minLength: 1, maxLength: MAX_RUN_ID_LENGTH } }, required: ['runId'] } as const;
+export const runIdParams = {
+  type: 'object',
+  properties: { runId: { type: 'string', minLength: 1, maxLength: MAX_RUN_ID_LENGTH } },
+  required: ['runId'],
+} as const;
 
 export interface RunRoutesOptions {
   client: PhotonsClient;
@@ -23,10 +29,11 @@ export interface RunRoutesOptions {
 export function runRoutes(app: FastifyInstance, { client, logger, maxRuns = DEFAULT_MAX_RUNS }: RunRoutesOptions): void {
   let running = 0;
 
-  app.post<{ Body: { fn: string; inputs: unknown[]; chunkSize?: number; failFast?: boolean; attempts?: number } }>('/runs', {
+  app.post<{ Body: { fn: string; inputs: unknown[]; reduce?: string; chunkSize?: number; failFast?: boolean; attempts?: number } }>('/runs', {
     schema: {
-      summary: 'Start a map run over the inputs',
-      description: 'The run goes on in this server; follow it with GET /runs/{runId} and GET /runs/{runId}/results.',
+      summary: 'Start a map run over the inputs, or a map-reduce run',
+      description:
+        'The run goes on in this server; follow it with GET /runs/{runId} and GET /runs/{runId}/results. With `reduce`, one job of that function reads every result once the map ends (ctx.results()); its result is GET /jobs/{reduceJobId}.',
       tags: ['runs'],
       body: {
         type: 'object',
@@ -35,6 +42,7 @@ export function runRoutes(app: FastifyInstance, { client, logger, maxRuns = DEFA
         properties: {
           fn: fnField,
           inputs: { type: 'array', items: anyJson },
+          reduce: { ...fnField, description: `A reduce function: one job of it reads the map results in input order. ${fnField.description}` },
           chunkSize: { type: 'integer', minimum: 1, description: 'Inputs per BullMQ job; results stay per item.' },
           failFast: { type: 'boolean' },
           attempts: { type: 'integer', minimum: 1 },
@@ -54,20 +62,20 @@ export function runRoutes(app: FastifyInstance, { client, logger, maxRuns = DEFA
             },
           });
       }
-      const { fn, inputs, ...options } = request.body;
+      const { fn, inputs, reduce, ...options } = request.body;
       // Counted from before map() answers: requests arriving together cannot all slip under the limit.
       running++;
       let run;
       try {
-        run = await client.map(fn, inputs, options);
+        run = reduce === undefined ? await client.map(fn, inputs, options) : await client.mapReduce(fn, inputs, reduce, options);
       } catch (err) {
         running--;
         throw err;
       }
       const { id } = run;
-      // Nobody iterates a run started over HTTP: it consumes its own results, which stay in Redis.
-      run
-        .finished()
+      // Nobody iterates a run started over HTTP: it consumes its own results, which stay in Redis
+      // (a map-reduce run's go to its reducer, which this process starts at the end of the map).
+      (run instanceof MapRun ? run.finished() : run.reduceStarted())
         .catch((err: unknown) => logger.warn({ err, runId: id }, 'map run stopped'))
         .finally(() => running--);
       return reply.code(202).send(run.progress());
@@ -77,6 +85,16 @@ export function runRoutes(app: FastifyInstance, { client, logger, maxRuns = DEFA
   app.get<{ Params: { runId: string } }>('/runs/:runId', {
     schema: { summary: "A run's progress", tags: ['runs'], params: runIdParams, response: { 200: runProgress, ...errorResponses } },
     handler: (request) => client.runProgress(request.params.runId),
+  });
+
+  app.get<{ Params: { runId: string } }>('/runs/:runId/timeline.svg', {
+    schema: {
+      summary: "A picture of a run: each job's wait and execution over time (a density for thousands), failures marked, and a histogram of execution times",
+      tags: ['runs'],
+      params: runIdParams,
+      response: { 200: { type: 'string', description: 'image/svg+xml' }, ...errorResponses },
+    },
+    handler: async (request, reply) => reply.type('image/svg+xml; charset=utf-8').send(timelineSvg(await client.runTimeline(request.params.runId))),
   });
 
   app.get<{ Params: { runId: string }; Querystring: { ordered?: 'true' | 'false' } }>('/runs/:runId/results', {

@@ -71,6 +71,8 @@ export const runProgress = {
     enqueued: { type: 'integer' },
     done: { type: 'integer', description: 'Items finished, successfully or not.' },
     failed: { type: 'integer' },
+    reduce: { type: 'string', description: 'A map-reduce run: the reduce function.' },
+    reduceJobId: { type: 'string', description: "A map-reduce run: the reduce job's id; its result is GET /jobs/{reduceJobId}." },
   },
 } as const;
 

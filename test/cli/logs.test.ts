@@ -32,7 +32,7 @@ describe('photons start log lines', function () {
     assert.ok(lines.length >= 3, started.stdout());
     for (const line of lines) assert.doesNotMatch(line, /^\{/, `not JSON: ${line}`);
     assert.match(started.stdout(), /^\d\d:\d\d:\d\d\.\d{3} INFO  \[start\] using the Redis at redis:\/\/127\.0\.0\.1:\d+/m);
-    assert.match(started.stdout(), /^\d\d:\d\d:\d\d\.\d{3} INFO  \[dispatcher\] dispatcher serving 3 function\(s\) .*functions=\[/m);
+    assert.match(started.stdout(), /^\d\d:\d\d:\d\d\.\d{3} INFO  \[dispatcher\] dispatcher serving 4 function\(s\) .*functions=\[/m);
     assert.match(started.stdout(), /^\d\d:\d\d:\d\d\.\d{3} INFO  \[start\] signal received: stopping gracefully signal=SIGTERM$/m);
     assert.doesNotMatch(started.stdout(), /\x1b\[/, 'no colours when stdout is not a terminal');
   });

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { ErrorCodes } from '../../errors';
 import { PHOTONS_BIN, REDIS_URL, startStack, type Stack } from '../producer/helpers';
+import { assertWellFormedXml } from '../xml';
 
 interface Ran {
   code: number | null;
@@ -109,6 +110,30 @@ describe('photons producer commands', function () {
     assert.match(badFlag.stderr, /--chunk-size must be a positive integer/);
   });
 
+  it("map --reduce prints the reducer's result, --plot writes the run's picture; --resume answers the same reduce", async () => {
+    const inputs = path.join(dir, 'sum.jsonl');
+    await writeFile(inputs, Array.from({ length: 300 }, (_, n) => JSON.stringify(n === 5 ? { n, fail: true } : { n })).join('\n'));
+    const plot = path.join(dir, 'run.svg');
+    const ran = await photons('map', 'echo', inputs, '--reduce', 'sum', '--chunk-size', '25', '--plot', plot);
+    assert.equal(ran.code, 0, ran.stderr);
+    const result = JSON.parse(ran.stdout) as { sum: number; failedAt: number[]; input: { runId: string } };
+    assert.equal(result.sum, (300 * 299) / 2 - 5);
+    assert.deepEqual(result.failedAt, [5]);
+    assert.match(ran.stderr, /reduced by "sum"/);
+    const svg = await readFile(plot, 'utf8');
+    assert.equal(assertWellFormedXml(svg), 'svg');
+    assert.equal(svg.match(/<rect class="run[ "]/g)?.length, 12, 'a bar per chunk of 25');
+    const again = await photons('map', 'echo', inputs, '--reduce', 'sum', '--resume', result.input.runId);
+    assert.equal(again.code, 0, again.stderr);
+    assert.deepEqual(JSON.parse(again.stdout), result);
+    const wrong = await photons('map', 'echo', inputs, '--reduce', 'double', '--resume', result.input.runId);
+    assert.equal(wrong.code, 2);
+    assert.match(wrong.stderr, /reduces with "sum", not "echo" and "double"/);
+    const badPlot = await photons('map', 'echo', inputs, '--plot', 'run.png');
+    assert.equal(badPlot.code, 2);
+    assert.match(badPlot.stderr, /--plot writes an SVG file/);
+  });
+
   it('jobs shows a job by id; functions lists the functions', async () => {
     const jobId = await stack.client.enqueue('double', { n: 5 });
     await stack.client.invoke('double', { n: 0 });
@@ -127,7 +152,7 @@ describe('photons producer commands', function () {
         .trim()
         .split('\n')
         .map((l) => l.split(/\s+/)[0]),
-      ['double', 'echo', 'slow'],
+      ['double', 'echo', 'slow', 'sum'],
     );
   });
 
@@ -150,7 +175,7 @@ describe('photons producer commands', function () {
     const answer = (await (await fetch(`${url}/functions`)).json()) as { functions: Array<{ name: string }> };
     assert.deepEqual(
       answer.functions.map((f) => f.name),
-      ['double', 'echo', 'slow'],
+      ['double', 'echo', 'slow', 'sum'],
     );
     child.kill('SIGTERM');
     const [code] = await new Promise<[number | null]>((resolve) => child.once('exit', (c) => resolve([c])));

@@ -6,7 +6,8 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { API_TOKEN, HeldJobs } from './helpers';
+import { PhotonsClient } from '../../producer/client';
+import { API_TOKEN, HeldJobs, REDIS_URL } from './helpers';
 import { ensurePrograms } from '../tools';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -100,6 +101,50 @@ describe('monitoring: the dashboard in a browser', function () {
     console.log(`    screenshot: ${shot}`);
     assert.deepEqual(failedRequests, [], 'every request of the page succeeds');
     assert.deepEqual(elsewhere, [], 'the page fetches nothing from elsewhere');
+  });
+
+  it('lists a map run and links its picture, which the browser parses as SVG: a bar per item, failures marked', async () => {
+    const client = new PhotonsClient({ redisUrl: REDIS_URL, prefix: held.bed.prefix });
+    let runId: string;
+    try {
+      const open = held.gate();
+      await held.release(open);
+      const run = await client.map(
+        'held',
+        Array.from({ length: 8 }, (_, i) => ({ gate: open, fail: i % 4 === 3 })),
+      );
+      await run.finished();
+      runId = run.id;
+    } finally {
+      await client.close();
+    }
+    await page.goto(`${url}/dashboard`);
+    const link = page.locator(`#runs tr[data-run="${runId}"] a.run-picture`);
+    await link.waitFor({ timeout: 15_000 });
+    assert.match((await page.locator(`#runs tr[data-run="${runId}"]`).textContent()) ?? '', /held.*done.*8\/8.*2/);
+    const href = await link.getAttribute('href');
+    const response = await page.goto(`${url}${href}`);
+    assert.equal(response!.status(), 200);
+    assert.match((await response!.allHeaders())['content-type'] ?? '', /^image\/svg\+xml/);
+    // Served as image/svg+xml, the page is the parsed XML document: a syntax error would be a parser-error page.
+    const drawn = JSON.parse(
+      String(
+        await page.evaluate(`JSON.stringify({
+      root: document.documentElement.tagName,
+      errors: document.getElementsByTagName('parsererror').length,
+      bars: document.querySelectorAll('rect.run').length,
+      failures: document.querySelectorAll('circle.failure').length,
+      bins: document.querySelectorAll('rect.bin').length,
+      width: document.documentElement.getBoundingClientRect().width,
+    })`),
+      ),
+    ) as { root: string; errors: number; bars: number; failures: number; bins: number; width: number };
+    assert.deepEqual({ ...drawn, width: drawn.width > 0 }, { root: 'svg', errors: 0, bars: 8, failures: 2, bins: 30, width: true });
+    await page.screenshot({ path: path.join(shots, 'run-timeline.png') });
+    const unknown = await page.goto(`${url}/dashboard/runs/no-such-run/timeline.svg`);
+    assert.equal(unknown!.status(), 404);
+    assert.match(await unknown!.text(), /PHOTONS_ERR_RUN_NOT_FOUND/);
+    console.log(`    screenshot: ${path.join(shots, 'run-timeline.png')}`);
   });
 
   it('lists the queue on the read-only board, whose policy keeps the browser off other sites', async () => {

@@ -107,7 +107,7 @@ describe('producer HTTP API', function () {
   it('lists functions and serves an OpenAPI document without a token', async () => {
     assert.deepEqual(
       (await call('GET', '/functions')).body.functions.map((f: { name: string }) => f.name),
-      ['double', 'echo', 'slow'],
+      ['double', 'echo', 'slow', 'sum'],
     );
     const doc = await call('GET', '/openapi.json', undefined, {});
     assert.equal(doc.status, 200);

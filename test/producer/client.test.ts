@@ -95,12 +95,12 @@ describe('producer client', function () {
 
   it('lists the functions the dispatcher registered', async () => {
     const names = (await stack.client.functions()).map((f) => f.name);
-    assert.deepEqual(names, ['double', 'echo', 'slow']);
+    assert.deepEqual(names, ['double', 'echo', 'slow', 'sum']);
   });
 
   describe('refuses bad calls before enqueueing', () => {
     it('an unknown function, naming the deployed ones', async () => {
-      await rejectsWith(stack.client.enqueue('nope', {}), ErrorCodes.UNKNOWN_FUNCTION, /No function "nope" is deployed \(deployed: double, echo, slow\)/);
+      await rejectsWith(stack.client.enqueue('nope', {}), ErrorCodes.UNKNOWN_FUNCTION, /No function "nope" is deployed \(deployed: double, echo, slow, sum\)/);
     });
     it('an invalid function name', async () => {
       await rejectsWith(stack.client.enqueue('../etc', {}), ErrorCodes.INVALID_FUNCTION_NAME, /"..\/etc" is not a valid function name/);

@@ -8,6 +8,7 @@ import { queueBoards } from './bull-board';
 import { dashboardRoutes } from './dashboard';
 import { FleetReader } from './fleet-reader';
 import { metricsRoute } from './metrics';
+import { runPictureRoutes } from './run-pictures';
 
 export interface MonitoringOptions {
   redisUrl: string;
@@ -55,6 +56,7 @@ export const monitoring: FastifyPluginAsync<MonitoringOptions> = async (app, opt
   const access = new DashboardAccess(options.token, options.dashboardPublic, options.sessionTtlSec * 1000);
   metricsRoute(app, fleet, access);
   dashboardRoutes(app, fleet, access);
+  runPictureRoutes(app, redis, options.keyPrefix, options.cluster, access);
   const closeBoards = await queueBoards(app, { redis, prefix: options.keyPrefix, fleet, access });
   app.addHook('onClose', async () => {
     // The boards' queues share this connection: they close first.

@@ -183,6 +183,27 @@
       .replaceChildren(...(rows.length > 0 ? rows : [el('tr', {}, el('td', { colspan: 6 }, 'No dispatcher is running.'))]));
   }
 
+  /** The newest map runs, each linking its picture (timeline and histogram, drawn by the API). */
+  async function renderRuns() {
+    const response = await fetch('/dashboard/api/runs', { headers: { accept: 'application/json' } });
+    if (!response.ok) return;
+    const { runs } = await response.json();
+    const rows = runs.map((r) =>
+      el(
+        'tr',
+        { 'data-run': r.runId },
+        el('td', {}, r.runId.slice(0, 8)),
+        el('td', {}, r.reduce ? `${r.fn} → ${r.reduce}` : r.fn),
+        el('td', {}, r.state),
+        el('td', {}, `${r.done}/${r.total ?? '?'}`),
+        el('td', {}, r.failed),
+        el('td', {}, new Date(r.createdAt).toLocaleTimeString()),
+        el('td', {}, el('a', { href: r.picture, class: 'run-picture', target: '_blank', rel: 'noopener' }, 'timeline')),
+      ),
+    );
+    document.querySelector('#runs tbody').replaceChildren(...(rows.length > 0 ? rows : [el('tr', {}, el('td', { colspan: 7 }, 'No map run yet.'))]));
+  }
+
   function renderCharts(fleet) {
     drawChart(document.getElementById('chart-throughput'), 'jobsPerSec');
     drawChart(document.getElementById('chart-photons'), 'photons');
@@ -210,6 +231,7 @@
       renderDispatchers(body);
       renderCharts(body);
       renderAccess(body);
+      await renderRuns().catch(() => undefined);
       status.className = 'status';
       const { tokenRequired, signedIn } = body.access;
       const mode = !tokenRequired ? 'no api.token: open to all' : signedIn ? 'signed in' : 'read-only';

@@ -1,8 +1,8 @@
 // Reads jobs straight from their BullMQ hashes, many at once in one pipeline: the record that
 // outlives BullMQ's trimmed event stream, so no result is missed however many jobs a run has.
-import type { RedisClient } from '../contract/redis';
+import type { RedisClient } from './redis';
 import { ErrorCodes, type SerializedError } from '../errors';
-import { parseFailedReason } from '../contract/wire';
+import { parseFailedReason } from './wire';
 
 /** The outcome of one job or one item of a chunk. */
 export type Outcome<T = unknown> = { ok: true; value: T } | { ok: false; error: SerializedError };
