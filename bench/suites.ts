@@ -6,6 +6,7 @@ import { faultsBench } from './faults';
 import { benchMap, formatMapBench } from './map';
 import { paperBench } from './paper';
 import { photonOverhead } from './photon-overhead';
+import { sharedBench } from './shared';
 import type { SuiteOptions, SuiteReport } from './report';
 import { simulateBench } from './simulate';
 import { traceBench } from './trace';
@@ -32,6 +33,10 @@ export const SUITES: Record<string, Suite> = {
     summary:
       'jobs lost and duplicated when a dispatcher is killed, Redis restarts, a host is cut off, a runtime blocks or runs out of heap, the API is flooded',
     run: faultsBench,
+  },
+  shared: {
+    summary: 'many small functions in runtimes shared among functions vs a runtime each: idle RSS per function, first-job latency, burst throughput',
+    run: sharedBench,
   },
   simulate: { summary: "the paper's Azure-trace cluster simulation with the dispatcher's placement code, photon vs lambda", run: simulateBench },
 };

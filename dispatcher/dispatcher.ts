@@ -82,7 +82,12 @@ export class Dispatcher {
     );
     const { runtime } = config;
     if (runtime.shareAmongFunctions && config.mode === 'photon') {
-      this.shared = new SharedRuntimes({ memoryMb: runtime.memoryMb, functionsPerRuntime: runtime.functionsPerSharedRuntime, logLevel: config.log.level, logger });
+      this.shared = new SharedRuntimes({
+        memoryMb: runtime.memoryMb,
+        functionsPerRuntime: runtime.functionsPerSharedRuntime,
+        logLevel: config.log.level,
+        logger,
+      });
     }
   }
 

@@ -10,6 +10,13 @@ import type { SharedLoad, SharedPortMessage } from '../photon-worker/shared-prot
 import type { FunctionConfig } from '../photon-worker/types';
 import { startRuntimeThread } from './spare-threads';
 
+/**
+ * A function whose loading (its module and its packages) grows the shared heap by more than this is
+ * not one of the small functions sharing is for: one copy of it fills a good part of the neighbours'
+ * heap, so it gets a thread of its own.
+ */
+const SMALL_FUNCTION_HEAP_BYTES = 32 * 2 ** 20;
+
 /** What a Runtime needs of its thread: a worker thread of its own, or a lease in a shared one. */
 export interface RuntimeThread {
   readonly threadId: number;
@@ -28,6 +35,8 @@ export interface SharedThreadHandle {
   /** The thread's heap limit in MB: a function whose config names another needs its own. */
   readonly memoryMb: number;
   readonly dead: boolean;
+  /** The thread's heap in use at its last reading (0 before any). */
+  readonly heapUsed: number;
   /** Ends the thread: it is blocked or broken. Every lease in it sees the thread exit. */
   kill(): Promise<number>;
   /** The function has left; the thread retires once none is left. */
@@ -43,6 +52,8 @@ export class SharedLease extends EventEmitter implements RuntimeThread {
   private own: Worker | undefined;
   private startup: RuntimeStartup | undefined;
   private ready = false;
+  /** The thread's heap before this function loaded into it. */
+  private heapBefore = 0;
   private exited = false;
   /** Jobs sent and not answered: a function with jobs in the thread when it died is a suspect. */
   private readonly jobs = new Set<string>();
@@ -95,6 +106,7 @@ export class SharedLease extends EventEmitter implements RuntimeThread {
 
   private load(startup: RuntimeStartup): void {
     this.startup = startup;
+    this.heapBefore = this.thread.heapUsed;
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
     port1.on('message', (message: RuntimeMessage) => this.fromThread(message));
@@ -106,7 +118,7 @@ export class SharedLease extends EventEmitter implements RuntimeThread {
       return this.moveToOwnThread(`it did not load beside other functions (${message.error.message}); in a runtime of its own it loads alone`, false);
     }
     if (message.type === 'ready') {
-      const why = this.needsOwnThread(message.config);
+      const why = this.needsOwnThread(message.config) ?? this.tooLarge(message.heapUsed);
       if (why) return this.moveToOwnThread(why, false);
       this.ready = true;
     }
@@ -119,7 +131,15 @@ export class SharedLease extends EventEmitter implements RuntimeThread {
   private needsOwnThread(config: FunctionConfig): string | undefined {
     if (config.protectBuiltins === false) return 'its config sets protectBuiltins: false';
     // Left to the pool, which replaces a runtime of the wrong heap size once it knows the function's.
-    if (config.memoryMb !== undefined && config.memoryMb !== this.thread.memoryMb) this.thread.moveOut(this.fn, `its config sets memoryMb: ${config.memoryMb}`, false);
+    if (config.memoryMb !== undefined && config.memoryMb !== this.thread.memoryMb)
+      this.thread.moveOut(this.fn, `its config sets memoryMb: ${config.memoryMb}`, false);
+    return undefined;
+  }
+
+  private tooLarge(heapUsed: number): string | undefined {
+    const grew = heapUsed - this.heapBefore;
+    if (grew > SMALL_FUNCTION_HEAP_BYTES)
+      return `loading it took ${Math.round(grew / 2 ** 20)} MB of heap, more than a small function's ${SMALL_FUNCTION_HEAP_BYTES / 2 ** 20} MB`;
     return undefined;
   }
 

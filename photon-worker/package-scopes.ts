@@ -9,7 +9,7 @@ type ModuleCache = Record<string, NodeModule>;
 
 /** The loader internals every require goes through (what require hooks such as proxyquire patch too). */
 interface Loader {
-  _load(this: unknown, request: string, parent: NodeModule | undefined, isMain: boolean): unknown;
+  _load: (this: unknown, request: string, parent: NodeModule | undefined, isMain: boolean) => unknown;
   _cache: ModuleCache;
 }
 

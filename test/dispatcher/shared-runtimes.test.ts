@@ -16,19 +16,27 @@ interface Answer {
   threadId: number;
   handled?: number;
   packageCalls?: number;
+  polyfillSeen?: boolean;
+  last?: number;
 }
 
-/** The package alpha and beta import, installed as node_modules would be (not tracked by git). */
-function installFixturePackage(): void {
-  const target = path.join(SHARED_DIR, 'node_modules', 'photons-fixture-runtime-state');
-  if (!existsSync(target)) cpSync(path.join(REPO_ROOT, 'test', 'fixtures', 'isolation', 'runtime-state-package'), target, { recursive: true });
+/** The packages the fixtures import, installed as node_modules would be (not tracked by git). */
+function installFixturePackages(): void {
+  const packages = {
+    'photons-fixture-runtime-state': path.join(REPO_ROOT, 'test', 'fixtures', 'isolation', 'runtime-state-package'),
+    'photons-fixture-polyfill': path.join(SHARED_DIR, 'polyfill-package'),
+  };
+  for (const [name, source] of Object.entries(packages)) {
+    const target = path.join(SHARED_DIR, 'node_modules', name);
+    if (!existsSync(target)) cpSync(source, target, { recursive: true });
+  }
 }
 
 describe('dispatcher: runtimes shared among functions', function () {
   this.timeout(90_000);
   let bed: TestBed;
 
-  before(installFixturePackage);
+  before(installFixturePackages);
 
   beforeEach(() => {
     bed = new TestBed();
@@ -84,6 +92,21 @@ describe('dispatcher: runtimes shared among functions', function () {
     assert.equal(alpha.threadId, beta.threadId, 'alpha and beta share');
     assert.notEqual(unprotected.threadId, alpha.threadId, 'unprotected runs alone');
     assert.equal(dispatcher.shared!.movedOut.size, 0, 'nothing misbehaved');
+  });
+
+  it('moves a function whose package polyfills a builtin at load to a runtime of its own, where it works', async () => {
+    const dispatcher = await start();
+    const alpha = await run('alpha');
+    const polyfilled = await run('polyfilled', { items: [1, 2, 3] });
+    assert.equal(polyfilled.last, 3);
+    assert.notEqual(polyfilled.threadId, alpha.threadId);
+    assert.match(dispatcher.shared!.movedOut.get('polyfilled') ?? 'not moved', /did not load beside other functions/);
+    const again = await run('polyfilled', { items: [4, 5] });
+    assert.equal(again.last, 5);
+    // The neighbours never saw the polyfill.
+    const beta = await run('beta');
+    assert.equal(beta.threadId, alpha.threadId);
+    assert.equal(beta.polyfillSeen, false);
   });
 
   it('moves a function that blocks the shared thread to runtimes of its own; its neighbour keeps serving', async () => {
