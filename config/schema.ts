@@ -69,9 +69,9 @@ export const schema = {
       env: 'PHOTONS_SPARE_THREADS',
     },
     shareAmongFunctions: {
-      doc: 'A function\'s first runtime is a place in a runtime shared with other functions (each keeps its own photons and packages); a function that blocks, exhausts the heap or crashes there moves to runtimes of its own. See the README, "The long tail shares a runtime".',
+      doc: 'A function\'s first runtime is a place in a runtime shared with other functions (each keeps its own photons and packages); a function that blocks, exhausts the heap or crashes there moves to runtimes of its own. false: a runtime of its own for every function. See the README, "The long tail shares a runtime".',
       format: Boolean,
-      default: false,
+      default: true,
       env: 'PHOTONS_SHARE_AMONG_FUNCTIONS',
     },
     functionsPerSharedRuntime: {

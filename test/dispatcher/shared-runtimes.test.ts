@@ -77,8 +77,11 @@ describe('dispatcher: runtimes shared among functions', function () {
     );
   });
 
-  it('gives each function a thread of its own when sharing is off (the default)', async () => {
-    await bed.dispatcher({ functionsDir: SHARED_DIR });
+  it('shares by default, and gives each function a thread of its own when sharing is off', async () => {
+    const dispatcher = await bed.dispatcher({ functionsDir: SHARED_DIR });
+    assert.ok(dispatcher.shared, 'on by default');
+    await dispatcher.close();
+    await bed.dispatcher({ functionsDir: SHARED_DIR, 'runtime.shareAmongFunctions': false });
     const alpha = await run('alpha');
     const beta = await run('beta');
     assert.notEqual(alpha.threadId, beta.threadId);
