@@ -39,6 +39,7 @@ class SharedThread implements SharedThreadHandle {
   readonly worker: Worker;
   readonly leases = new Set<SharedLease>();
   dead = false;
+  private retiring = false;
   heapUsed = 0;
   heapLimit = 0;
   private readonly tmpdir = makeRuntimeFolder('shared');
@@ -60,7 +61,12 @@ class SharedThread implements SharedThreadHandle {
   }
 
   get hasRoom(): boolean {
-    return !this.dead && this.leases.size < this.options.functionsPerRuntime && (this.heapLimit === 0 || this.heapUsed < HEAP_HEADROOM * this.heapLimit);
+    return (
+      !this.dead &&
+      !this.retiring &&
+      this.leases.size < this.options.functionsPerRuntime &&
+      (this.heapLimit === 0 || this.heapUsed < HEAP_HEADROOM * this.heapLimit)
+    );
   }
 
   kill(): Promise<number> {
@@ -70,7 +76,10 @@ class SharedThread implements SharedThreadHandle {
 
   leave(lease: SharedLease): void {
     this.leases.delete(lease);
-    if (this.leases.size === 0 && !this.dead) void this.worker.terminate();
+    if (this.leases.size > 0 || this.dead) return;
+    // Empty: it retires, and takes no function on its way out.
+    this.retiring = true;
+    void this.worker.terminate();
   }
 
   moveOut(fn: string, why: string, misbehaved?: boolean): void {

@@ -7,7 +7,7 @@ import { cpSync, existsSync } from 'node:fs';
 import * as path from 'node:path';
 import type { ConfigOverrides } from '../../config';
 import type { Dispatcher } from '../../dispatcher/dispatcher';
-import { REPO_ROOT, TestBed, jobsById } from './helpers';
+import { REPO_ROOT, TestBed, jobsById, until } from './helpers';
 
 const SHARED_DIR = path.join(REPO_ROOT, 'test', 'fixtures', 'shared');
 
@@ -85,6 +85,17 @@ describe('dispatcher: runtimes shared among functions', function () {
     const alpha = await run('alpha');
     const beta = await run('beta');
     assert.notEqual(alpha.threadId, beta.threadId);
+  });
+
+  it('retires idle functions from their shared thread, and the thread once it is empty', async () => {
+    const dispatcher = await start({ 'runtime.keepAliveMs': 300 });
+    const alpha = await run('alpha');
+    assert.equal((await run('beta')).threadId, alpha.threadId);
+    assert.equal(dispatcher.shared!.threadCount, 1);
+    await until('the idle shared thread to retire', () => dispatcher.shared!.threadCount === 0);
+    const again = await run('alpha');
+    assert.notEqual(again.threadId, alpha.threadId, 'a new shared thread');
+    assert.equal(again.packageCalls, 1, 'the function loaded afresh, its packages too');
   });
 
   it('never loads a function with protectBuiltins: false beside others', async () => {
