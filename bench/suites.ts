@@ -8,6 +8,7 @@ import { benchMap, formatMapBench } from './map';
 import { paperBench } from './paper';
 import { photonOverhead } from './photon-overhead';
 import { poolBench } from './pool';
+import { sharedBench } from './shared';
 import type { SuiteOptions, SuiteReport } from './report';
 import { simulateBench } from './simulate';
 import { traceBench } from './trace';
@@ -40,5 +41,9 @@ export const SUITES: Record<string, Suite> = {
     run: poolBench,
   },
   bundles: { summary: 'dispatcher start-up with 300 function files, bundle cache empty vs warm', run: bundlesBench },
+  shared: {
+    summary: 'many small functions in runtimes shared among functions vs a runtime each: idle RSS per function, first-job latency, burst throughput',
+    run: sharedBench,
+  },
   simulate: { summary: "the paper's Azure-trace cluster simulation with the dispatcher's placement code, photon vs lambda", run: simulateBench },
 };

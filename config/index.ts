@@ -15,6 +15,8 @@ export interface PhotonsConfig {
     maxRuntimes: number;
     memoryMb: number;
     spareThreads: number;
+    shareAmongFunctions: boolean;
+    functionsPerSharedRuntime: number;
     keepAliveMs: number;
     watchdogMs: number;
     startTimeoutMs: number;

@@ -68,6 +68,18 @@ export const schema = {
       default: 1,
       env: 'PHOTONS_SPARE_THREADS',
     },
+    shareAmongFunctions: {
+      doc: 'A function\'s first runtime is a place in a runtime shared with other functions (each keeps its own photons and packages); a function that blocks, exhausts the heap or crashes there moves to runtimes of its own. false: a runtime of its own for every function. See the README, "The long tail shares a runtime".',
+      format: Boolean,
+      default: true,
+      env: 'PHOTONS_SHARE_AMONG_FUNCTIONS',
+    },
+    functionsPerSharedRuntime: {
+      doc: 'Most functions in one shared runtime (runtime.shareAmongFunctions).',
+      format: 'positive-int',
+      default: 32,
+      env: 'PHOTONS_FUNCTIONS_PER_SHARED_RUNTIME',
+    },
     keepAliveMs: {
       doc: 'An idle runtime is kept this long for the next job, then retired.',
       format: 'nat',

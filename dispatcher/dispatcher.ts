@@ -25,6 +25,7 @@ import { poolOptionsFrom } from './pool-options';
 import { readResultsPage } from '../contract/run-results';
 import { removeOrphanFolders } from './runtime-folders';
 import { RuntimePool } from './runtime-pool';
+import { SharedRuntimes } from './shared-runtimes';
 import { SpareThreads } from './spare-threads';
 
 /**
@@ -55,6 +56,8 @@ export class Dispatcher {
   private readonly startedAt = Date.now();
   private readonly served = new Map<string, Served>();
   private spares: SpareThreads | undefined;
+  /** Runtimes shared among functions, when runtime.shareAmongFunctions is on. */
+  readonly shared: SharedRuntimes | undefined;
   private redis: RedisClient | undefined;
   private subscriber: RedisClient | undefined;
   /** The queue workers' connection: options for one Redis, a shared client for a cluster. */
@@ -79,6 +82,15 @@ export class Dispatcher {
       logger,
       () => this.closing !== undefined,
     );
+    const { runtime } = config;
+    if (runtime.shareAmongFunctions && config.mode === 'photon') {
+      this.shared = new SharedRuntimes({
+        memoryMb: runtime.memoryMb,
+        functionsPerRuntime: runtime.functionsPerSharedRuntime,
+        logLevel: config.log.level,
+        logger,
+      });
+    }
   }
 
   get functionNames(): string[] {
@@ -142,6 +154,7 @@ export class Dispatcher {
     this.presence?.stop();
     await Promise.all(this.pools().map((pool) => pool.close()));
     await this.spares?.close();
+    await this.shared?.close();
     await this.metricsServer?.close();
     const signedOff = closed && (await this.signOff());
     if (closed && !signedOff) this.logger.warn("Redis does not answer: this dispatcher's heartbeat expires by itself");
@@ -241,6 +254,7 @@ export class Dispatcher {
       poolOptionsFrom(this.config, entry, logger, {
         spares: this.spares,
         readResults: (runId, from) => readResultsPage(this.redis!, { prefix: this.config.redis.prefix, cluster: this.config.redis.cluster }, runId, from),
+        shared: this.shared,
         onProgress: (jobId, value) => {
           served.active
             .get(jobId)

@@ -5,6 +5,7 @@ import type { PhotonsConfig } from '../config';
 import type { ResultsPage } from '../contract/run-results';
 import type { FunctionBundle } from '../photon-worker/bundle';
 import type { Mode } from '../photon-worker/types';
+import type { SharedRuntimes } from './shared-runtimes';
 import type { SpareThreads } from './spare-threads';
 
 export interface PoolOptions {
@@ -34,6 +35,8 @@ export interface PoolOptions {
   readResults?: (runId: string, from: number) => Promise<ResultsPage>;
   /** Booted threads shared by the pools of a dispatcher, taken for cold starts. */
   spares?: SpareThreads;
+  /** Shared threads for the function's first runtime, when sharing is on (ARCHITECTURE.md, "Shared runtimes"). */
+  shared?: SharedRuntimes;
   /** Where runtimes log (1: stdout, the default; 2: stderr). */
   logFd?: 1 | 2;
 }

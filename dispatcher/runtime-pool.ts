@@ -226,6 +226,8 @@ export class RuntimePool {
       onAnswers: (r) => this.onRuntimeAnswers(r, into),
       onExit: (r, reason) => this.onRuntimeExit(r, into, reason),
       spares: this.options.spares,
+      // A suspect job runs alone in a thread of its own, never beside other functions.
+      shared: into === this.soloRuntimes || this.options.mode !== 'photon' ? undefined : this.options.shared,
       logFd: this.options.logFd,
     });
     into.add(runtime);

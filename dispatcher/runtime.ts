@@ -3,7 +3,6 @@
 // the thread dies answers every job it held with `runtime-died`, so nothing waits forever.
 import { rmSync } from 'node:fs';
 import * as path from 'node:path';
-import type { Worker } from 'node:worker_threads';
 import type { EventLoopUtilization } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { ResultsPage } from '../contract/run-results';
@@ -13,6 +12,8 @@ import type { FunctionBundle } from '../photon-worker/bundle';
 import type { HeapReading, HostMessage, JobRequest, RuntimeMessage } from '../photon-worker/protocol';
 import type { FunctionConfig, Mode } from '../photon-worker/types';
 import { makeRuntimeFolder } from './runtime-folders';
+import type { RuntimeThread } from './shared-lease';
+import type { SharedRuntimes } from './shared-runtimes';
 import { startRuntimeThread, type SpareThreads } from './spare-threads';
 
 export type JobOutcome =
@@ -40,6 +41,8 @@ export interface RuntimeOptions {
   onExit: (runtime: Runtime, reason: SerializedError | null) => void;
   /** Booted threads to take one from instead of starting a thread. */
   spares?: SpareThreads;
+  /** Shared threads to take a place in before a thread of its own (ARCHITECTURE.md, "Shared runtimes"). */
+  shared?: SharedRuntimes;
   /**
    * Where the runtime's log lines and the function's console output go: 1 (stdout, default) or
    * 2 (stderr: `photons run`, whose stdout carries only results).
@@ -64,7 +67,7 @@ export class Runtime {
   elu = 0;
   idleSince = Date.now();
   initMs = 0;
-  private readonly worker: Worker;
+  private readonly worker: RuntimeThread;
   private readonly pending = new Map<string, (outcome: JobOutcome) => void>();
   private lastElu: EventLoopUtilization | undefined;
   /** When the thread last showed its event loop turning: any message from it, a pong or not. */
@@ -84,10 +87,14 @@ export class Runtime {
     this.id = options.id;
     const { bundle } = options;
     const toStderr = options.logFd === 2;
-    // A spare thread's stdout is the process's: a runtime that must keep stdout clean starts its own.
+    // A spare or shared thread's stdout is the process's: a runtime that must keep stdout clean starts its own.
+    const quiet = toStderr ? startRuntimeThread(options.memoryMb, `photons:${bundle.name}#${options.id}`, true) : undefined;
+    quiet?.stdout.pipe(process.stderr, { end: false });
     this.worker =
-      (toStderr ? undefined : options.spares?.take(options.memoryMb)) ?? startRuntimeThread(options.memoryMb, `photons:${bundle.name}#${options.id}`, toStderr);
-    if (toStderr) this.worker.stdout.pipe(process.stderr, { end: false });
+      quiet ??
+      options.shared?.lease(bundle, options.memoryMb) ??
+      options.spares?.take(options.memoryMb) ??
+      startRuntimeThread(options.memoryMb, `photons:${bundle.name}#${options.id}`);
     this.tmpdir = makeRuntimeFolder(bundle.name);
     this.worker.postMessage({
       type: 'load',
@@ -181,7 +188,8 @@ export class Runtime {
     if (this.state === 'dead') return;
     this.state = 'closing';
     this.exitReason ??= { code: ErrorCodes.RUNTIME_DIED, message: reason };
-    await this.worker.terminate();
+    // A fault ends a shared thread with all in it; a retirement only takes this function out of it.
+    await this.worker.terminate(!this.retiring);
   }
 
   /** Stops the thread on purpose (idle past keep-alive, shutdown). */
