@@ -17,6 +17,7 @@ import { bullConnection, closeClient, connectRedis, settlesWithin, type RedisCli
 import type { CancelRequest, DeployNotice } from '../contract/wire';
 import { loadCatalog } from './catalog';
 import { loadBundle, loadDeployed, VersionLog } from './deployments';
+import { JobLogWriter } from './job-log-writer';
 import { JobRunner } from './job-runner';
 import { serveMetrics, type MetricsServer } from './metrics-server';
 import { Presence } from './presence';
@@ -76,6 +77,7 @@ export class Dispatcher {
       () => this.redis!,
       logger,
       () => this.closing !== undefined,
+      new JobLogWriter(() => this.redis!, config.log.jobKeep, logger),
     );
   }
 

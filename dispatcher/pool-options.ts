@@ -3,6 +3,7 @@
 import type { Logger } from 'pino';
 import type { PhotonsConfig } from '../config';
 import type { FunctionBundle } from '../photon-worker/bundle';
+import type { JobLogLevel } from '../photon-worker/job-log';
 import type { Mode } from '../photon-worker/types';
 import type { SpareThreads } from './spare-threads';
 
@@ -27,6 +28,8 @@ export interface PoolOptions {
   /** Event-loop utilisation above which a function counts as CPU-bound and gets another runtime. */
   eluHigh: number;
   logLevel: string;
+  /** The lowest level of a job's lines that also go to its BullMQ job log, unless its function's config says otherwise. */
+  jobLogLevel: JobLogLevel;
   logger: Logger;
   onProgress?: (jobId: string, value: number | Record<string, unknown>) => void;
   /** Booted threads shared by the pools of a dispatcher, taken for cold starts. */
@@ -52,6 +55,7 @@ export function poolOptionsFrom(config: Readonly<PhotonsConfig>, bundle: Functio
     batchLingerMs: config.batch.lingerMs,
     eluHigh: config.runtime.eluHigh,
     logLevel: config.log.level,
+    jobLogLevel: config.log.jobLevel,
     logger,
     ...overrides,
   };

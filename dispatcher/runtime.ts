@@ -9,14 +9,16 @@ import type { Logger } from 'pino';
 import { ErrorCodes, type SerializedError } from '../errors';
 import { displayPaths } from '../photon-worker/stack';
 import type { FunctionBundle } from '../photon-worker/bundle';
+import type { JobLogLevel } from '../photon-worker/job-log';
 import type { HeapReading, HostMessage, JobRequest, RuntimeMessage } from '../photon-worker/protocol';
 import type { FunctionConfig, Mode } from '../photon-worker/types';
 import { makeRuntimeFolder } from './runtime-folders';
 import { startRuntimeThread, type SpareThreads } from './spare-threads';
 
+/** `logs`: the job's lines for its BullMQ job log, when it wrote any (ARCHITECTURE.md, "Job logs"). */
 export type JobOutcome =
-  | { kind: 'done'; valueJson: string }
-  | { kind: 'failed'; error: SerializedError; unrecoverable: boolean }
+  | { kind: 'done'; valueJson: string; logs?: string[] }
+  | { kind: 'failed'; error: SerializedError; unrecoverable: boolean; logs?: string[] }
   /** The runtime died under the job: not the job's fault unless it keeps happening. */
   | { kind: 'runtime-died'; error: SerializedError };
 
@@ -30,6 +32,8 @@ export interface RuntimeOptions {
   startTimeoutMs: number;
   defaultTimeoutMs: number;
   logLevel: string;
+  /** The lowest level of a job's lines that go to its BullMQ job log; absent: none. */
+  jobLogLevel?: JobLogLevel;
   logger: Logger;
   onProgress: (jobId: string, value: number | Record<string, unknown>) => void;
   onReady: (runtime: Runtime) => void;
@@ -96,6 +100,7 @@ export class Runtime {
         sourceMap: bundle.sourceMap,
         mode: options.mode,
         logLevel: options.logLevel,
+        jobLogLevel: options.jobLogLevel,
         defaultTimeoutMs: options.defaultTimeoutMs,
         logFd: options.logFd ?? 1,
         tmpdir: this.tmpdir,
@@ -217,7 +222,11 @@ export class Runtime {
           const resolve = this.pending.get(result.jobId);
           if (!resolve) continue;
           this.pending.delete(result.jobId);
-          resolve(result.ok ? { kind: 'done', valueJson: result.valueJson } : { kind: 'failed', error: result.error, unrecoverable: result.unrecoverable });
+          resolve(
+            result.ok
+              ? { kind: 'done', valueJson: result.valueJson, logs: result.logs }
+              : { kind: 'failed', error: result.error, unrecoverable: result.unrecoverable, logs: result.logs },
+          );
         }
         this.readHeap(message);
         if (this.pending.size === 0) this.idleSince = Date.now();

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { Logger } from 'pino';
+import type { JobLogLines } from './job-log';
 import { RUNTIME_OWNED, jobScope } from './job-scope';
 import { SafeMap, promiseResolved, promiseThen, promiseWithResolver } from './primordials';
 import type { PhotonContext } from './types';
@@ -17,6 +18,8 @@ export class RuntimeServices {
   constructor(
     readonly functionName: string,
     readonly rootLogger: () => Logger,
+    /** The job's logger: a child of the runtime's, whose lines may also go to the job's log. */
+    readonly jobLogger: (ctx: JobContext) => Logger,
     readonly reportProgress: (jobId: string, value: number | Record<string, unknown>) => void,
   ) {}
 
@@ -59,6 +62,8 @@ export class JobContext implements PhotonContext {
   abortReason: Error | undefined;
   /** The job's timeout. */
   timer: NodeJS.Timeout | undefined;
+  /** What the job logged for its BullMQ job log, once it logs. */
+  logLines: JobLogLines | undefined;
 
   constructor(
     private readonly services: RuntimeServices,
@@ -80,7 +85,7 @@ export class JobContext implements PhotonContext {
   }
 
   get log(): Logger {
-    this.logger ??= this.services.rootLogger().child({ jobId: this.jobId, photonId: this.photonId });
+    this.logger ??= this.services.jobLogger(this);
     return this.logger;
   }
 

@@ -1,6 +1,7 @@
 // The messages between a runtime's host (dispatcher/runtime.ts) and its worker thread
 // (photon-worker/runtime-thread.ts). The only thing the two sides share about their messages.
 import type { SerializedError } from '../errors';
+import type { JobLogLevel } from './job-log';
 import type { FunctionConfig, Mode } from './types';
 
 /** What a runtime thread loads, in its first message (threads may be started before a function needs them). */
@@ -24,6 +25,11 @@ export interface RuntimeStartup {
    * so photons' folders die with the runtime even when it crashes.
    */
   tmpdir?: string;
+  /**
+   * The lowest level of a job's lines that travel with its answer for its BullMQ job log, unless
+   * the function's config names one; absent or `off`: none (ARCHITECTURE.md, "Job logs").
+   */
+  jobLogLevel?: JobLogLevel;
 }
 
 export interface JobRequest {
@@ -40,7 +46,10 @@ export type HostMessage =
   | { type: 'cancel'; jobId: string; reason: string }
   | { type: 'ping'; seq: number };
 
-export type JobResult = { jobId: string; ok: true; valueJson: string } | { jobId: string; ok: false; error: SerializedError; unrecoverable: boolean };
+/** `logs`: the lines of the job's log at the job-log level and above, when it wrote any. */
+export type JobResult = ({ jobId: string; ok: true; valueJson: string } | { jobId: string; ok: false; error: SerializedError; unrecoverable: boolean }) & {
+  logs?: string[];
+};
 
 export interface HeapReading {
   heapUsed: number;

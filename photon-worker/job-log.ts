@@ -1,0 +1,102 @@
+// Inside a runtime thread: the lines a job logs (ctx.log, and its console, which writes there) at
+// the job-log level and above are kept with the job and travel with its answer, so the dispatcher
+// can add them to the BullMQ job log (ARCHITECTURE.md, "Job logs"). The runtime's stdout lines are
+// unchanged: both come from one pino destination that sees which logger wrote each line.
+import type { DestinationStream, Logger } from 'pino';
+import { JSONStringify, SafeWeakMap } from './primordials';
+
+/** The levels a job log may start at, and `off`. */
+export const JOB_LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'off'] as const;
+export type JobLogLevel = (typeof JOB_LOG_LEVELS)[number];
+/** Looked up with `in`, not a method: a job may have patched Array.prototype.includes. */
+const JOB_LOG_LEVEL_NAMES = Object.create(null) as Record<string, true>;
+for (const level of JOB_LOG_LEVELS) JOB_LOG_LEVEL_NAMES[level] = true;
+
+export function isJobLogLevel(value: unknown): value is JobLogLevel {
+  return typeof value === 'string' && value in JOB_LOG_LEVEL_NAMES;
+}
+
+const LEVEL_VALUES: Record<string, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity, off: Infinity };
+const LEVEL_LABELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
+
+/** Most lines one attempt of a job sends; more are counted, not kept (the earliest are kept). */
+export const MAX_LINES_PER_ATTEMPT = 1_000;
+/** Longest line kept, in characters; a longer one is cut. */
+export const MAX_LINE_CHARS = 8_192;
+
+/** The numeric pino level of a name (`off` and `silent`: nothing). */
+export function levelValue(level: string): number {
+  return LEVEL_VALUES[level] ?? LEVEL_VALUES.info!;
+}
+
+/** The lines one attempt of one job logged. */
+export class JobLogLines {
+  readonly lines: string[] = [];
+  private dropped = 0;
+  constructor(private readonly attempt: number) {}
+
+  add(level: number, msg: unknown, obj: object): void {
+    if (this.lines.length >= MAX_LINES_PER_ATTEMPT) {
+      this.dropped++;
+      return;
+    }
+    let line = `${new Date().toISOString()} ${LEVEL_LABELS[level] ?? level} [attempt ${this.attempt}] ${typeof msg === 'string' ? msg : ''}${fieldsOf(obj)}`;
+    if (line.length > MAX_LINE_CHARS) line = `${line.slice(0, MAX_LINE_CHARS)}… (${line.length - MAX_LINE_CHARS} more characters)`;
+    this.lines.push(line);
+  }
+
+  /** The lines to store: with a last one saying how many did not fit. */
+  take(): string[] {
+    if (this.dropped > 0) this.lines.push(`… ${this.dropped} more line(s) of attempt ${this.attempt} not kept (at most ${MAX_LINES_PER_ATTEMPT} per attempt)`);
+    this.dropped = 0;
+    return this.lines;
+  }
+}
+
+/**
+ * The destination of a runtime's loggers: writes what reaches the process log level to `out`, and
+ * gives each line of a job's logger at or above its job-log level to that job's lines. pino sets
+ * the `last*` fields (the writing logger, level, message, object) before each write because of the
+ * metadata symbol, as it does for pino.multistream.
+ */
+export class JobLogDestination {
+  private readonly jobs = new SafeWeakMap<object, { lines: JobLogLines; min: number }>();
+  lastLevel = 0;
+  lastMsg: unknown;
+  lastObj: object = {};
+  lastLogger: object | undefined;
+
+  constructor(
+    private readonly out: DestinationStream,
+    private readonly processMin: number,
+    metadataSymbol: symbol,
+  ) {
+    (this as unknown as Record<symbol, boolean>)[metadataSymbol] = true;
+  }
+
+  /** Sends the lines of `logger` at `min` and above to `lines`. */
+  capture(logger: Logger, lines: JobLogLines, min: number): void {
+    this.jobs.set(logger, { lines, min });
+  }
+
+  write(s: string): void {
+    if (this.lastLevel >= this.processMin) this.out.write(s);
+    const job = this.lastLogger === undefined ? undefined : this.jobs.get(this.lastLogger);
+    if (job && this.lastLevel >= job.min) job.lines.add(this.lastLevel, this.lastMsg, this.lastObj);
+  }
+}
+
+/** The fields logged beside the message, as JSON after it (an error as its type and message). */
+function fieldsOf(obj: object): string {
+  let any = false;
+  for (const key in obj) {
+    any = key !== 'msg';
+    if (any) break;
+  }
+  if (!any) return '';
+  try {
+    return ` ${JSONStringify(obj, (key, value: unknown) => (key === 'msg' ? undefined : value instanceof Error ? { type: value.name, message: value.message } : value))}`;
+  } catch {
+    return ' (fields not JSON)';
+  }
+}
