@@ -1,9 +1,10 @@
 // Inside a runtime thread: the lines a job logs (ctx.log, and its console, which writes there) at
 // the job-log level and above are kept with the job and travel with its answer, so the dispatcher
 // can add them to the BullMQ job log (ARCHITECTURE.md, "Job logs"). The runtime's stdout lines are
-// unchanged: both come from one pino destination that sees which logger wrote each line.
-import type { DestinationStream, Logger } from 'pino';
-import { JSONStringify, SafeWeakMap } from './primordials';
+// unchanged: a pino hook sees which logger each call is made on, before any line is serialised.
+import { format } from 'node:util';
+import type { Logger, LoggerOptions } from 'pino';
+import { JSONStringify, ReflectApply, SafeWeakMap } from './primordials';
 
 /** The levels a job log may start at, and `off`. */
 export const JOB_LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'off'] as const;
@@ -35,12 +36,19 @@ export class JobLogLines {
   private dropped = 0;
   constructor(private readonly attempt: number) {}
 
-  add(level: number, msg: unknown, obj: object): void {
+  /** A line from the arguments of a pino call: `(msg, ...args)`, `(obj, msg?, ...args)` or `(err, msg?)`. */
+  add(level: number, args: unknown[]): void {
     if (this.lines.length >= MAX_LINES_PER_ATTEMPT) {
       this.dropped++;
       return;
     }
-    let line = `${new Date().toISOString()} ${LEVEL_LABELS[level] ?? level} [attempt ${this.attempt}] ${typeof msg === 'string' ? msg : ''}${fieldsOf(obj)}`;
+    const [first, ...rest] = args;
+    const withFields = typeof first === 'object' && first !== null;
+    const fields = first instanceof Error ? { err: first } : withFields ? first : undefined;
+    const [msg, ...values] = withFields ? rest : args;
+    const text =
+      typeof msg === 'string' ? (values.length > 0 ? format(msg, ...values) : msg) : first instanceof Error && msg === undefined ? first.message : '';
+    let line = `${new Date().toISOString()} ${LEVEL_LABELS[level] ?? level} [attempt ${this.attempt}] ${text}${fields ? fieldsOf(fields) : ''}`;
     if (line.length > MAX_LINE_CHARS) line = `${line.slice(0, MAX_LINE_CHARS)}… (${line.length - MAX_LINE_CHARS} more characters)`;
     this.lines.push(line);
   }
@@ -54,35 +62,37 @@ export class JobLogLines {
 }
 
 /**
- * The destination of a runtime's loggers: writes what reaches the process log level to `out`, and
- * gives each line of a job's logger at or above its job-log level to that job's lines. pino sets
- * the `last*` fields (the writing logger, level, message, object) before each write because of the
- * metadata symbol, as it does for pino.multistream.
+ * pino options of a runtime's root logger, inherited by its children: the `logMethod` hook gives
+ * each line of a job's logger (or of a child of it) at or above its job-log level to that job's
+ * lines, and lets pino write only what reaches the process log level, so a line meant only for the
+ * job log is never serialised as JSON.
  */
-export class JobLogDestination {
+export class JobLogCapture {
   private readonly jobs = new SafeWeakMap<object, { lines: JobLogLines; min: number }>();
-  lastLevel = 0;
-  lastMsg: unknown;
-  lastObj: object = {};
-  lastLogger: object | undefined;
 
-  constructor(
-    private readonly out: DestinationStream,
-    private readonly processMin: number,
-    metadataSymbol: symbol,
-  ) {
-    (this as unknown as Record<symbol, boolean>)[metadataSymbol] = true;
-  }
+  constructor(private readonly processMin: number) {}
 
   /** Sends the lines of `logger` at `min` and above to `lines`. */
   capture(logger: Logger, lines: JobLogLines, min: number): void {
     this.jobs.set(logger, { lines, min });
   }
 
-  write(s: string): void {
-    if (this.lastLevel >= this.processMin) this.out.write(s);
-    const job = this.lastLogger === undefined ? undefined : this.jobs.get(this.lastLogger);
-    if (job && this.lastLevel >= job.min) job.lines.add(this.lastLevel, this.lastMsg, this.lastObj);
+  options(): Pick<LoggerOptions, 'hooks' | 'onChild'> {
+    const { jobs, processMin } = this;
+    return {
+      hooks: {
+        logMethod(this: Logger, args: unknown[], method: (...args: unknown[]) => void, level: number): void {
+          const job = jobs.get(this);
+          if (job && level >= job.min) job.lines.add(level, args);
+          if (level >= processMin) ReflectApply(method, this, args);
+        },
+      },
+      // pino calls it on the parent: `ctx.log.child({ … })` logs into the job's lines too.
+      onChild(this: Logger, child: Logger): void {
+        const job = jobs.get(this);
+        if (job) jobs.set(child, job);
+      },
+    };
   }
 }
 

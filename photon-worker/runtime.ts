@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { ErrorCodes, PhotonsError, type ErrorCode } from '../errors';
 import { JobContext, RuntimeServices } from './context';
 import { settleWithin } from './esm';
-import { JobLogDestination, JobLogLines, levelValue } from './job-log';
+import { JobLogCapture, JobLogLines, levelValue } from './job-log';
 import { jobOfPromise, jobScope, currentJobId, type ScopeMark } from './job-scope';
 import { FunctionCode, PhotonConsole, type ModuleInstance } from './photon';
 import { setTimerThrowHandler, settleTimers } from './photon-timers';
@@ -21,7 +21,7 @@ export class PhotonRuntime {
   /** The one module instance of `shared` and `lambda` modes; a probe in `photon` mode. */
   private instance: ModuleInstance | undefined;
   private logger: Logger | undefined;
-  private destination: JobLogDestination | undefined;
+  private capture: JobLogCapture | undefined;
   private nextPhotonId = 1;
   private readonly inFlight = new SafeMap<string, JobContext>();
   /** The job scope of each job in flight: its timers ride on it. */
@@ -54,9 +54,8 @@ export class PhotonRuntime {
     if (this.logger) return this.logger;
     // Synchronous writes: a runtime can be terminated at any moment (retired, replaced), and
     // pino's asynchronous stream is not flushed in a worker thread, so lines would be lost.
-    const out = pino.destination({ fd: this.startup.logFd ?? 1, sync: true });
-    this.destination = new JobLogDestination(out, levelValue(this.startup.logLevel), pino.symbols.needsMetadataGsym);
-    this.logger = pino({ level: this.startup.logLevel }, this.destination).child({
+    this.capture = new JobLogCapture(levelValue(this.startup.logLevel));
+    this.logger = pino({ level: this.startup.logLevel, ...this.capture.options() }, pino.destination({ fd: this.startup.logFd ?? 1, sync: true })).child({
       component: 'photon',
       fn: this.startup.functionName,
       runtimeId: this.startup.runtimeId,
@@ -66,7 +65,7 @@ export class PhotonRuntime {
 
   /**
    * A job's logger. When its lines also go to its BullMQ job log, its level is the lower of the
-   * process's and the job log's, and the destination sorts the lines (job-log.ts).
+   * process's and the job log's, and the capture hook sorts the lines (job-log.ts).
    */
   private jobLogger(ctx: JobContext): Logger {
     const root = this.log;
@@ -77,7 +76,7 @@ export class PhotonRuntime {
     const level = min < levelValue(this.startup.logLevel) ? jobLevel : this.startup.logLevel;
     const child = root.child(bindings, { level });
     ctx.logLines = new JobLogLines(ctx.attempt);
-    this.destination!.capture(child, ctx.logLines, min);
+    this.capture!.capture(child, ctx.logLines, min);
     return child;
   }
 

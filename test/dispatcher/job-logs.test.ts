@@ -39,15 +39,16 @@ describe('dispatcher: job logs in BullMQ', function () {
     }
   });
 
-  it("follows the function's config.jobLogLevel (warn: only warn and above)", async () => {
+  it("follows the function's config.jobLogLevel (warn: only warn and above), child loggers of ctx.log included", async () => {
     bed = new TestBed();
     await bed.dispatcher();
     const tracker = await bed.tracker('chatty-warn');
     const job = await bed.queue('chatty-warn').add('chatty-warn', {});
     await tracker.wait([job.id!], 20_000);
     const { logs } = await bed.queue('chatty-warn').getJobLogs(job.id!);
-    assert.equal(logs.length, 1, logs.join('\n'));
+    assert.equal(logs.length, 2, logs.join('\n'));
     assert.match(logs[0]!, /ERROR \[attempt 1\] chatty-warn: an error line from the console$/);
+    assert.match(logs[1]!, /WARN \[attempt 1\] chatty-warn: a warning from a child logger$/);
   });
 
   it('writes no job log when log.jobLevel is off', async () => {
