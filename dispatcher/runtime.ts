@@ -222,11 +222,11 @@ export class Runtime {
           const resolve = this.pending.get(result.jobId);
           if (!resolve) continue;
           this.pending.delete(result.jobId);
-          resolve(
-            result.ok
-              ? { kind: 'done', valueJson: result.valueJson, logs: result.logs }
-              : { kind: 'failed', error: result.error, unrecoverable: result.unrecoverable, logs: result.logs },
-          );
+          const outcome: JobOutcome = result.ok
+            ? { kind: 'done', valueJson: result.valueJson }
+            : { kind: 'failed', error: result.error, unrecoverable: result.unrecoverable };
+          if (result.logs) outcome.logs = result.logs;
+          resolve(outcome);
         }
         this.readHeap(message);
         if (this.pending.size === 0) this.idleSince = Date.now();

@@ -73,8 +73,9 @@ export class PhotonRuntime {
     const jobLevel = this.instance?.config.jobLogLevel ?? this.startup.jobLogLevel ?? 'off';
     const min = levelValue(jobLevel);
     if (min === Infinity) return root.child(bindings);
-    const level = min < levelValue(this.startup.logLevel) ? jobLevel : this.startup.logLevel;
-    const child = root.child(bindings, { level });
+    // Options only when the job log reaches lower than the process log: pino's child without
+    // options is the quicker one, and at the defaults (info and info) that is every job.
+    const child = min < levelValue(this.startup.logLevel) ? root.child(bindings, { level: jobLevel }) : root.child(bindings);
     ctx.logLines = new JobLogLines(ctx.attempt);
     this.capture!.capture(child, ctx.logLines, min);
     return child;
