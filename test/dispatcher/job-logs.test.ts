@@ -4,6 +4,7 @@
 import { strict as assert } from 'node:assert';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+import { CHUNK_JOB_NAME } from '../../contract/wire';
 import { TestBed } from './helpers';
 
 describe('dispatcher: job logs in BullMQ', function () {
@@ -71,6 +72,21 @@ describe('dispatcher: job logs in BullMQ', function () {
     assert.equal(count, 2);
     assert.match(logs[0]!, /INFO \[attempt 2\] chatty: console line on attempt 2$/);
     assert.match(logs[1]!, /WARN \[attempt 2\] chatty: a warning with fields/);
+  });
+
+  it("puts the lines of a chunk job's items in the chunk's log, each naming its item", async () => {
+    bed = new TestBed();
+    await bed.dispatcher();
+    const tracker = await bed.tracker('chatty');
+    const job = await bed.queue('chatty').add(CHUNK_JOB_NAME, { items: [{}, {}] });
+    await tracker.wait([job.id!], 20_000);
+    const { logs } = await bed.queue('chatty').getJobLogs(job.id!);
+    assert.equal(logs.length, 6, logs.join('\n'));
+    for (const item of [0, 1]) {
+      const mine = logs.filter((line) => line.startsWith(`item ${item}: `));
+      assert.equal(mine.length, 3, logs.join('\n'));
+      assert.match(mine[0]!, /INFO \[attempt 1\] chatty: starting attempt 1$/);
+    }
   });
 
   it('lets a job removed on completion take its log with it', async () => {
