@@ -3,6 +3,7 @@
 // 'photons/config', not from the main entry, so that a producer client loads no convict.
 import convict from 'convict';
 import { ErrorCodes, PhotonsError } from '../errors';
+import type { JobLogLevel } from '../photon-worker/job-log';
 import type { Mode } from '../photon-worker/types';
 import { schema } from './schema';
 
@@ -51,7 +52,7 @@ export interface PhotonsConfig {
     maxRuns: number;
     sessionTtlSec: number;
   };
-  log: { level: string; format: 'auto' | 'json' | 'pretty' };
+  log: { level: string; format: 'auto' | 'json' | 'pretty'; jobLevel: JobLogLevel; jobKeep: number };
   dataDir: string;
   /** Shared by the deployer and the dispatchers, never stored in Redis (sensitive). */
   deploy: { key: string };

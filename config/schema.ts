@@ -1,6 +1,7 @@
 // The one configuration schema. Every key has a doc, a format, a default and a PHOTONS_* env var;
 // `photons config` prints them all.
 import { availableParallelism } from 'node:os';
+import { JOB_LOG_LEVELS, type JobLogLevel } from '../photon-worker/job-log';
 import { MODES } from '../photon-worker/types';
 
 export const schema = {
@@ -308,6 +309,18 @@ export const schema = {
       format: ['auto', 'json', 'pretty'],
       default: 'auto',
       env: 'PHOTONS_LOG_FORMAT',
+    },
+    jobLevel: {
+      doc: "Lowest level of a job's ctx.log and console lines that also go to its BullMQ job log (queue.getJobLogs, bull-board's Logs tab), unless the function's config.jobLogLevel says otherwise; off: none.",
+      format: [...JOB_LOG_LEVELS],
+      default: 'info' as JobLogLevel,
+      env: 'PHOTONS_JOB_LOG_LEVEL',
+    },
+    jobKeep: {
+      doc: "Lines a job's BullMQ job log keeps (the latest), unless the job's own keepLogs option says otherwise; 0: no bound.",
+      format: 'nat',
+      default: 1_000,
+      env: 'PHOTONS_JOB_LOG_KEEP',
     },
   },
   dataDir: {

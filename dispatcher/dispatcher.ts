@@ -18,6 +18,7 @@ import type { CancelRequest, DeployNotice } from '../contract/wire';
 import { bundleCacheDir, BundleCache } from './bundle-cache';
 import { loadCatalog } from './catalog';
 import { loadBundle, loadDeployed, VersionLog } from './deployments';
+import { JobLogWriter } from './job-log-writer';
 import { JobRunner } from './job-runner';
 import { serveMetrics, type MetricsServer } from './metrics-server';
 import { Presence } from './presence';
@@ -81,6 +82,7 @@ export class Dispatcher {
       () => this.redis!,
       logger,
       () => this.closing !== undefined,
+      new JobLogWriter(() => this.redis!, config.log.jobKeep, logger),
     );
     const { runtime } = config;
     if (runtime.shareAmongFunctions && config.mode === 'photon') {

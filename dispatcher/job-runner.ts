@@ -6,6 +6,7 @@ import { ErrorCodes, type SerializedError } from '../errors';
 import { CHUNK_JOB_NAME, type ChunkData, type ChunkResult } from '../contract/wire';
 import { photonsKeys } from '../contract/keys';
 import type { RedisClient } from '../contract/redis';
+import type { JobLogWriter } from './job-log-writer';
 import type { JobOutcome } from './runtime';
 import { POISON_DEATHS, type RuntimePool } from './runtime-pool';
 
@@ -16,6 +17,7 @@ export class JobRunner {
     private readonly logger: Logger,
     /** While shutting down, a runtime retired under a job is no fault of the job's. */
     private readonly closing: () => boolean,
+    private readonly jobLogs: JobLogWriter,
   ) {}
 
   /** Runs a job (or each item of a chunk job) on the pool and gives BullMQ its result, failure or hand-back. */
@@ -30,6 +32,10 @@ export class JobRunner {
       : [await pool.submit({ jobId: job.id!, input: job.data as unknown, attempt }, solo)];
     const died = outcomes.find((o) => o.kind === 'runtime-died');
     if (died) return this.handBack(name, job, token, died.error);
+    const lines = items
+      ? outcomes.flatMap((o, i) => (o.kind === 'runtime-died' ? [] : (o.logs?.map((line) => `item ${i}: ${line}`) ?? [])))
+      : logsOf(outcomes[0]!);
+    if (lines.length > 0) await this.jobLogs.write(job, lines);
     for (const [i, o] of outcomes.entries()) if (o.kind === 'done') outcomes[i] = storable(name, items ? `${job.id}#${i}` : job.id!, o);
     if (items) {
       const result: ChunkResult = {
@@ -75,6 +81,10 @@ export class JobRunner {
     const value = await this.redis().hget(photonsKeys(this.prefix).deaths(name), jobId);
     return value ? Number(value) : 0;
   }
+}
+
+function logsOf(outcome: JobOutcome): string[] {
+  return (outcome.kind === 'runtime-died' ? undefined : outcome.logs) ?? [];
 }
 
 function chunkItems(name: string, job: Job): unknown[] {

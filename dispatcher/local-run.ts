@@ -35,7 +35,13 @@ export async function runLocal(file: string, inputs: unknown[], options: LocalRu
   const logger = pino({ level: config.log.level }, pino.destination({ fd: 2, sync: true })).child({ component: 'local-run', fn: bundle.name });
   // One runtime with a slot per concurrent job; in lambda mode a runtime per concurrent job.
   const pool = new RuntimePool(
-    poolOptionsFrom(config, bundle, logger, { mode, maxRuntimes: mode === 'lambda' ? concurrency : 1, photonsPerRuntime: concurrency, logFd: 2 }),
+    poolOptionsFrom(config, bundle, logger, {
+      mode,
+      maxRuntimes: mode === 'lambda' ? concurrency : 1,
+      photonsPerRuntime: concurrency,
+      logFd: 2,
+      jobLogLevel: 'off',
+    }),
   );
   const outcomes = new Array<LocalOutcome>(inputs.length);
   let next = 0;

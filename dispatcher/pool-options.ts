@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { PhotonsConfig } from '../config';
 import type { ResultsPage } from '../contract/run-results';
 import type { FunctionBundle } from '../photon-worker/bundle';
+import type { JobLogLevel } from '../photon-worker/job-log';
 import type { Mode } from '../photon-worker/types';
 import type { SharedRuntimes } from './shared-runtimes';
 import type { SpareThreads } from './spare-threads';
@@ -29,6 +30,8 @@ export interface PoolOptions {
   /** Event-loop utilisation above which a function counts as CPU-bound and gets another runtime. */
   eluHigh: number;
   logLevel: string;
+  /** The lowest level of a job's lines that also go to its BullMQ job log, unless its function's config says otherwise. */
+  jobLogLevel: JobLogLevel;
   logger: Logger;
   onProgress?: (jobId: string, value: number | Record<string, unknown>) => void;
   /** Reads a page of a map run's results for ctx.results() (the dispatcher's Redis). */
@@ -58,6 +61,7 @@ export function poolOptionsFrom(config: Readonly<PhotonsConfig>, bundle: Functio
     batchLingerMs: config.batch.lingerMs,
     eluHigh: config.runtime.eluHigh,
     logLevel: config.log.level,
+    jobLogLevel: config.log.jobLevel,
     logger,
     ...overrides,
   };

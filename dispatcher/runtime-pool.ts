@@ -219,6 +219,7 @@ export class RuntimePool {
       startTimeoutMs: this.options.startTimeoutMs,
       defaultTimeoutMs: this.options.defaultTimeoutMs,
       logLevel: this.options.logLevel,
+      jobLogLevel: this.options.jobLogLevel,
       logger: this.options.logger,
       onProgress: (jobId, value) => this.options.onProgress?.(jobId, value),
       readResults: this.options.readResults,

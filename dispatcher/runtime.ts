@@ -9,6 +9,7 @@ import type { ResultsPage } from '../contract/run-results';
 import { ErrorCodes, PhotonsError, type SerializedError } from '../errors';
 import { displayPaths } from '../photon-worker/stack';
 import type { FunctionBundle } from '../photon-worker/bundle';
+import type { JobLogLevel } from '../photon-worker/job-log';
 import type { HeapReading, HostMessage, JobRequest, RuntimeMessage } from '../photon-worker/protocol';
 import type { FunctionConfig, Mode } from '../photon-worker/types';
 import { makeRuntimeFolder } from './runtime-folders';
@@ -16,9 +17,10 @@ import type { RuntimeThread } from './shared-lease';
 import type { SharedRuntimes } from './shared-runtimes';
 import { startRuntimeThread, type SpareThreads } from './spare-threads';
 
+/** `logs`: the job's lines for its BullMQ job log, when it wrote any (ARCHITECTURE.md, "Job logs"). */
 export type JobOutcome =
-  | { kind: 'done'; valueJson: string }
-  | { kind: 'failed'; error: SerializedError; unrecoverable: boolean }
+  | { kind: 'done'; valueJson: string; logs?: string[] }
+  | { kind: 'failed'; error: SerializedError; unrecoverable: boolean; logs?: string[] }
   /** The runtime died under the job: not the job's fault unless it keeps happening. */
   | { kind: 'runtime-died'; error: SerializedError };
 
@@ -32,6 +34,8 @@ export interface RuntimeOptions {
   startTimeoutMs: number;
   defaultTimeoutMs: number;
   logLevel: string;
+  /** The lowest level of a job's lines that go to its BullMQ job log; absent: none. */
+  jobLogLevel?: JobLogLevel;
   logger: Logger;
   onProgress: (jobId: string, value: number | Record<string, unknown>) => void;
   /** Reads a page of a map run's results for a job's ctx.results(); absent where there is no Redis (`photons run`). */
@@ -106,6 +110,7 @@ export class Runtime {
         sourceMap: bundle.sourceMap,
         mode: options.mode,
         logLevel: options.logLevel,
+        jobLogLevel: options.jobLogLevel,
         defaultTimeoutMs: options.defaultTimeoutMs,
         logFd: options.logFd ?? 1,
         tmpdir: this.tmpdir,
@@ -228,7 +233,11 @@ export class Runtime {
           const resolve = this.pending.get(result.jobId);
           if (!resolve) continue;
           this.pending.delete(result.jobId);
-          resolve(result.ok ? { kind: 'done', valueJson: result.valueJson } : { kind: 'failed', error: result.error, unrecoverable: result.unrecoverable });
+          const outcome: JobOutcome = result.ok
+            ? { kind: 'done', valueJson: result.valueJson }
+            : { kind: 'failed', error: result.error, unrecoverable: result.unrecoverable };
+          if (result.logs) outcome.logs = result.logs;
+          resolve(outcome);
         }
         this.readHeap(message);
         if (this.pending.size === 0) this.idleSince = Date.now();

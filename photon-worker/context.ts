@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { Logger } from 'pino';
 import type { ItemResult } from '../contract/run-results';
+import type { JobLogLines } from './job-log';
 import { RUNTIME_OWNED, jobScope } from './job-scope';
 import { SafeMap, promiseResolved, promiseThen, promiseWithResolver } from './primordials';
 import type { PhotonContext } from './types';
@@ -18,6 +19,8 @@ export class RuntimeServices {
   constructor(
     readonly functionName: string,
     readonly rootLogger: () => Logger,
+    /** The job's logger: a child of the runtime's, whose lines may also go to the job's log. */
+    readonly jobLogger: (ctx: JobContext) => Logger,
     readonly reportProgress: (jobId: string, value: number | Record<string, unknown>) => void,
     readonly readResults: (jobId: string, input: unknown) => AsyncIterable<ItemResult> = () => {
       throw new Error('ctx.results() reads a map run in Redis: run the reduce job through a dispatcher (client.mapReduce, photons map --reduce).');
@@ -63,6 +66,8 @@ export class JobContext implements PhotonContext {
   abortReason: Error | undefined;
   /** The job's timeout. */
   timer: NodeJS.Timeout | undefined;
+  /** What the job logged for its BullMQ job log, once it logs. */
+  logLines: JobLogLines | undefined;
 
   constructor(
     private readonly services: RuntimeServices,
@@ -85,7 +90,7 @@ export class JobContext implements PhotonContext {
   }
 
   get log(): Logger {
-    this.logger ??= this.services.rootLogger().child({ jobId: this.jobId, photonId: this.photonId });
+    this.logger ??= this.services.jobLogger(this);
     return this.logger;
   }
 

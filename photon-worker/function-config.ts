@@ -1,8 +1,9 @@
 // Checks a function's `export const config`: a typo here should stop the deploy, not be ignored.
 import { ErrorCodes, PhotonsError } from '../errors';
+import { JOB_LOG_LEVELS, isJobLogLevel } from './job-log';
 import type { FunctionConfig } from './types';
 
-type NumericKey = Exclude<keyof FunctionConfig, BooleanKey>;
+type NumericKey = Exclude<keyof FunctionConfig, BooleanKey | 'jobLogLevel'>;
 type BooleanKey = 'protectBuiltins';
 const BOOLEAN_KEYS: readonly BooleanKey[] = ['protectBuiltins'];
 
@@ -31,11 +32,18 @@ export function validateFunctionConfig(value: unknown, functionName: string, fil
       config[key as BooleanKey] = raw;
       continue;
     }
+    if (key === 'jobLogLevel') {
+      if (!isJobLogLevel(raw)) {
+        throw new PhotonsError(ErrorCodes.FUNCTION_CONFIG, `${where}.${key} must be one of ${JOB_LOG_LEVELS.join(', ')}, got ${JSON.stringify(raw)}.`);
+      }
+      config.jobLogLevel = raw;
+      continue;
+    }
     const limit = LIMITS[key as NumericKey];
     if (!limit) {
       throw new PhotonsError(
         ErrorCodes.FUNCTION_CONFIG,
-        `${where} has an unknown key "${key}"; the keys are ${[...Object.keys(LIMITS), ...BOOLEAN_KEYS].join(', ')}.`,
+        `${where} has an unknown key "${key}"; the keys are ${[...Object.keys(LIMITS), ...BOOLEAN_KEYS, 'jobLogLevel'].join(', ')}.`,
       );
     }
     if (!Number.isInteger(raw) || (raw as number) < limit.min || (raw as number) > limit.max) {

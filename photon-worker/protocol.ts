@@ -2,6 +2,7 @@
 // (photon-worker/runtime-thread.ts). The only thing the two sides share about their messages.
 import type { ResultsPage } from '../contract/run-results';
 import type { SerializedError } from '../errors';
+import type { JobLogLevel } from './job-log';
 import type { FunctionConfig, Mode } from './types';
 
 /** What a runtime thread loads, in its first message (threads may be started before a function needs them). */
@@ -25,6 +26,11 @@ export interface RuntimeStartup {
    * so photons' folders die with the runtime even when it crashes.
    */
   tmpdir?: string;
+  /**
+   * The lowest level of a job's lines that travel with its answer for its BullMQ job log, unless
+   * the function's config names one; absent or `off`: none (ARCHITECTURE.md, "Job logs").
+   */
+  jobLogLevel?: JobLogLevel;
 }
 
 export interface JobRequest {
@@ -43,7 +49,10 @@ export type HostMessage =
   /** The answer to a 'results-page' request: the page, or why there is none. */
   | { type: 'results-page'; requestId: number; page?: ResultsPage; error?: SerializedError };
 
-export type JobResult = { jobId: string; ok: true; valueJson: string } | { jobId: string; ok: false; error: SerializedError; unrecoverable: boolean };
+/** `logs`: the lines of the job's log at the job-log level and above, when it wrote any. */
+export type JobResult = ({ jobId: string; ok: true; valueJson: string } | { jobId: string; ok: false; error: SerializedError; unrecoverable: boolean }) & {
+  logs?: string[];
+};
 
 export interface HeapReading {
   heapUsed: number;

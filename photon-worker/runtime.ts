@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { ErrorCodes, PhotonsError, type ErrorCode } from '../errors';
 import { JobContext, RuntimeServices } from './context';
 import { settleWithin } from './esm';
+import { JobLogCapture, JobLogLines, levelValue } from './job-log';
 import { jobOfPromise, jobScope, currentJobId, type ScopeMark } from './job-scope';
 import { FunctionCode, PhotonConsole, type ModuleInstance } from './photon';
 import { setTimerThrowHandler, settleTimers } from './photon-timers';
@@ -22,6 +23,7 @@ export class PhotonRuntime {
   /** The one module instance of `shared` and `lambda` modes; a probe in `photon` mode. */
   private instance: ModuleInstance | undefined;
   private logger: Logger | undefined;
+  private capture: JobLogCapture | undefined;
   private nextPhotonId = 1;
   private readonly inFlight = new SafeMap<string, JobContext>();
   /** The job scope of each job in flight: its timers ride on it. */
@@ -37,6 +39,7 @@ export class PhotonRuntime {
     this.services = new RuntimeServices(
       startup.functionName,
       () => this.log,
+      (ctx) => this.jobLogger(ctx),
       (jobId, value) => this.post({ type: 'progress', jobId, value }),
       (jobId, input) => this.pager.results(jobId, input),
     );
@@ -52,14 +55,34 @@ export class PhotonRuntime {
   private get log(): Logger {
     // Loading pino takes about 40 ms, most of a cold start: only runtimes that log pay for it.
     const { pino } = require('pino') as typeof import('pino');
+    if (this.logger) return this.logger;
     // Synchronous writes: a runtime can be terminated at any moment (retired, replaced), and
     // pino's asynchronous stream is not flushed in a worker thread, so lines would be lost.
-    this.logger ??= pino({ level: this.startup.logLevel }, pino.destination({ fd: this.startup.logFd ?? 1, sync: true })).child({
+    this.capture = new JobLogCapture(levelValue(this.startup.logLevel));
+    this.logger = pino({ level: this.startup.logLevel, ...this.capture.options() }, pino.destination({ fd: this.startup.logFd ?? 1, sync: true })).child({
       component: 'photon',
       fn: this.startup.functionName,
       runtimeId: this.startup.runtimeId,
     });
     return this.logger;
+  }
+
+  /**
+   * A job's logger. When its lines also go to its BullMQ job log, its level is the lower of the
+   * process's and the job log's, and the capture hook sorts the lines (job-log.ts).
+   */
+  private jobLogger(ctx: JobContext): Logger {
+    const root = this.log;
+    const bindings = { jobId: ctx.jobId, photonId: ctx.photonId };
+    const jobLevel = this.instance?.config.jobLogLevel ?? this.startup.jobLogLevel ?? 'off';
+    const min = levelValue(jobLevel);
+    if (min === Infinity) return root.child(bindings);
+    // Options only when the job log reaches lower than the process log: pino's child without
+    // options is the quicker one, and at the defaults (info and info) that is every job.
+    const child = min < levelValue(this.startup.logLevel) ? root.child(bindings, { level: jobLevel }) : root.child(bindings);
+    ctx.logLines = new JobLogLines(ctx.attempt);
+    this.capture!.capture(child, ctx.logLines, min);
+    return child;
   }
 
   start(): void {
@@ -234,6 +257,7 @@ export class PhotonRuntime {
     this.clearTimers(ctx.jobId);
     if (restoreObjectConstructor()) this.log.warn({ jobId: ctx.jobId }, `Object.prototype.constructor was changed while job ${ctx.jobId} ran; put back`);
     ctx.release();
+    if (ctx.logLines && ctx.logLines.lines.length > 0) result.logs = ctx.logLines.take();
     this.outbox.push(result);
     if (!this.flushScheduled) {
       this.flushScheduled = true;

@@ -1,6 +1,7 @@
 // What a function author sees: the handler signature, its `ctx` and its optional config.
 import type { Logger } from 'pino';
 import type { ItemResult } from '../contract/run-results';
+import type { JobLogLevel } from './job-log';
 
 /** How jobs of one function share a runtime. See ARCHITECTURE.md, "Modes". */
 export type Mode = 'photon' | 'shared' | 'lambda';
@@ -57,4 +58,10 @@ export interface FunctionConfig {
    * them for the others. false for code that must patch builtins while it runs.
    */
   protectBuiltins?: boolean;
+  /**
+   * The lowest level of the job's `ctx.log` (and console) lines that also go to its BullMQ job log
+   * (`queue.getJobLogs(id)`, bull-board's Logs tab); `off` for none. Default: the dispatcher's
+   * `log.jobLevel` (info).
+   */
+  jobLogLevel?: JobLogLevel;
 }

@@ -189,6 +189,12 @@ describe('README snippets', function () {
       assert.equal(assertWellFormedXml(readFileSync('/tmp/run.svg', 'utf8')), 'svg');
     });
 
+    it("a job's log lines, read with plain BullMQ", async function () {
+      const output = await runTypeScript(adapted(ts.find((s) => s.code.includes('getJobLogs'))!.code));
+      assert.match(output, /logs: \[\s*'[\d-]+T[\d:.]+Z INFO \[attempt 1\] greeting \{"name":"Ada"\}'\s*\]/);
+      assert.match(output, /count: 1/);
+    });
+
     it('a plain BullMQ producer', async function () {
       const output = await runTypeScript(adapted(ts.find((s) => s.code.includes("from 'bullmq'"))!.code));
       assert.match(output, new RegExp(`greeting: '${GREETING}'`));

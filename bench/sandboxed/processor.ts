@@ -16,10 +16,12 @@ interface BundleFile {
 
 const bundle = JSON.parse(readFileSync(process.env.PHOTONS_BENCH_BUNDLE!, 'utf8')) as BundleFile;
 const instance: ModuleInstance = new FunctionCode(bundle.name, bundle.file, bundle.code).instantiate(globalThis, console);
+// Only a function that logs pays for loading pino.
+const rootLogger = (): Logger => (require('pino') as typeof import('pino')).pino({ level: 'warn' }) as Logger;
 const services = new RuntimeServices(
   bundle.name,
-  // Only a function that logs pays for loading pino.
-  () => (require('pino') as typeof import('pino')).pino({ level: 'warn' }) as Logger,
+  rootLogger,
+  (ctx) => rootLogger().child({ jobId: ctx.jobId, photonId: ctx.photonId }),
   () => undefined,
 );
 const runtime = `${process.pid}:${threadId}`;

@@ -17,6 +17,6 @@ export default async function hello(input: HelloInput | null | undefined, ctx: P
     throw new UnrecoverableError('hello: input.name must be a string of at most 200 characters, like { "name": "Ada" }');
   }
   calls++;
-  ctx.log.debug({ name }, 'greeting');
+  ctx.log.info({ name }, 'greeting'); // also in the job's BullMQ log: queue.getJobLogs(job.id)
   return { greeting: `hello ${name}`, calls };
 }

@@ -57,6 +57,9 @@ describe('config', function () {
   it('names the allowed values of an enumeration', function () {
     process.env.PHOTONS_MODE = 'fast';
     assert.match(configError(() => loadConfig()).message, /mode \(PHOTONS_MODE\).*photon.*shared.*lambda.*"fast"/);
+    delete process.env.PHOTONS_MODE;
+    process.env.PHOTONS_JOB_LOG_LEVEL = 'verbose';
+    assert.match(configError(() => loadConfig()).message, /log\.jobLevel \(PHOTONS_JOB_LOG_LEVEL\).*info.*off.*"verbose"/);
   });
 
   it('refuses a Redis URL that is not redis:// without printing it (it may hold a password)', function () {

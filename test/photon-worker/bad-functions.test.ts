@@ -101,6 +101,7 @@ describe('bad functions', function () {
   for (const [name, key] of [
     ['config-unknown-key.ts', 'retries'],
     ['config-negative-timeout.ts', 'timeoutMs'],
+    ['config-job-log-level.ts', 'jobLogLevel'],
   ] as const) {
     it(`an invalid export const config (${name}): PHOTONS_ERR_FUNCTION_CONFIG naming the key`, async function () {
       const file = fixture(name);
