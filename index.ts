@@ -3,6 +3,7 @@
 export { PhotonsClient, type JobSettlement } from './producer/client';
 export { MapRun } from './producer/map-run';
 export type { FunctionInfo } from './producer/registry';
+export type { ScheduleInfo, ScheduleTiming } from './producer/schedules';
 export type { Outcome } from './producer/jobs';
 export type {
   CancelResult,
