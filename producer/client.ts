@@ -145,9 +145,9 @@ export class PhotonsClient {
     );
     this.scheduleBook = new Schedules({
       redis: () => this.connected(),
+      prefix,
       key: this.keys.schedules,
       queue: (fn) => this.queue(fn),
-      jobKey: (fn, jobId) => this.jobKey(fn, jobId),
       jobOptions: () => ({ removeOnComplete: { age: this.resultTtlSec }, removeOnFail: { age: this.resultTtlSec } }),
     });
   }

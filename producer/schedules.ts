@@ -6,52 +6,22 @@ import type { JobsOptions, Queue } from 'bullmq';
 import { parseExpression } from 'cron-parser';
 import { MAX_SCHEDULE_EVERY_MS, MIN_SCHEDULE_EVERY_MS, SCHEDULE_ID_PATTERN, SCHEDULE_ID_RULE } from '../contract/rules';
 import type { RedisClient } from '../contract/redis';
+import { readSchedules, scheduleInfo, type ScheduleInfo, type ScheduleRecord } from '../contract/schedules';
 import { ErrorCodes, PhotonsError } from '../errors';
 
 const SCHEDULE_ID = new RegExp(SCHEDULE_ID_PATTERN);
 
+export type { ScheduleInfo };
+
 /** When a schedule fires: every `every` ms, or at the times of a cron expression (in `tz`, default UTC). */
 export type ScheduleTiming = { every: number } | { cron: string; tz?: string };
 
-/** A schedule as the client, the API and the CLI show it. */
-export interface ScheduleInfo {
-  id: string;
-  fn: string;
-  every?: number;
-  cron?: string;
-  tz?: string;
-  input: unknown;
-  paused: boolean;
-  createdAt: number;
-  /** When the next firing is due (ms since the epoch); null while paused. */
-  nextRunAt: number | null;
-  /** When the last firing started; null before the first. */
-  lastRunAt: number | null;
-  /** Firings started so far. */
-  runs: number;
-}
-
-/** What the index holds per id; the live part (next run, last run) is BullMQ's. */
-interface ScheduleRecord {
-  fn: string;
-  every?: number;
-  cron?: string;
-  tz?: string;
-  input: unknown;
-  paused: boolean;
-  createdAt: number;
-  /** Firings and last start from before the last pause: BullMQ forgets a scheduler it removes. */
-  runsBefore: number;
-  lastRunBefore: number | null;
-}
-
 export interface ScheduleDeps {
   redis: () => Promise<RedisClient>;
+  prefix: string;
   /** The index key (PhotonsKeys.schedules). */
   key: string;
   queue: (fn: string) => Queue;
-  /** The key of a job of a function's queue. */
-  jobKey: (fn: string, jobId: string) => string;
   /** Options of every firing's job (how long its result is kept). */
   jobOptions: () => JobsOptions;
 }
@@ -81,9 +51,7 @@ export class Schedules {
   }
 
   async list(): Promise<ScheduleInfo[]> {
-    const all = await (await this.deps.redis()).hgetall(this.deps.key);
-    const ids = Object.keys(all).sort();
-    return Promise.all(ids.map((id) => this.info(id, JSON.parse(all[id]!) as ScheduleRecord)));
+    return readSchedules(await this.deps.redis(), this.deps.prefix);
   }
 
   async get(id: string): Promise<ScheduleInfo> {
@@ -106,7 +74,7 @@ export class Schedules {
     const redis = await this.deps.redis();
     const record = await this.require(redis, id);
     if (!record.paused) {
-      const { runs, lastRunAt } = await this.live(id, record);
+      const { runs, lastRunAt } = await this.info(id, record);
       Object.assign(record, { paused: true, runsBefore: runs, lastRunBefore: lastRunAt });
       await this.deps.queue(record.fn).removeJobScheduler(id);
       await redis.hset(this.deps.key, id, JSON.stringify(record));
@@ -133,27 +101,7 @@ export class Schedules {
   }
 
   private async info(id: string, record: ScheduleRecord): Promise<ScheduleInfo> {
-    const { fn, every, cron, tz, input, paused, createdAt } = record;
-    const live = paused ? { nextRunAt: null, runs: record.runsBefore, lastRunAt: record.lastRunBefore } : await this.live(id, record);
-    return { id, fn, ...(every !== undefined ? { every } : { cron, ...(tz ? { tz } : {}) }), input, paused, createdAt, ...live };
-  }
-
-  /**
-   * Next and last run from BullMQ's scheduler: its score is the next firing's time, its iteration
-   * count the firings created (the first at set time). BullMQ creates the next firing when a worker
-   * starts the current one, so the pending firing's creation time is when the last one started.
-   */
-  private async live(id: string, record: ScheduleRecord): Promise<{ nextRunAt: number | null; lastRunAt: number | null; runs: number }> {
-    const scheduler = await this.deps.queue(record.fn).getJobScheduler(id);
-    if (!scheduler) return { nextRunAt: null, lastRunAt: record.lastRunBefore, runs: record.runsBefore };
-    const nextRunAt = scheduler.next ?? null;
-    const started = Math.max(0, (scheduler.iterationCount ?? 1) - 1);
-    let lastRunAt = record.lastRunBefore;
-    if (started > 0 && nextRunAt !== null) {
-      const created = await (await this.deps.redis()).hget(this.deps.jobKey(record.fn, `repeat:${id}:${nextRunAt}`), 'timestamp');
-      if (created) lastRunAt = Number(created);
-    }
-    return { nextRunAt, lastRunAt, runs: record.runsBefore + started };
+    return scheduleInfo(await this.deps.redis(), this.deps.prefix, id, record);
   }
 
   private async record(redis: RedisClient, id: string): Promise<ScheduleRecord | undefined> {
