@@ -2,9 +2,13 @@
 // settings in Redis (BullMQ's global rate limit and concurrency), jobs over them wait in the queue,
 // and a chunk of a map is charged its items.
 import { strict as assert } from 'node:assert';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { Job } from 'bullmq';
 import { CHUNK_JOB_NAME } from '../../contract/wire';
+import { deployBundle } from '../../dispatcher/deployments';
+import { bundleFunction } from '../../photon-worker/bundle';
 import { REPO_ROOT, TestBed, until } from './helpers';
 
 const LIMITS_DIR = path.join(REPO_ROOT, 'test', 'fixtures', 'limits');
@@ -100,5 +104,23 @@ describe('per-function limits', function () {
     }
     assert.ok(maxActive <= 2, `active ${maxActive}`);
     assert.ok(sawWaiting, 'jobs over the cap waited in the queue');
+  });
+
+  it("follows a deploy: the newest version's limits replace the old ones, and limits it drops are removed", async () => {
+    await twoDispatchers();
+    await until('the concurrency in Redis', async () => ((await meta('capped')).concurrency === '2' ? true : undefined), 20_000, 50);
+    const dir = mkdtempSync(path.join(tmpdir(), 'photons-limits-'));
+    try {
+      const file = path.join(dir, 'capped.ts');
+      writeFileSync(file, 'export const config = { rateLimit: { max: 5, durationMs: 2000 } };\nexport default (input: unknown) => input;\n');
+      await deployBundle(bed.redis, bed.prefix, await bundleFunction(file));
+      const updated = await until('the new limits in Redis', async () => {
+        const m = await meta('capped');
+        return m.max === '5' ? m : undefined;
+      });
+      assert.deepEqual([updated.max, updated.duration, updated.concurrency], ['5', '2000', undefined]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
