@@ -50,6 +50,10 @@ describe('photons schedule', function () {
         { id: 'hourly', fn: 'double', every: 3_600_000, cron: undefined, input: null },
       ],
     );
+    const status = await photons('status');
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, /^schedule +function +when +next run +last run +runs *$/m);
+    assert.match(status.stdout, /^hourly +double +every 3600000 ms +\d{4}-\S+ +\d{4}-\S+ +1 *$/m);
     assert.match((await photons('schedule', 'pause', 'hourly')).stdout, /hourly +double +every 3600000 ms +paused +- /);
     assert.match((await photons('schedule', 'resume', 'hourly')).stdout, /hourly +double +every 3600000 ms +active +\d{4}-/);
     assert.deepEqual(await photons('schedule', 'remove', 'hourly'), { code: 0, stdout: 'Removed schedule "hourly".\n', stderr: '' });

@@ -6,7 +6,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { Job } from 'bullmq';
+import { readLimits } from '../../contract/queue-limits';
 import { CHUNK_JOB_NAME } from '../../contract/wire';
+import { renderSections } from '../../cli/status-sections';
 import { deployBundle } from '../../dispatcher/deployments';
 import { bundleFunction } from '../../photon-worker/bundle';
 import { REPO_ROOT, TestBed, until } from './helpers';
@@ -63,6 +65,10 @@ describe('per-function limits', function () {
       return c.completed! + c.active! >= 3 ? c : undefined;
     });
     assert.ok(counts.wait! >= 5, JSON.stringify(counts));
+    // What `photons status` shows meanwhile.
+    const limits = (await readLimits(bed.redis, bed.prefix)).find((l) => l.fn === 'limited');
+    assert.ok(limits!.rateLimitedForMs > 0 && limits!.rateLimitedForMs <= 1000, JSON.stringify(limits));
+    assert.match(renderSections({ schedules: [], limits: [limits!] }).join('\n'), /^limited +3 per 1000 ms +- +LIMITED: rate-limited for \d\.\d s$/m);
     const starts = (await finished('limited', added.map((job) => job.id!))).map((job) => job.processedOn!).sort((a, b) => a - b);
     for (let k = 1; k * 3 < starts.length; k++) {
       assert.ok(starts[k * 3]! - starts[0]! >= k * 1000 - SLACK_MS, `job ${k * 3} started ${starts[k * 3]! - starts[0]!} ms after the first`);
@@ -103,6 +109,8 @@ describe('per-function limits', function () {
       assert.ok(running <= 2, `${running} jobs in flight when ${job.id} started`);
     }
     assert.ok(maxActive <= 2, `active ${maxActive}`);
+    const limits = (await readLimits(bed.redis, bed.prefix)).find((l) => l.fn === 'capped');
+    assert.deepEqual([limits?.maxConcurrency, limits?.rateLimit, limits?.atMaxConcurrency], [2, null, false], 'not limited once the jobs are done');
     assert.ok(sawWaiting, 'jobs over the cap waited in the queue');
   });
 
