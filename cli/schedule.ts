@@ -16,7 +16,7 @@ export const scheduleCommand: Command = {
     '       photons schedule remove|pause|resume <id>',
     '',
     '  <duration>: a number and a unit: 500ms, 30s, 5m, 2h, 1d (a bare number is ms).',
-    "  <expr>: cron, five fields (minute hour day month weekday) or six with seconds first; --tz an IANA zone (default UTC).",
+    '  <expr>: cron, five fields (minute hour day month weekday) or six with seconds first; --tz an IANA zone (default UTC).',
     "  --id defaults to the function's name. Ids are one namespace across functions: add with an id in use replaces that schedule.",
   ].join('\n'),
   options: {
@@ -49,7 +49,10 @@ export const scheduleCommand: Command = {
         return 0;
       });
     }
-    throw usageError(this, action ? `Unknown action "${action}": use add, list, remove, pause or resume.` : 'Missing the action: add, list, remove, pause or resume.');
+    throw usageError(
+      this,
+      action ? `Unknown action "${action}": use add, list, remove, pause or resume.` : 'Missing the action: add, list, remove, pause or resume.',
+    );
   },
 };
 
@@ -100,7 +103,7 @@ function print(schedules: ScheduleInfo[], json: boolean): number {
     return 0;
   }
   if (schedules.length === 0) {
-    process.stderr.write("No schedules: add one with `photons schedule add <function> --every 5m`.\n");
+    process.stderr.write('No schedules: add one with `photons schedule add <function> --every 5m`.\n');
     return 0;
   }
   const rows = schedules.map((s) => [

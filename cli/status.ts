@@ -21,7 +21,10 @@ export const statusCommand: Command = {
     const intervalMs = positiveInt(this, args, 'interval-ms') ?? 1_000;
     const config = loadConfig({}, (args.values.config as string | undefined) ?? process.env.PHOTONS_CONFIG);
     const redis = await connectFleet(config.redis);
-    const read = async () => ({ ...(await readFleet(redis, config.redis.prefix, config.dispatcher.heartbeatMs)), ...(await readSections(redis, config.redis.prefix)) });
+    const read = async () => ({
+      ...(await readFleet(redis, config.redis.prefix, config.dispatcher.heartbeatMs)),
+      ...(await readSections(redis, config.redis.prefix)),
+    });
     try {
       if (!args.values.watch) {
         const fleet = await read();

@@ -79,7 +79,12 @@ export class Dispatcher {
       logger,
       () => this.closing !== undefined,
     );
-    this.limits = new QueueLimits(config, () => this.redis!, () => this.spares, logger);
+    this.limits = new QueueLimits(
+      config,
+      () => this.redis!,
+      () => this.spares,
+      logger,
+    );
   }
 
   get functionNames(): string[] {

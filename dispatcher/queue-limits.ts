@@ -97,7 +97,8 @@ export class QueueLimits {
     else if (applied?.rateLimit) await redis.hdel(meta, 'max', 'duration');
     const record: AppliedLimits = { hash: bundle.hash, rateLimit: config.rateLimit, maxConcurrency: config.maxConcurrency };
     await redis.hset(this.keys.queueLimits, fn, JSON.stringify(record));
-    if (config.rateLimit || config.maxConcurrency) this.logger.info({ fn, rateLimit: config.rateLimit, maxConcurrency: config.maxConcurrency }, 'function limits applied');
+    if (config.rateLimit || config.maxConcurrency)
+      this.logger.info({ fn, rateLimit: config.rateLimit, maxConcurrency: config.maxConcurrency }, 'function limits applied');
   }
 
   /** The function's config, from a runtime that loads it and retires; undefined if it does not load. */

@@ -52,12 +52,16 @@ export function validateFunctionConfig(value: unknown, functionName: string, fil
 /** `{ max, durationMs }`: at most `max` jobs (items of a chunk) started per `durationMs` across the fleet. */
 function rateLimitOf(raw: unknown, where: string): { max: number; durationMs: number } {
   const shape = `${where} must be { max: <jobs>, durationMs: <window in ms> }, e.g. { max: 10, durationMs: 1000 }`;
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new PhotonsError(ErrorCodes.FUNCTION_CONFIG, `${shape}, got ${JSON.stringify(raw)}.`);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new PhotonsError(ErrorCodes.FUNCTION_CONFIG, `${shape}, got ${JSON.stringify(raw)}.`);
   let known = 0;
   for (const key in raw) known += key === 'max' || key === 'durationMs' ? 1 : 100;
   if (known !== 2) throw new PhotonsError(ErrorCodes.FUNCTION_CONFIG, `${shape}, got ${JSON.stringify(raw)}.`);
   const { max, durationMs } = raw as Record<string, unknown>;
-  return Object.freeze({ max: integerIn(max, RATE_LIMIT.max, `${where}.max`), durationMs: integerIn(durationMs, RATE_LIMIT.durationMs, `${where}.durationMs`) });
+  return Object.freeze({
+    max: integerIn(max, RATE_LIMIT.max, `${where}.max`),
+    durationMs: integerIn(durationMs, RATE_LIMIT.durationMs, `${where}.durationMs`),
+  });
 }
 
 function integerIn(raw: unknown, limit: { min: number; max: number }, where: string): number {

@@ -129,7 +129,8 @@ export function checkTiming(timing: unknown): ScheduleTiming {
   const { every, cron, tz, ...rest } = timing as Record<string, unknown>;
   const unknown = Object.keys(rest);
   if (unknown.length > 0) throw bad(`Unknown schedule option "${unknown[0]}": the options are every, or cron and tz.`);
-  if ((every === undefined) === (cron === undefined)) throw bad('A schedule has either every (an interval in ms) or cron (an expression), not both nor neither.');
+  if ((every === undefined) === (cron === undefined))
+    throw bad('A schedule has either every (an interval in ms) or cron (an expression), not both nor neither.');
   if (every !== undefined) {
     if (tz !== undefined) throw bad('tz goes with cron only: an every schedule counts milliseconds, not clock times.');
     if (!Number.isInteger(every) || (every as number) < MIN_SCHEDULE_EVERY_MS || (every as number) > MAX_SCHEDULE_EVERY_MS) {
@@ -137,7 +138,8 @@ export function checkTiming(timing: unknown): ScheduleTiming {
     }
     return { every: every as number };
   }
-  if (typeof cron !== 'string' || cron.trim() === '' || cron.length > 256) throw bad(`cron must be a cron expression such as "*/5 * * * *", got ${JSON.stringify(cron)}.`);
+  if (typeof cron !== 'string' || cron.trim() === '' || cron.length > 256)
+    throw bad(`cron must be a cron expression such as "*/5 * * * *", got ${JSON.stringify(cron)}.`);
   if (tz !== undefined && (typeof tz !== 'string' || !isTimeZone(tz))) {
     throw bad(`tz must be an IANA time zone such as "Europe/Paris" or "UTC", got ${JSON.stringify(tz)}.`);
   }

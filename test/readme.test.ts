@@ -217,7 +217,12 @@ describe('README snippets', function () {
         await queue.close();
       }
       const session = sh.find((s) => s.code.includes('npx photons schedule add'))!;
-      const { status, output } = await runShell(session.code, { ...process.env, PHOTONS_REDIS_URL: REDIS_URL, PHOTONS_REDIS_PREFIX: prefix, PHOTONS_LOG_LEVEL: 'warn' });
+      const { status, output } = await runShell(session.code, {
+        ...process.env,
+        PHOTONS_REDIS_URL: REDIS_URL,
+        PHOTONS_REDIS_PREFIX: prefix,
+        PHOTONS_LOG_LEVEL: 'warn',
+      });
       assert.equal(status, 0, output);
       assert.match(output, /^hello +hello +every 300000 ms +active/m);
       assert.match(output, /^hello-cron +hello +cron \*\/10 \* \* \* \* \(UTC\) +active/m);

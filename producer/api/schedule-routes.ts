@@ -68,7 +68,11 @@ export function scheduleRoutes(app: FastifyInstance, { client }: { client: Photo
   });
 
   app.get('/schedules', {
-    schema: { summary: 'Every schedule, with its next and last run', tags: ['schedules'], response: { 200: { type: 'array', items: scheduleInfo }, ...errorResponses } },
+    schema: {
+      summary: 'Every schedule, with its next and last run',
+      tags: ['schedules'],
+      response: { 200: { type: 'array', items: scheduleInfo }, ...errorResponses },
+    },
     handler: () => client.schedules(),
   });
 

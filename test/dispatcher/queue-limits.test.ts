@@ -69,7 +69,14 @@ describe('per-function limits', function () {
     const limits = (await readLimits(bed.redis, bed.prefix)).find((l) => l.fn === 'limited');
     assert.ok(limits!.rateLimitedForMs > 0 && limits!.rateLimitedForMs <= 1000, JSON.stringify(limits));
     assert.match(renderSections({ schedules: [], limits: [limits!] }).join('\n'), /^limited +3 per 1000 ms +- +LIMITED: rate-limited for \d\.\d s$/m);
-    const starts = (await finished('limited', added.map((job) => job.id!))).map((job) => job.processedOn!).sort((a, b) => a - b);
+    const starts = (
+      await finished(
+        'limited',
+        added.map((job) => job.id!),
+      )
+    )
+      .map((job) => job.processedOn!)
+      .sort((a, b) => a - b);
     for (let k = 1; k * 3 < starts.length; k++) {
       assert.ok(starts[k * 3]! - starts[0]! >= k * 1000 - SLACK_MS, `job ${k * 3} started ${starts[k * 3]! - starts[0]!} ms after the first`);
     }
@@ -84,7 +91,10 @@ describe('per-function limits', function () {
     assert.equal((ran!.returnvalue as { items: unknown[] }).items.length, 6);
     const after = await queue.addBulk(Array.from({ length: 3 }, (_, i) => ({ name: 'limited', data: { i } })));
     // Six items are two windows of three: nothing else starts before the second one ends.
-    for (const job of await finished('limited', after.map((j) => j.id!))) {
+    for (const job of await finished(
+      'limited',
+      after.map((j) => j.id!),
+    )) {
       assert.ok(job.processedOn! - ran!.processedOn! >= 2000 - SLACK_MS, `a job started ${job.processedOn! - ran!.processedOn!} ms after the chunk`);
     }
   });
@@ -102,7 +112,10 @@ describe('per-function limits', function () {
       sawWaiting ||= c.wait! > 0 && c.active! > 0;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    const jobs = await finished('capped', added.map((job) => job.id!));
+    const jobs = await finished(
+      'capped',
+      added.map((job) => job.id!),
+    );
     // At any job's start, how many ran: the intervals [processedOn, finishedOn) overlap at most twice.
     for (const job of jobs) {
       const running = jobs.filter((other) => other.processedOn! <= job.processedOn! && other.finishedOn! > job.processedOn!).length;

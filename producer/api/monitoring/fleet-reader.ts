@@ -39,7 +39,10 @@ export class FleetReader {
   sections(maxAgeMs: number): Promise<Sections> {
     const last = this.lastSections;
     if (last && Date.now() - last.at <= maxAgeMs) return last.sections;
-    const sections = Promise.all([readSchedules(this.redis, this.prefix), readLimits(this.redis, this.prefix)]).then(([schedules, limits]) => ({ schedules, limits }));
+    const sections = Promise.all([readSchedules(this.redis, this.prefix), readLimits(this.redis, this.prefix)]).then(([schedules, limits]) => ({
+      schedules,
+      limits,
+    }));
     const reading = { at: Date.now(), sections };
     this.lastSections = reading;
     sections.catch(() => {

@@ -197,9 +197,7 @@
         el('td', {}, String(s.runs)),
       ),
     );
-    document
-      .querySelector('#schedules tbody')
-      .replaceChildren(...(rows.length > 0 ? rows : [el('tr', {}, el('td', { colspan: 6 }, 'No schedules.'))]));
+    document.querySelector('#schedules tbody').replaceChildren(...(rows.length > 0 ? rows : [el('tr', {}, el('td', { colspan: 6 }, 'No schedules.'))]));
   }
 
   function renderLimits(fleet) {
