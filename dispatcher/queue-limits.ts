@@ -39,6 +39,9 @@ export class QueueLimits {
   private readonly rateLimits = new Map<string, { max: number; durationMs: number }>();
   /** Runtimes loading a function to read its config. */
   private readonly probes = new Set<Runtime>();
+  /** The probe before the next one: they run one at a time. */
+  private probing: Promise<unknown> = Promise.resolve();
+  private closed = false;
   private readonly keys;
 
   constructor(
@@ -60,6 +63,7 @@ export class QueueLimits {
 
   /** Stops the runtimes still loading a function for its config. */
   async close(): Promise<void> {
+    this.closed = true;
     await Promise.all([...this.probes].map((probe) => probe.retire()));
   }
 
@@ -76,16 +80,35 @@ export class QueueLimits {
   }
 
   private async learn(bundle: FunctionBundle): Promise<void> {
-    const redis = this.redis();
-    const fn = bundle.name;
-    const raw = await redis.hget(this.keys.queueLimits, fn);
-    const applied = raw ? (JSON.parse(raw) as AppliedLimits) : undefined;
-    let config: FunctionConfig | undefined = applied?.hash === bundle.hash ? applied : undefined;
-    config ??= await this.readConfig(bundle);
-    if (!config) return;
+    const known = await this.applied(bundle.name);
+    if (known?.hash === bundle.hash) return this.remember(bundle.name, known);
+    // One function loads at a time: a first start over many functions must not start a thread for
+    // each at once. By its turn another dispatcher may have applied this version already.
+    const turn = this.probing.then(async () => {
+      const applied = await this.applied(bundle.name);
+      if (applied?.hash === bundle.hash) return this.remember(bundle.name, applied);
+      const config = this.closed ? undefined : await this.readConfig(bundle);
+      if (config) await this.apply(bundle, config, applied);
+    });
+    this.probing = turn.catch(() => undefined);
+    await turn;
+  }
+
+  private async applied(fn: string): Promise<AppliedLimits | undefined> {
+    const raw = await this.redis().hget(this.keys.queueLimits, fn);
+    return raw ? (JSON.parse(raw) as AppliedLimits) : undefined;
+  }
+
+  /** Chunks of the function are charged to its rate limit, if it has one. */
+  private remember(fn: string, config: FunctionConfig): void {
     if (config.rateLimit) this.rateLimits.set(fn, config.rateLimit);
     else this.rateLimits.delete(fn);
-    if (applied?.hash === bundle.hash) return;
+  }
+
+  private async apply(bundle: FunctionBundle, config: FunctionConfig, applied: AppliedLimits | undefined): Promise<void> {
+    const redis = this.redis();
+    const fn = bundle.name;
+    this.remember(fn, config);
     // The newest version wins: a dispatcher still on an older one while a deploy goes on leaves it alone.
     const deployed = await redis.hget(this.keys.deployed, fn);
     if (deployed && deployed !== bundle.hash) return;
