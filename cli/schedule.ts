@@ -1,4 +1,5 @@
 // `photons schedule add|list|remove|pause|resume`: schedules of functions (producer/schedules.ts).
+import { describeTiming } from '../contract/schedules';
 import { PhotonsError } from '../errors';
 import type { ScheduleInfo, ScheduleTiming } from '../producer/schedules';
 import { assertScheduleId, checkTiming } from '../producer/schedules';
@@ -106,15 +107,7 @@ function print(schedules: ScheduleInfo[], json: boolean): number {
     process.stderr.write('No schedules: add one with `photons schedule add <function> --every 5m`.\n');
     return 0;
   }
-  const rows = schedules.map((s) => [
-    s.id,
-    s.fn,
-    s.every !== undefined ? `every ${s.every} ms` : `cron ${s.cron}${s.tz ? ` (${s.tz})` : ''}`,
-    s.paused ? 'paused' : 'active',
-    when(s.nextRunAt),
-    when(s.lastRunAt),
-    s.runs,
-  ]);
+  const rows = schedules.map((s) => [s.id, s.fn, describeTiming(s), s.paused ? 'paused' : 'active', when(s.nextRunAt), when(s.lastRunAt), s.runs]);
   process.stdout.write(`${table(['id', 'function', 'when', 'state', 'next run', 'last run', 'runs'], rows).join('\n')}\n`);
   return 0;
 }

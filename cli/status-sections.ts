@@ -2,7 +2,7 @@
 // the functions whose limits hold jobs back.
 import { readLimits, type LimitStatus } from '../contract/queue-limits';
 import type { RedisClient } from '../contract/redis';
-import { readSchedules, type ScheduleInfo } from '../contract/schedules';
+import { describeTiming, readSchedules, type ScheduleInfo } from '../contract/schedules';
 import { table } from './table';
 
 export interface StatusSections {
@@ -19,14 +19,7 @@ export function renderSections({ schedules, limits }: StatusSections): string[] 
   const lines: string[] = [];
   const when = (at: number | null): string => (at === null ? '-' : new Date(at).toISOString());
   if (schedules.length > 0) {
-    const rows = schedules.map((s) => [
-      s.id,
-      s.fn,
-      s.every !== undefined ? `every ${s.every} ms` : `cron ${s.cron}${s.tz ? ` (${s.tz})` : ''}`,
-      s.paused ? 'paused' : when(s.nextRunAt),
-      when(s.lastRunAt),
-      s.runs,
-    ]);
+    const rows = schedules.map((s) => [s.id, s.fn, describeTiming(s), s.paused ? 'paused' : when(s.nextRunAt), when(s.lastRunAt), s.runs]);
     lines.push('', ...table(['schedule', 'function', 'when', 'next run', 'last run', 'runs'], rows));
   }
   if (limits.length > 0) {

@@ -5,8 +5,8 @@
 import { photonsKeys, queueName } from './keys';
 import type { RedisClient } from './redis';
 
-/** What the index holds per id; the live part (next run, last run) is BullMQ's. */
-export interface ScheduleRecord {
+/** What a schedule is: the function, when it fires (every ms, or cron in tz), with which input. */
+interface ScheduleSpec {
   fn: string;
   every?: number;
   cron?: string;
@@ -14,27 +14,29 @@ export interface ScheduleRecord {
   input: unknown;
   paused: boolean;
   createdAt: number;
+}
+
+/** What the index holds per id; the live part (next run, last run) is BullMQ's. */
+export interface ScheduleRecord extends ScheduleSpec {
   /** Firings and last start from before the last pause: BullMQ forgets a scheduler it removes. */
   runsBefore: number;
   lastRunBefore: number | null;
 }
 
 /** A schedule as the client, the API, the CLI and the dashboard show it. */
-export interface ScheduleInfo {
+export interface ScheduleInfo extends ScheduleSpec {
   id: string;
-  fn: string;
-  every?: number;
-  cron?: string;
-  tz?: string;
-  input: unknown;
-  paused: boolean;
-  createdAt: number;
   /** When the next firing is due (ms since the epoch); null while paused. */
   nextRunAt: number | null;
   /** When the last firing started; null before the first. */
   lastRunAt: number | null;
   /** Firings started so far. */
   runs: number;
+}
+
+/** How a table shows when a schedule fires. */
+export function describeTiming(s: Pick<ScheduleSpec, 'every' | 'cron' | 'tz'>): string {
+  return s.every !== undefined ? `every ${s.every} ms` : `cron ${s.cron}${s.tz ? ` (${s.tz})` : ''}`;
 }
 
 /**

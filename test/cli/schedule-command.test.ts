@@ -1,15 +1,8 @@
 // `photons schedule` as a user runs it: add (default id: the function's name), list, pause,
 // resume, remove, --help, and usage errors (exit 2) for bad durations, expressions, ids and inputs.
 import { strict as assert } from 'node:assert';
-import { spawn } from 'node:child_process';
 import { ErrorCodes } from '../../errors';
-import { PHOTONS_BIN, REDIS_URL, startStack, type Stack } from '../producer/helpers';
-
-interface Ran {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+import { REDIS_URL, runPhotons, startStack, type Ran, type Stack } from '../producer/helpers';
 
 describe('photons schedule', function () {
   this.timeout(60_000);
@@ -22,16 +15,7 @@ describe('photons schedule', function () {
   });
 
   function photons(...args: string[]): Promise<Ran> {
-    const env = { ...process.env, PHOTONS_REDIS_URL: REDIS_URL, PHOTONS_REDIS_PREFIX: stack.prefix, PHOTONS_LOG_LEVEL: 'warn' };
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [PHOTONS_BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.once('error', reject);
-      child.once('close', (code) => resolve({ code, stdout, stderr }));
-    });
+    return runPhotons(args, { ...process.env, PHOTONS_REDIS_URL: REDIS_URL, PHOTONS_REDIS_PREFIX: stack.prefix, PHOTONS_LOG_LEVEL: 'warn' });
   }
 
   it('adds, lists, pauses, resumes and removes schedules', async () => {

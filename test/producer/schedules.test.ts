@@ -4,18 +4,9 @@ import { strict as assert } from 'node:assert';
 import { Queue } from 'bullmq';
 import pino from 'pino';
 import { Dispatcher } from '../../dispatcher/dispatcher';
-import { ErrorCodes, PhotonsError } from '../../errors';
+import { ErrorCodes } from '../../errors';
 import { until } from '../dispatcher/helpers';
-import { startStack, REDIS_URL, type Stack } from './helpers';
-
-async function rejectsWith(promise: Promise<unknown>, code: string, pattern: RegExp): Promise<void> {
-  await assert.rejects(promise, (err: unknown) => {
-    assert.ok(err instanceof PhotonsError, `expected a PhotonsError, got ${String(err)}`);
-    assert.equal(err.code, code, err.message);
-    assert.match(err.message, pattern);
-    return true;
-  });
-}
+import { rejectsWith, startStack, REDIS_URL, type Stack } from './helpers';
 
 describe('schedules', function () {
   let stack: Stack;
