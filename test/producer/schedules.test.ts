@@ -11,11 +11,15 @@ import { rejectsWith, startStack, REDIS_URL, type Stack } from './helpers';
 describe('schedules', function () {
   let stack: Stack;
   let echo: Queue;
+  /** The dispatcher started by a restart test, once the stack's own is closed. */
+  let restarted: Dispatcher | undefined;
+  const current = (): Dispatcher => restarted ?? stack.dispatcher;
   before(async () => {
     stack = await startStack();
     echo = new Queue('echo', { connection: { url: REDIS_URL }, prefix: stack.prefix });
   });
   after(async () => {
+    await restarted?.close();
     await echo?.close();
     await stack?.stop();
   });
@@ -74,16 +78,45 @@ describe('schedules', function () {
   it('keeps firing across a dispatcher restart', async () => {
     await stack.client.schedule('survivor', 'echo', { every: 300 }, { n: 3 });
     await until('a first firing', async () => ((await firings('survivor')).length >= 1 ? true : undefined), 20_000, 100);
-    await stack.dispatcher.close();
+    await current().close();
     const stopped = (await firings('survivor')).length;
-    const restarted = new Dispatcher(stack.config, pino({ level: 'warn' }));
+    restarted = new Dispatcher(stack.config, pino({ level: 'warn' }));
     await restarted.start();
-    try {
-      await until('two firings after the restart', async () => ((await firings('survivor')).length >= stopped + 2 ? true : undefined), 20_000, 100);
-    } finally {
-      await stack.client.unschedule('survivor');
-      await restarted.close();
-    }
+    await until('two firings after the restart', async () => ((await firings('survivor')).length >= stopped + 2 ? true : undefined), 20_000, 100);
+    await stack.client.unschedule('survivor');
+  });
+
+  it("follows BullMQ's timing: a firing due while the last still runs starts anyway; missed ones run once", async () => {
+    const jobsOf = async (id: string) => (await echo.getJobs(['completed', 'active'], 0, -1)).filter((job) => job.id!.startsWith(`repeat:${id}:`));
+    await stack.client.schedule('overlap', 'echo', { every: 300 }, { ms: 1_000 });
+    const overlapping = await until(
+      'two firings running at once',
+      async () => {
+        const jobs = (await jobsOf('overlap')).filter((job) => job.processedOn);
+        return jobs.some((a) => jobs.some((b) => a !== b && a.processedOn! < b.processedOn! && (a.finishedOn ?? Infinity) > b.processedOn!)) ? true : undefined;
+      },
+      20_000,
+      100,
+    );
+    assert.ok(overlapping);
+    await stack.client.unschedule('overlap');
+
+    // A firing's job id ends with the time of its slot: catch-ups for missed slots would have slots
+    // from the time no dispatcher ran.
+    await stack.client.schedule('missed', 'echo', { every: 1_000 }, { n: 9 });
+    await until('a first firing', async () => ((await firings('missed')).length >= 1 ? true : undefined), 20_000, 100);
+    await current().close();
+    const stoppedAt = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 3_500)); // three slots pass with nothing running
+    const restartedAt = Date.now();
+    restarted = new Dispatcher(stack.config, pino({ level: 'warn' }));
+    await restarted.start();
+    const slots = async () =>
+      (await echo.getJobs(['completed', 'active'], 0, -1)).filter((job) => job.id!.startsWith('repeat:missed:')).map((job) => Number(job.id!.split(':').pop()));
+    await until('a firing of a slot after the restart', async () => ((await slots()).some((slot) => slot > restartedAt) ? true : undefined), 20_000, 100);
+    await stack.client.unschedule('missed');
+    const missed = (await slots()).filter((slot) => slot >= stoppedAt && slot < restartedAt);
+    assert.ok(missed.length <= 1, `firings for ${missed.length} slots of the time nothing ran`);
   });
 
   it('refuses bad ids, timings, inputs and functions before anything reaches Redis', async () => {
