@@ -86,6 +86,10 @@ export const ErrorCodes = {
   CROSS_SITE: 'PHOTONS_ERR_CROSS_SITE',
   /** Too many dashboard sign-in attempts from one address: wait, then try again. */
   TOO_MANY_SIGN_INS: 'PHOTONS_ERR_TOO_MANY_SIGN_INS',
+  /** A schedule's id, interval, cron expression or time zone is invalid. */
+  INVALID_SCHEDULE: 'PHOTONS_ERR_INVALID_SCHEDULE',
+  /** No schedule of that id exists. */
+  SCHEDULE_NOT_FOUND: 'PHOTONS_ERR_SCHEDULE_NOT_FOUND',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -8,6 +8,7 @@ export type { RunTimeline, TimelineBar } from './producer/run-timeline';
 export { timelineSvg } from './producer/timeline-svg';
 export type { FunctionInfo } from './producer/registry';
 export type { Outcome } from './contract/jobs';
+export type { ScheduleInfo, ScheduleTiming } from './producer/schedules';
 export type {
   CancelResult,
   ClientOptions,

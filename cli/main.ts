@@ -54,6 +54,11 @@ const COMMANDS: Entry[] = [
     load: () => (require('./jobs') as typeof import('./jobs')).jobsCommand,
   },
   {
+    name: 'schedule',
+    summary: 'run a function every interval or on a cron expression: schedule add|list|remove|pause|resume',
+    load: () => (require('./schedule') as typeof import('./schedule')).scheduleCommand,
+  },
+  {
     name: 'functions',
     summary: 'list the functions the dispatchers serve (name, state, source file)',
     load: () => (require('./functions') as typeof import('./functions')).functionsCommand,

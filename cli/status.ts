@@ -4,6 +4,7 @@ import { loadConfig } from '../config';
 import { readFleet, type FleetStatus } from '../contract/fleet';
 import { connectFleet } from '../contract/redis';
 import { parse, positiveInt, usageError, type Command } from './args';
+import { readSections, renderSections } from './status-sections';
 
 export const statusCommand: Command = {
   name: 'status',
@@ -20,11 +21,14 @@ export const statusCommand: Command = {
     const intervalMs = positiveInt(this, args, 'interval-ms') ?? 1_000;
     const config = loadConfig({}, (args.values.config as string | undefined) ?? process.env.PHOTONS_CONFIG);
     const redis = await connectFleet(config.redis);
-    const read = () => readFleet(redis, config.redis.prefix, config.dispatcher.heartbeatMs);
+    const read = async () => ({
+      ...(await readFleet(redis, config.redis.prefix, config.dispatcher.heartbeatMs)),
+      ...(await readSections(redis, config.redis.prefix)),
+    });
     try {
       if (!args.values.watch) {
         const fleet = await read();
-        process.stdout.write(args.values.json ? `${JSON.stringify(fleet)}\n` : `${render(fleet).join('\n')}\n`);
+        process.stdout.write(args.values.json ? `${JSON.stringify(fleet)}\n` : `${[...render(fleet), ...renderSections(fleet)].join('\n')}\n`);
         return 0;
       }
       const tty = process.stdout.isTTY === true;
@@ -34,7 +38,7 @@ export const statusCommand: Command = {
         const fleet = await read();
         if (args.values.json) process.stdout.write(`${JSON.stringify(fleet)}\n`);
         // On a terminal, redraw in place; elsewhere (a log, a pipe), append.
-        else process.stdout.write(`${tty ? '\x1b[H\x1b[2J' : '\n'}${render(fleet).join('\n')}\n`);
+        else process.stdout.write(`${tty ? '\x1b[H\x1b[2J' : '\n'}${[...render(fleet), ...renderSections(fleet)].join('\n')}\n`);
         await new Promise((resolve) => setTimeout(resolve, intervalMs));
       }
       return 0;

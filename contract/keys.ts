@@ -23,6 +23,16 @@ export function jobKey(prefix: string, fn: string, cluster: boolean, jobId: stri
   return `${prefix}:${queueName(fn, cluster)}:${jobId}`;
 }
 
+/** The hash of a queue's settings, where BullMQ keeps a queue's global concurrency and rate limit. */
+export function queueMetaKey(prefix: string, fn: string, cluster: boolean): string {
+  return `${prefix}:${queueName(fn, cluster)}:meta`;
+}
+
+/** BullMQ's rate-limit counter of a queue: jobs started in the current window, expiring with it. */
+export function queueLimiterKey(prefix: string, fn: string, cluster: boolean): string {
+  return `${prefix}:${queueName(fn, cluster)}:limiter`;
+}
+
 /** The keys of one prefix. */
 export class PhotonsKeys {
   constructor(readonly prefix: string) {}
@@ -75,6 +85,16 @@ export class PhotonsKeys {
   /** Hash of a function: job id → how often a runtime died under it. */
   deaths(fn: string): string {
     return photonsKey(this.prefix, 'deaths', fn);
+  }
+
+  /** Hash: schedule id → its record (function, timing, input, paused); ids are one namespace across functions. */
+  get schedules(): string {
+    return photonsKey(this.prefix, 'schedules');
+  }
+
+  /** Hash: function name → the limits a dispatcher last applied to its queue, and from which version. */
+  get queueLimits(): string {
+    return photonsKey(this.prefix, 'limits');
   }
 
   /** A pub/sub channel under the prefix. */

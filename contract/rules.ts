@@ -62,3 +62,12 @@ export const RUN_ID_PATTERN = `^[A-Za-z0-9_-]{1,${MAX_RUN_ID_LENGTH}}$`;
 export const DEFAULT_MAX_INPUT_DEPTH = 64;
 /** BullMQ refuses a higher priority ("between 0 and 2097151": it packs the priority and a counter into one score). */
 export const MAX_PRIORITY = 2_097_151;
+
+/** Longest schedule id. */
+export const MAX_SCHEDULE_ID_LENGTH = 64;
+/** A schedule id: one namespace across functions; no ':' (BullMQ reads ids with many colons as legacy repeat keys). */
+export const SCHEDULE_ID_PATTERN = `^[A-Za-z0-9][A-Za-z0-9_.-]{0,${MAX_SCHEDULE_ID_LENGTH - 1}}$`;
+export const SCHEDULE_ID_RULE = `1 to ${MAX_SCHEDULE_ID_LENGTH} letters, digits, '.', '_' and '-', starting with a letter or digit`;
+/** Shortest and longest interval of an `every` schedule, in ms. */
+export const MIN_SCHEDULE_EVERY_MS = 100;
+export const MAX_SCHEDULE_EVERY_MS = 366 * 24 * 3600_000;

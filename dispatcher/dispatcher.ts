@@ -24,6 +24,7 @@ import { serveMetrics, type MetricsServer } from './metrics-server';
 import { Presence } from './presence';
 import { poolOptionsFrom } from './pool-options';
 import { readResultsPage } from '../contract/run-results';
+import { QueueLimits } from './queue-limits';
 import { removeOrphanFolders } from './runtime-folders';
 import { RuntimePool } from './runtime-pool';
 import { SharedRuntimes } from './shared-runtimes';
@@ -69,6 +70,7 @@ export class Dispatcher {
   /** Pools of replaced versions, finishing their jobs. */
   private readonly retiring = new Set<RuntimePool>();
   private readonly jobs: JobRunner;
+  private readonly limits: QueueLimits;
   private closing: Promise<void> | undefined;
   /** Set when close() could not reach Redis at the end: connections may linger, so a process should exit by itself (code 1). */
   stoppedWithoutRedis = false;
@@ -93,6 +95,12 @@ export class Dispatcher {
         logger,
       });
     }
+    this.limits = new QueueLimits(
+      config,
+      () => this.redis!,
+      () => this.spares,
+      logger,
+    );
   }
 
   get functionNames(): string[] {
@@ -154,7 +162,7 @@ export class Dispatcher {
   private async shutdown(): Promise<void> {
     const closed = await this.closeWorkers(this.config.dispatcher.shutdownGraceMs);
     this.presence?.stop();
-    await Promise.all(this.pools().map((pool) => pool.close()));
+    await Promise.all([...this.pools().map((pool) => pool.close()), this.limits.close()]);
     await this.spares?.close();
     await this.shared?.close();
     await this.metricsServer?.close();
@@ -223,6 +231,7 @@ export class Dispatcher {
         if (version) this.versions?.record(name, job.id!, version);
         served.active.set(job.id!, job);
         try {
+          await this.limits.charge(name, job);
           return await this.jobs.run(name, pool, job, token!);
         } finally {
           served.active.delete(job.id!);
@@ -266,6 +275,7 @@ export class Dispatcher {
       }),
     );
     Object.assign(served, { pool, broken: undefined, deployed: deployed ? entry.hash : undefined });
+    this.limits.follow(entry);
   }
 
   /** A new version from `photons deploy`: new jobs go to it; the old pool finishes its jobs, then retires. */

@@ -53,6 +53,13 @@ export interface FunctionConfig {
   /** Base delay of the exponential backoff between attempts, in ms. */
   backoffMs?: number;
   /**
+   * Jobs of this function started per window, across every dispatcher of the fleet (BullMQ's
+   * queue rate limit); a chunk of a map counts its items. Jobs over the limit wait in the queue.
+   */
+  rateLimit?: { max: number; durationMs: number };
+  /** Jobs of this function running at once across the fleet (BullMQ's global concurrency). */
+  maxConcurrency?: number;
+  /**
    * true (the default): once the module and its packages have loaded, the builtins (JSON, Math,
    * the prototypes of Object, Array, Promise…, the real global) are frozen, so no job can change
    * them for the others. false for code that must patch builtins while it runs.

@@ -17,6 +17,7 @@ import { readTimeline, type RunTimeline } from './run-timeline';
 import { MapRun, incomplete } from './map-run';
 import { FunctionRegistry, type FunctionInfo } from './registry';
 import { RunStore, HEARTBEAT_STALE_MS, type RunMeta } from './run-store';
+import { Schedules, assertScheduleId, checkTiming, type ScheduleInfo, type ScheduleTiming } from './schedules';
 import {
   progressState,
   type CancelResult,
@@ -98,6 +99,7 @@ export class PhotonsClient {
   private readonly events: JobEvents;
   private readonly registry: FunctionRegistry;
   private readonly runs: RunStore;
+  private readonly scheduleBook: Schedules;
   /** Runs this client enqueues, by id: their progress is live. */
   private readonly live = new Map<string, MapRun>();
   /** Every run this client works on, to detach on close. */
@@ -145,6 +147,13 @@ export class PhotonsClient {
       (runId) => this.keys.run(runId),
       this.keys.recentRuns,
     );
+    this.scheduleBook = new Schedules({
+      redis: () => this.connected(),
+      prefix,
+      key: this.keys.schedules,
+      queue: (fn) => this.queue(fn),
+      jobOptions: () => ({ removeOnComplete: { age: this.resultTtlSec }, removeOnFail: { age: this.resultTtlSec } }),
+    });
   }
 
   /**
@@ -348,6 +357,40 @@ export class PhotonsClient {
     const meta = await this.runs.load(runId);
     if (!meta) throw runNotFound(runId);
     return readTimeline(await this.connected(), meta, (jobId) => this.jobKey(meta.fn, jobId));
+  }
+
+  /**
+   * Creates or replaces schedule `id`: a job of `fn` with `input` every `every` ms, or at the times
+   * of a cron expression (`tz`: an IANA zone, default UTC). Ids are one namespace across functions.
+   */
+  async schedule(id: string, fn: string, timing: ScheduleTiming, input: unknown = null): Promise<ScheduleInfo> {
+    assertScheduleId(id);
+    const checked = checkTiming(timing);
+    assertJson(input ?? null, 'input', this.maxInputDepth);
+    await this.registry.require(fn);
+    return this.scheduleBook.set(id, fn, checked, input ?? null);
+  }
+
+  /** Every schedule (by id), with its next and last run; or one, by id. */
+  schedules(): Promise<ScheduleInfo[]> {
+    return this.scheduleBook.list();
+  }
+
+  getSchedule(id: string): Promise<ScheduleInfo> {
+    return this.scheduleBook.get(id);
+  }
+
+  /** Removes a schedule; firings already started run to their end. */
+  unschedule(id: string): Promise<void> {
+    return this.scheduleBook.remove(id);
+  }
+
+  pauseSchedule(id: string): Promise<ScheduleInfo> {
+    return this.scheduleBook.pause(id);
+  }
+
+  resumeSchedule(id: string): Promise<ScheduleInfo> {
+    return this.scheduleBook.resume(id);
   }
 
   /** The functions dispatchers have registered, with their load errors if any. */

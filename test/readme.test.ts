@@ -195,10 +195,61 @@ describe('README snippets', function () {
       assert.match(output, /count: 1/);
     });
 
+    it('schedules: one fires every 500 ms, another waits for its cron time', async function () {
+      const output = await runTypeScript(adapted(ts.find((s) => s.code.includes('client.schedule('))!.code));
+      assert.match(output, new RegExp(`^greet-often ${fn} [2-9] \\d+ \\d+$`, 'm'));
+      assert.match(output, new RegExp(`^greet-nightly ${fn} 0 \\d+ null$`, 'm'));
+    });
+
     it('a plain BullMQ producer', async function () {
       const output = await runTypeScript(adapted(ts.find((s) => s.code.includes("from 'bullmq'"))!.code));
       assert.match(output, new RegExp(`greeting: '${GREETING}'`));
       assert.match(output, /calls: 1/);
+    });
+  });
+
+  describe('schedules and limits against a dispatcher of their own', function () {
+    const prefix = `readme-limits-${process.pid}`;
+    let functionsDir: string;
+    let dispatcher: Dispatcher | undefined;
+    before(function () {
+      functionsDir = mkdtempSync(path.join(REPO_ROOT, 'examples', '.readme-'));
+      copyFileSync(path.join(REPO_ROOT, 'examples', 'functions', 'hello.ts'), path.join(functionsDir, 'hello.ts'));
+      writeFileSync(path.join(functionsDir, 'checker.ts'), ts.find((s) => s.code.includes('rateLimit:'))!.code);
+    });
+    after(async function () {
+      await dispatcher?.close();
+      rmSync(functionsDir, { recursive: true, force: true });
+      await removeKeys(REDIS_URL, `${prefix}:*`);
+    });
+
+    it("applies the function's rateLimit and maxConcurrency to its queue, then runs the schedule commands", async function () {
+      this.timeout(300_000); // seven commands, each a process of its own
+      dispatcher = new Dispatcher(loadConfig({ 'redis.url': REDIS_URL, 'redis.prefix': prefix, functionsDir, 'log.level': 'warn' }), pino({ level: 'warn' }));
+      await dispatcher.start();
+      const queue = new Queue('checker', { connection: { url: REDIS_URL }, prefix });
+      try {
+        for (let tries = 0; !(await queue.getGlobalConcurrency()); tries++) {
+          assert.ok(tries < 200, 'the limits never reached Redis');
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        assert.equal(await queue.getGlobalConcurrency(), 4);
+        assert.deepEqual(await queue.getGlobalRateLimit(), { max: 10, duration: 1000 });
+      } finally {
+        await queue.close();
+      }
+      const session = sh.find((s) => s.code.includes('npx photons schedule add'))!;
+      const { status, output } = await runShell(session.code, {
+        ...process.env,
+        PHOTONS_REDIS_URL: REDIS_URL,
+        PHOTONS_REDIS_PREFIX: prefix,
+        PHOTONS_LOG_LEVEL: 'warn',
+      });
+      assert.equal(status, 0, output);
+      assert.match(output, /^hello +hello +every 300000 ms +active/m);
+      assert.match(output, /^hello-cron +hello +cron \*\/10 \* \* \* \* \(UTC\) +active/m);
+      assert.match(output, /^hello +hello +every 300000 ms +paused/m);
+      assert.match(output, /Removed schedule "hello-cron"/);
     });
   });
 });

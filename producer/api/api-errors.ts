@@ -33,6 +33,8 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   [ErrorCodes.JOB_EXISTS]: 409,
   [ErrorCodes.REQUEST_TIMEOUT]: 408,
   [ErrorCodes.RATE_LIMITED]: 429,
+  [ErrorCodes.INVALID_SCHEDULE]: 400,
+  [ErrorCodes.SCHEDULE_NOT_FOUND]: 404,
 };
 
 export function toApiError(err: unknown, bodyLimitBytes: number): ApiError {

@@ -14,6 +14,7 @@ import { hostCheck } from './host-check';
 import { jobRoutes } from './job-routes';
 import { isMonitoringPath, monitoring, monitoringOptions } from './monitoring';
 import { runRoutes } from './run-routes';
+import { scheduleRoutes } from './schedule-routes';
 
 const VERSION: string = (require('../../../package.json') as { version: string }).version;
 /** How long the rest of a refused upload is read and dropped before its connection is cut. */
@@ -130,6 +131,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   jobRoutes(app, { client, maxWaitMs });
   runRoutes(app, { client, logger: app.log, maxRuns: options.maxRuns });
+  scheduleRoutes(app, { client });
   return app;
 }
 

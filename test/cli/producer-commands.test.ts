@@ -7,14 +7,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { ErrorCodes } from '../../errors';
-import { PHOTONS_BIN, REDIS_URL, startStack, type Stack } from '../producer/helpers';
+import { PHOTONS_BIN, REDIS_URL, runPhotons, startStack, type Ran, type Stack } from '../producer/helpers';
 import { assertWellFormedXml } from '../xml';
-
-interface Ran {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 describe('photons producer commands', function () {
   this.timeout(60_000);
@@ -32,15 +26,7 @@ describe('photons producer commands', function () {
   const env = (): NodeJS.ProcessEnv => ({ ...process.env, PHOTONS_REDIS_URL: REDIS_URL, PHOTONS_REDIS_PREFIX: stack.prefix, PHOTONS_LOG_LEVEL: 'warn' });
 
   function photons(...args: string[]): Promise<Ran> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [PHOTONS_BIN, ...args], { env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.once('error', reject);
-      child.once('close', (code) => resolve({ code, stdout, stderr }));
-    });
+    return runPhotons(args, env());
   }
 
   it('invoke prints the result; a failed job exits 1 with the function error', async () => {

@@ -147,6 +147,24 @@ describe('monitoring: the dashboard in a browser', function () {
     console.log(`    screenshot: ${path.join(shots, 'run-timeline.png')}`);
   });
 
+  it('lists each schedule with its next run, and says when no function sets limits', async () => {
+    const put = await fetch(`${url}/schedules/yearly`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ fn: 'held', cron: '0 0 1 1 *' }),
+    });
+    assert.equal(put.status, 200, await put.text());
+    await page.goto(`${url}/dashboard`);
+    const row = page.locator('[data-schedule="yearly"]');
+    await row.waitFor({ timeout: 15_000 });
+    const cells = await row.locator('td').allTextContents();
+    assert.deepEqual([cells[0], cells[1], cells[2], cells[4], cells[5]], ['yearly', 'held', 'cron 0 0 1 1 *', '-', '0']);
+    assert.equal(new Date(cells[3]!).getMonth(), 0, `next run ${cells[3]} is in January`);
+    assert.match((await page.locator('#limits tbody').textContent()) ?? '', /No function sets rateLimit or maxConcurrency/);
+    const removed = await fetch(`${url}/schedules/yearly`, { method: 'DELETE', headers: { authorization: `Bearer ${API_TOKEN}` } });
+    assert.equal(removed.status, 204);
+  });
+
   it('lists the queue on the read-only board, whose policy keeps the browser off other sites', async () => {
     const response = await page.goto(`${url}/dashboard/queues`);
     assert.match((await response!.allHeaders())['content-security-policy'] ?? '', /default-src 'self'/);

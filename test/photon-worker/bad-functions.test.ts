@@ -102,6 +102,9 @@ describe('bad functions', function () {
     ['config-unknown-key.ts', 'retries'],
     ['config-negative-timeout.ts', 'timeoutMs'],
     ['config-job-log-level.ts', 'jobLogLevel'],
+    ['config-rate-limit-shape.ts', 'rateLimit must be { max: <jobs>, durationMs: <window in ms> }'],
+    ['config-rate-limit-max.ts', 'rateLimit.max must be an integer from 1'],
+    ['config-max-concurrency.ts', 'maxConcurrency must be an integer from 1'],
   ] as const) {
     it(`an invalid export const config (${name}): PHOTONS_ERR_FUNCTION_CONFIG naming the key`, async function () {
       const file = fixture(name);

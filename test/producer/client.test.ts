@@ -1,18 +1,9 @@
 // The client against a running dispatcher: enqueue, invoke, result, cancel, functions, and the
 // checks that refuse bad names, inputs and options before anything reaches Redis.
 import { strict as assert } from 'node:assert';
-import { ErrorCodes, JobFailedError, PhotonsError } from '../../errors';
+import { ErrorCodes, JobFailedError } from '../../errors';
 import { PhotonsClient } from '../../producer/client';
-import { startStack, REDIS_URL, type Stack } from './helpers';
-
-async function rejectsWith(promise: Promise<unknown>, code: string, pattern: RegExp): Promise<void> {
-  await assert.rejects(promise, (err: unknown) => {
-    assert.ok(err instanceof PhotonsError, `expected a PhotonsError, got ${String(err)}`);
-    assert.equal(err.code, code, err.message);
-    assert.match(err.message, pattern);
-    return true;
-  });
-}
+import { rejectsWith, startStack, REDIS_URL, type Stack } from './helpers';
 
 describe('producer client', function () {
   let stack: Stack;

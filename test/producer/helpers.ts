@@ -1,11 +1,14 @@
 // Shared by the producer and CLI tests: a real Redis, a real in-process dispatcher serving the
 // test functions under a fresh key prefix, and one cleanup that closes everything and removes the keys.
+import { strict as assert } from 'node:assert';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import { removeKeys } from '../../contract/redis';
 import pino from 'pino';
 import { loadConfig, type ConfigOverrides, type PhotonsConfig } from '../../config';
 import { Dispatcher } from '../../dispatcher/dispatcher';
+import { PhotonsError } from '../../errors';
 import { PhotonsClient } from '../../producer/client';
 
 export const REDIS_URL = process.env.PHOTONS_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -75,4 +78,33 @@ export async function removePrefix(prefix: string): Promise<void> {
 
 export function range(n: number): number[] {
   return Array.from({ length: n }, (_, i) => i);
+}
+
+/** Asserts that `promise` rejects with a PhotonsError of `code` whose message matches. */
+export async function rejectsWith(promise: Promise<unknown>, code: string, pattern: RegExp): Promise<void> {
+  await assert.rejects(promise, (err: unknown) => {
+    assert.ok(err instanceof PhotonsError, `expected a PhotonsError, got ${String(err)}`);
+    assert.equal(err.code, code, err.message);
+    assert.match(err.message, pattern);
+    return true;
+  });
+}
+
+export interface Ran {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** `node bin/photons.js <args>` with `env`, as a user runs it: its exit code and what it wrote. */
+export function runPhotons(args: string[], env: NodeJS.ProcessEnv): Promise<Ran> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [PHOTONS_BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
 }

@@ -31,6 +31,7 @@ export function dashboardRoutes(app: FastifyInstance, fleet: FleetReader, access
   });
   app.get('/dashboard/api/fleet', { schema: hide, onRequest: access.readable }, async (request) => ({
     ...(await fleet.read(FLEET_MAX_AGE_MS)),
+    ...(await fleet.sections(FLEET_MAX_AGE_MS)),
     access: { tokenRequired: access.tokenRequired, signedIn: access.isSignedIn(request) },
     boards: { readOnly: READ_ONLY_BOARD, full: FULL_BOARD },
   }));

@@ -204,6 +204,43 @@
     document.querySelector('#runs tbody').replaceChildren(...(rows.length > 0 ? rows : [el('tr', {}, el('td', { colspan: 7 }, 'No map run yet.'))]));
   }
 
+  function renderSchedules(fleet) {
+    const when = (at) => (at === null ? '-' : new Date(at).toLocaleString());
+    const rows = fleet.schedules.map((s) =>
+      el(
+        'tr',
+        { 'data-schedule': s.id },
+        el('td', {}, s.id),
+        el('td', {}, s.fn),
+        el('td', {}, s.every !== undefined ? `every ${s.every} ms` : `cron ${s.cron}${s.tz ? ` (${s.tz})` : ''}`),
+        el('td', {}, s.paused ? 'paused' : when(s.nextRunAt)),
+        el('td', {}, when(s.lastRunAt)),
+        el('td', {}, String(s.runs)),
+      ),
+    );
+    document.querySelector('#schedules tbody').replaceChildren(...(rows.length > 0 ? rows : [el('tr', {}, el('td', { colspan: 6 }, 'No schedules.'))]));
+  }
+
+  function renderLimits(fleet) {
+    const rows = fleet.limits.map((l) => {
+      const reasons = [
+        ...(l.rateLimitedForMs > 0 ? [`rate-limited for ${(l.rateLimitedForMs / 1000).toFixed(1)} s`] : []),
+        ...(l.atMaxConcurrency ? ['at maxConcurrency'] : []),
+      ];
+      return el(
+        'tr',
+        { 'data-limits': l.fn },
+        el('td', {}, l.fn),
+        el('td', {}, l.rateLimit ? `${l.rateLimit.max} per ${l.rateLimit.durationMs} ms` : '-'),
+        el('td', {}, l.maxConcurrency === null ? '-' : `${l.active} of ${l.maxConcurrency}`),
+        el('td', reasons.length > 0 ? { class: 'stale' } : {}, reasons.length > 0 ? `limited: ${reasons.join(', ')}` : 'not limited'),
+      );
+    });
+    document
+      .querySelector('#limits tbody')
+      .replaceChildren(...(rows.length > 0 ? rows : [el('tr', {}, el('td', { colspan: 4 }, 'No function sets rateLimit or maxConcurrency.'))]));
+  }
+
   function renderCharts(fleet) {
     drawChart(document.getElementById('chart-throughput'), 'jobsPerSec');
     drawChart(document.getElementById('chart-photons'), 'photons');
@@ -229,6 +266,8 @@
       renderTotals(body);
       renderFunctions(body);
       renderDispatchers(body);
+      renderSchedules(body);
+      renderLimits(body);
       renderCharts(body);
       renderAccess(body);
       await renderRuns().catch(() => undefined);
