@@ -3,6 +3,7 @@
 import { clusterBench } from './cluster';
 import { dispatchBench } from './dispatch';
 import { faultsBench } from './faults';
+import { functionsBench } from './functions';
 import { benchMap, formatMapBench } from './map';
 import { paperBench } from './paper';
 import { photonOverhead } from './photon-overhead';
@@ -32,6 +33,10 @@ export const SUITES: Record<string, Suite> = {
     summary:
       'jobs lost and duplicated when a dispatcher is killed, Redis restarts, a host is cut off, a runtime blocks or runs out of heap, the API is flooded',
     run: faultsBench,
+  },
+  functions: {
+    summary: 'one dispatcher serving 1,000 functions: Redis connections, idle memory and CPU, start-up, a burst of first jobs to 300 of them',
+    run: functionsBench,
   },
   simulate: { summary: "the paper's Azure-trace cluster simulation with the dispatcher's placement code, photon vs lambda", run: simulateBench },
 };

@@ -30,7 +30,7 @@ function loadSuites(): SuiteModule['SUITES'] {
 
 export const benchCommand: Command = {
   name: 'bench',
-  usage: 'photons bench <photon-overhead|map|dispatch|paper|trace|cluster|faults|simulate> [--json] [--quick]',
+  usage: 'photons bench <photon-overhead|map|dispatch|paper|trace|cluster|faults|simulate|functions> [--json] [--quick]',
   options: {
     json: { type: 'boolean' },
     quick: { type: 'boolean' },
