@@ -16,6 +16,7 @@ export interface PhotonsConfig {
     memoryMb: number;
     spareThreads: number;
     keepAliveMs: number;
+    idleMemoryMb: number;
     watchdogMs: number;
     startTimeoutMs: number;
     eluHigh: number;

@@ -17,6 +17,7 @@ import { bullConnection, closeClient, connectRedis, settlesWithin, type RedisCli
 import type { CancelRequest, DeployNotice } from '../contract/wire';
 import { loadCatalog } from './catalog';
 import { loadBundle, loadDeployed, VersionLog } from './deployments';
+import { IdleBudget } from './idle-budget';
 import { JobRunner } from './job-runner';
 import { serveMetrics, type MetricsServer } from './metrics-server';
 import { Presence } from './presence';
@@ -53,6 +54,7 @@ export class Dispatcher {
   private readonly startedAt = Date.now();
   private readonly served = new Map<string, Served>();
   private spares: SpareThreads | undefined;
+  private readonly idleBudget: IdleBudget;
   private redis: RedisClient | undefined;
   private subscriber: RedisClient | undefined;
   /** The queue workers' connection: options for one Redis, a shared client for a cluster. */
@@ -77,6 +79,7 @@ export class Dispatcher {
       logger,
       () => this.closing !== undefined,
     );
+    this.idleBudget = new IdleBudget(config.runtime.idleMemoryMb);
   }
 
   get functionNames(): string[] {
@@ -138,6 +141,7 @@ export class Dispatcher {
     this.presence?.stop();
     await Promise.all(this.pools().map((pool) => pool.close()));
     await this.spares?.close();
+    this.idleBudget.close();
     await this.metricsServer?.close();
     const signedOff = closed && (await this.signOff());
     if (closed && !signedOff) this.logger.warn("Redis does not answer: this dispatcher's heartbeat expires by itself");
@@ -236,6 +240,7 @@ export class Dispatcher {
     const pool = new RuntimePool(
       poolOptionsFrom(this.config, entry, logger, {
         spares: this.spares,
+        idleBudget: this.idleBudget,
         onProgress: (jobId, value) => {
           served.active
             .get(jobId)

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { PhotonsConfig } from '../config';
 import type { FunctionBundle } from '../photon-worker/bundle';
 import type { Mode } from '../photon-worker/types';
+import type { IdleBudget } from './idle-budget';
 import type { SpareThreads } from './spare-threads';
 
 export interface PoolOptions {
@@ -31,6 +32,8 @@ export interface PoolOptions {
   onProgress?: (jobId: string, value: number | Record<string, unknown>) => void;
   /** Booted threads shared by the pools of a dispatcher, taken for cold starts. */
   spares?: SpareThreads;
+  /** The memory the idle runtimes of all a dispatcher's functions share (dispatcher/idle-budget.ts). */
+  idleBudget?: IdleBudget;
   /** Where runtimes log (1: stdout, the default; 2: stderr). */
   logFd?: 1 | 2;
 }
