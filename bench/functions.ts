@@ -34,6 +34,9 @@ export interface FunctionsBenchResult {
   burstP50Ms: number;
   burstP99Ms: number;
   burstMaxMs: number;
+  /** First jobs that failed instead of answering (none unless the machine starves the dispatcher), and why. */
+  burstFailed: number;
+  burstFailedReason: string | undefined;
   /** RSS and threads 2 s after the burst's last result. */
   burstRssMB: number;
   burstThreads: number;
@@ -69,6 +72,7 @@ export async function functionsBench(options: SuiteOptions): Promise<SuiteReport
         ['start-up (s)', result.startupSeconds, ''],
         [`first job of ${pad(burst).trim()} functions at once, p50 (ms)`, result.burstP50Ms, ''],
         [`first job of ${pad(burst).trim()} functions at once, p99 (ms)`, result.burstP99Ms, `<= ${TARGETS.burstP99Ms}`],
+        [`first jobs failed`, result.burstFailed, '0'],
         ['2 s after the burst: RSS (MB)', result.burstRssMB, ''],
         ['2 s after the burst: threads', result.burstThreads, ''],
         [`${(IDLE_GRACE_MS + 5_000) / 1000} s after the burst: RSS (MB)`, result.afterBurstRssMB, ''],
@@ -142,21 +146,22 @@ async function measure(functions: number, burst: number): Promise<FunctionsBench
     const targets = names.filter((_, i) => i % Math.floor(functions / burst) === 0).slice(0, burst);
     queues.push(...targets.map((name) => new Queue(name, { connection: redis, prefix: PREFIX })));
     const jobs = await Promise.all(queues.map((queue, n) => queue.add('first', { n })));
-    const latencies = await until(
+    const finished = await until(
       `the ${burst} first jobs to finish`,
       async () => {
         if (!alive()) throw new Error(`the dispatcher exited:\n${output.slice(-3_000)}`);
         const pipeline = redis.pipeline();
         for (const job of jobs) pipeline.hmget(`${PREFIX}:${job.queueName}:${job.id!}`, 'timestamp', 'finishedOn', 'failedReason');
         const rows = (await pipeline.exec())!.map(([, row]) => row as Array<string | null>);
-        const failed = rows.find((row) => row[2]);
-        if (failed) throw new Error(`a first job failed: ${failed[2]}`);
+        // A job failed (its lock lost too often on a starved machine, say) is finished too: counted apart.
         if (rows.some((row) => !row[1])) return undefined;
-        return rows.map((row) => Number(row[1]) - Number(row[0]));
+        return rows;
       },
       600_000,
       25,
     );
+    const failedRows = finished.filter((row) => row[2]);
+    const latencies = finished.map((row) => Number(row[1]) - Number(row[0]));
     await sleep(2_000);
     const burstRssMB = rssBytes(pid) / 2 ** 20;
     const burstThreads = threads(pid);
@@ -185,6 +190,8 @@ async function measure(functions: number, burst: number): Promise<FunctionsBench
       burstP50Ms: at(0.5),
       burstP99Ms: at(0.99),
       burstMaxMs: sorted[sorted.length - 1]!,
+      burstFailed: failedRows.length,
+      burstFailedReason: failedRows[0]?.[2] ?? undefined,
       burstRssMB: round(burstRssMB),
       burstThreads,
       afterBurstRssMB: round(afterBurstRssMB),
@@ -195,7 +202,7 @@ async function measure(functions: number, burst: number): Promise<FunctionsBench
         redisConnectionsIdle: redisConnections <= targetsFor.redisConnectionsIdle,
         redisConnectionsAfterBurst: afterBurstRedisConnections <= targetsFor.redisConnectionsAfterBurst,
         idleRssMB: idleRssMB <= targetsFor.idleRssMB,
-        burstP99Ms: at(0.99) <= targetsFor.burstP99Ms,
+        burstP99Ms: at(0.99) <= targetsFor.burstP99Ms && failedRows.length === 0,
       },
       machine: machine(),
     };

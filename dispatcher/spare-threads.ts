@@ -11,6 +11,12 @@ import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 
+/**
+ * A boot slot is given back after this long even if the function has not loaded yet: a top level
+ * that awaits (a download, a connection) is not using the CPU, and must not hold up other cold starts.
+ */
+export const BOOT_SLOT_MAX_MS = 1_000;
+
 export const RUNTIME_THREAD = path.join(__dirname, '..', 'photon-worker', 'runtime-thread.js');
 
 /** `ownStdout`: the thread's stdout is a stream for the host to route, not piped to the process's. */
@@ -44,12 +50,14 @@ export class SpareThreads {
 
   /**
    * Keeps `count` booted threads with a heap limit of `memoryMb`; at most `bootsAtOnce` threads
-   * boot at a time (one per core by default).
+   * boot at a time (one per core by default), each holding its slot until its function has loaded,
+   * or for `slotMaxMs` at most.
    */
   constructor(
     private readonly count: number,
     private readonly memoryMb: number,
     readonly bootsAtOnce: number = availableParallelism(),
+    private readonly slotMaxMs = BOOT_SLOT_MAX_MS,
   ) {
     this.pump();
   }
@@ -91,6 +99,7 @@ export class SpareThreads {
       claim,
       grant: (worker) => {
         state = 'booting';
+        setTimeout(() => claim.booted(), this.slotMaxMs).unref();
         grant(worker);
       },
     });

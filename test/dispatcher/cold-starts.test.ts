@@ -9,7 +9,7 @@ import { bundleFunction, type FunctionBundle } from '../../photon-worker/bundle'
 import { IDLE_GRACE_MS, overBudget, THREAD_OVERHEAD_BYTES, type IdleRuntime } from '../../dispatcher/idle-budget';
 import { Runtime } from '../../dispatcher/runtime';
 import { SpareThreads } from '../../dispatcher/spare-threads';
-import { FIXTURES_DIR, TestBed, until } from './helpers';
+import { FIXTURES_DIR, REPO_ROOT, TestBed, until } from './helpers';
 
 const ARITH = path.join(FIXTURES_DIR, 'arith.ts');
 
@@ -54,7 +54,8 @@ describe('dispatcher: cold starts of many runtimes at once', function () {
 
   it('boots at most bootsAtOnce threads at a time, in the order asked, and every runtime answers its job', async () => {
     const bundle = await bundleFunction(ARITH);
-    const spares = new SpareThreads(0, 128, 2);
+    // Slots held until the function has loaded, however slow a loaded machine makes the boot.
+    const spares = new SpareThreads(0, 128, 2, 600_000);
     const readyOrder: number[] = [];
     const started = Array.from({ length: 8 }, (_, i) => startRuntime(bundle, i + 1, spares, readyOrder));
     let mostBooting = 0;
@@ -76,6 +77,22 @@ describe('dispatcher: cold starts of many runtimes at once', function () {
     assert.ok(mostBooting >= 1);
     // Two boot at a time: runtime n is ready no later than those asked for two places after it.
     readyOrder.forEach((id, position) => assert.ok(Math.abs(id - 1 - position) <= 1, `ready order ${readyOrder.join(' ')}`));
+  });
+
+  it('a function whose top level awaits for ever does not hold up the cold starts behind it', async () => {
+    const never = await bundleFunction(path.join(REPO_ROOT, 'test', 'fixtures', 'modules', 'tla-never.ts'));
+    const bundle = await bundleFunction(ARITH);
+    const spares = new SpareThreads(0, 128, 1);
+    const readyOrder: number[] = [];
+    const started = [startRuntime(never, 1, spares, readyOrder), startRuntime(bundle, 2, spares, readyOrder)];
+    try {
+      assert.equal(spares.queued, 1, 'one boot slot: the second waits');
+      assert.equal(await started[1]!.ready, 2);
+      assert.equal(started[0]!.runtime.state, 'starting', 'the first is still in its top level');
+    } finally {
+      await Promise.all(started.map((s) => s.runtime.retire()));
+      await spares.close();
+    }
   });
 
   it('a runtime retired while it waits for a thread leaves the line; the others still start', async () => {
