@@ -4,6 +4,7 @@ import { clusterBench } from './cluster';
 import { dispatchBench } from './dispatch';
 import { faultsBench } from './faults';
 import { bundlesBench } from './bundles';
+import { functionsBench } from './functions';
 import { benchMap, formatMapBench } from './map';
 import { paperBench } from './paper';
 import { photonOverhead } from './photon-overhead';
@@ -44,6 +45,10 @@ export const SUITES: Record<string, Suite> = {
   shared: {
     summary: 'many small functions in runtimes shared among functions vs a runtime each: idle RSS per function, first-job latency, burst throughput',
     run: sharedBench,
+  },
+  functions: {
+    summary: 'one dispatcher serving 1,000 functions: Redis connections, idle memory and CPU, start-up, a burst of first jobs to 300 of them',
+    run: functionsBench,
   },
   simulate: { summary: "the paper's Azure-trace cluster simulation with the dispatcher's placement code, photon vs lambda", run: simulateBench },
 };

@@ -30,7 +30,7 @@ function loadSuites(): SuiteModule['SUITES'] {
 
 export const benchCommand: Command = {
   name: 'bench',
-  usage: 'photons bench <photon-overhead|map|dispatch|paper|trace|cluster|faults|simulate|pool|bundles> [--json] [--quick]',
+  usage: 'photons bench <photon-overhead|map|dispatch|paper|trace|cluster|faults|simulate|pool|bundles|shared|functions|io> [--json] [--quick]',
   options: {
     json: { type: 'boolean' },
     quick: { type: 'boolean' },

@@ -2,14 +2,16 @@
 import { table } from './table';
 import { loadConfig } from '../config';
 import { readFleet, type FleetStatus } from '../contract/fleet';
+import { foldIdle } from '../monitoring/fleet-activity';
 import { connectFleet } from '../contract/redis';
 import { parse, positiveInt, usageError, type Command } from './args';
 import { readSections, renderSections } from './status-sections';
 
 export const statusCommand: Command = {
   name: 'status',
-  usage: 'photons status [--watch] [--interval-ms N] [--json] [--config <file.json>]',
+  usage: 'photons status [--all] [--watch] [--interval-ms N] [--json] [--config <file.json>]',
   options: {
+    all: { type: 'boolean', short: 'a' },
     watch: { type: 'boolean', short: 'w' },
     'interval-ms': { type: 'string' },
     json: { type: 'boolean' },
@@ -25,10 +27,11 @@ export const statusCommand: Command = {
       ...(await readFleet(redis, config.redis.prefix, config.dispatcher.heartbeatMs)),
       ...(await readSections(redis, config.redis.prefix)),
     });
+    const all = args.values.all === true;
     try {
       if (!args.values.watch) {
         const fleet = await read();
-        process.stdout.write(args.values.json ? `${JSON.stringify(fleet)}\n` : `${[...render(fleet), ...renderSections(fleet)].join('\n')}\n`);
+        process.stdout.write(args.values.json ? `${JSON.stringify(fleet)}\n` : `${[...render(fleet, all), ...renderSections(fleet)].join('\n')}\n`);
         return 0;
       }
       const tty = process.stdout.isTTY === true;
@@ -38,7 +41,7 @@ export const statusCommand: Command = {
         const fleet = await read();
         if (args.values.json) process.stdout.write(`${JSON.stringify(fleet)}\n`);
         // On a terminal, redraw in place; elsewhere (a log, a pipe), append.
-        else process.stdout.write(`${tty ? '\x1b[H\x1b[2J' : '\n'}${[...render(fleet), ...renderSections(fleet)].join('\n')}\n`);
+        else process.stdout.write(`${tty ? '\x1b[H\x1b[2J' : '\n'}${[...render(fleet, all), ...renderSections(fleet)].join('\n')}\n`);
         await new Promise((resolve) => setTimeout(resolve, intervalMs));
       }
       return 0;
@@ -48,10 +51,12 @@ export const statusCommand: Command = {
   },
 };
 
-export function render(fleet: FleetStatus): string[] {
+/** The table a person reads: busiest functions first, idle ones folded into a count unless `all`. */
+export function render(fleet: FleetStatus, all = false): string[] {
   const mb = (bytes: number): string => (bytes > 0 ? `${(bytes / 2 ** 20).toFixed(1)}M` : '-');
   const kb = (bytes: number): string => (bytes > 0 ? `${(bytes / 1024).toFixed(1)}K` : '-');
   const lines = [`photons status at ${new Date(fleet.at).toISOString()}`, ''];
+  const { shown, folded } = foldIdle(fleet.functions, all);
   if (fleet.functions.length === 0) lines.push('No functions: no dispatcher has registered any yet.');
   else {
     lines.push(
@@ -71,7 +76,7 @@ export function render(fleet: FleetStatus): string[] {
           'heap/photon',
           'cold starts',
         ],
-        fleet.functions.map((f) => [
+        shown.map((f) => [
           f.error ? `${f.fn} (broken)` : f.fn,
           f.waiting,
           f.active,
@@ -88,6 +93,9 @@ export function render(fleet: FleetStatus): string[] {
         ]),
       ),
     );
+    if (folded.length > 0) {
+      lines.push(`… and ${folded.length.toLocaleString('en-US')} idle functions (no jobs queued or running, no runtime): \`photons status --all\` lists them`);
+    }
   }
   lines.push('');
   if (fleet.dispatchers.length === 0) lines.push('No dispatcher is running (no heartbeat in Redis).');

@@ -19,6 +19,7 @@ export interface PhotonsConfig {
     shareAmongFunctions: boolean;
     functionsPerSharedRuntime: number;
     keepAliveMs: number;
+    idleMemoryMb: number;
     watchdogMs: number;
     startTimeoutMs: number;
     eluHigh: number;

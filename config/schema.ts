@@ -87,6 +87,12 @@ export const schema = {
       default: 600_000,
       env: 'PHOTONS_KEEP_ALIVE_MS',
     },
+    idleMemoryMb: {
+      doc: 'Memory the idle runtimes of all functions of a dispatcher may keep together (each about 5 MB plus its heap). The most recently used stay warm for keepAliveMs; beyond this, runtimes idle for 10 s are retired, longest idle first. 0: no runtime stays warm past those 10 s.',
+      format: 'nat',
+      default: 256,
+      env: 'PHOTONS_IDLE_MEMORY_MB',
+    },
     watchdogMs: {
       doc: 'A runtime whose event loop stays blocked this long is replaced.',
       format: 'positive-int',

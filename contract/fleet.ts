@@ -59,17 +59,10 @@ export async function readFleet(redis: RedisClient, prefix: string, heartbeatMs:
   // A dispatcher younger than a minute answered its jobs in less than a minute: its rate is over
   // the time it has run, or a fresh fleet would report a fraction of its real throughput.
   const pools = heartbeats.flatMap((h) => h.functions.map((f): CountedPool => ({ ...f, windowSec: Math.min(60, Math.max(1, (h.at - h.startedAt) / 1000)) })));
-  const functions = await Promise.all(
-    [...names].sort().map((fn) =>
-      functionStatus(
-        redis,
-        prefix,
-        fn,
-        registry[fn],
-        pools.filter((p) => p.fn === fn),
-      ),
-    ),
-  );
+  // Grouped once: with thousands of functions on each of many dispatchers, a scan per function adds up.
+  const poolsOf = new Map<string, CountedPool[]>();
+  for (const pool of pools) poolsOf.set(pool.fn, [...(poolsOf.get(pool.fn) ?? []), pool]);
+  const functions = await Promise.all([...names].sort().map((fn) => functionStatus(redis, prefix, fn, registry[fn], poolsOf.get(fn) ?? [])));
   return {
     at: now,
     dispatchers: heartbeats

@@ -19,6 +19,7 @@ import { bundleCacheDir, BundleCache } from './bundle-cache';
 import { loadCatalog } from './catalog';
 import { loadBundle, loadDeployed, VersionLog } from './deployments';
 import { JobLogWriter } from './job-log-writer';
+import { IdleBudget } from './idle-budget';
 import { JobRunner } from './job-runner';
 import { serveMetrics, type MetricsServer } from './metrics-server';
 import { Presence } from './presence';
@@ -60,6 +61,7 @@ export class Dispatcher {
   private spares: SpareThreads | undefined;
   /** Runtimes shared among functions, when runtime.shareAmongFunctions is on. */
   readonly shared: SharedRuntimes | undefined;
+  private readonly idleBudget: IdleBudget;
   private redis: RedisClient | undefined;
   private subscriber: RedisClient | undefined;
   /** The queue workers' connection: options for one Redis, a shared client for a cluster. */
@@ -101,6 +103,7 @@ export class Dispatcher {
       () => this.spares,
       logger,
     );
+    this.idleBudget = new IdleBudget(config.runtime.idleMemoryMb);
   }
 
   get functionNames(): string[] {
@@ -165,6 +168,7 @@ export class Dispatcher {
     await Promise.all([...this.pools().map((pool) => pool.close()), this.limits.close()]);
     await this.spares?.close();
     await this.shared?.close();
+    this.idleBudget.close();
     await this.metricsServer?.close();
     const signedOff = closed && (await this.signOff());
     if (closed && !signedOff) this.logger.warn("Redis does not answer: this dispatcher's heartbeat expires by itself");
@@ -266,6 +270,7 @@ export class Dispatcher {
         spares: this.spares,
         readResults: (runId, from) => readResultsPage(this.redis!, { prefix: this.config.redis.prefix, cluster: this.config.redis.cluster }, runId, from),
         shared: this.shared,
+        idleBudget: this.idleBudget,
         onProgress: (jobId, value) => {
           served.active
             .get(jobId)

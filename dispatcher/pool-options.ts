@@ -7,6 +7,7 @@ import type { FunctionBundle } from '../photon-worker/bundle';
 import type { JobLogLevel } from '../photon-worker/job-log';
 import type { Mode } from '../photon-worker/types';
 import type { SharedRuntimes } from './shared-runtimes';
+import type { IdleBudget } from './idle-budget';
 import type { SpareThreads } from './spare-threads';
 
 export interface PoolOptions {
@@ -40,6 +41,8 @@ export interface PoolOptions {
   spares?: SpareThreads;
   /** Shared threads for the function's first runtime, when sharing is on (ARCHITECTURE.md, "Shared runtimes"). */
   shared?: SharedRuntimes;
+  /** The memory the idle runtimes of all a dispatcher's functions share (dispatcher/idle-budget.ts). */
+  idleBudget?: IdleBudget;
   /** Where runtimes log (1: stdout, the default; 2: stderr). */
   logFd?: 1 | 2;
 }

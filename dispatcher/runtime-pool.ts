@@ -55,6 +55,7 @@ export class RuntimePool {
   constructor(private readonly options: PoolOptions) {
     this.tick = setInterval(() => this.onTick(), TICK_MS);
     this.tick.unref();
+    options.idleBudget?.add(this);
   }
 
   get functionName(): string {
@@ -111,6 +112,11 @@ export class RuntimePool {
     return found;
   }
 
+  /** Runtimes ready and holding no job: what the dispatcher's idle budget may retire. */
+  idleRuntimes(): Runtime[] {
+    return [...this.runtimes].filter((r) => r.state === 'ready' && r.inFlight === 0);
+  }
+
   stats(): PoolStats {
     return this.counters.snapshot(this.functionName, this.options.mode, [...this.runtimes, ...this.soloRuntimes], this.queue.length + this.soloQueue.length);
   }
@@ -139,6 +145,7 @@ export class RuntimePool {
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.tick);
+    this.options.idleBudget?.delete(this);
     this.clearFlush();
     const error = this.closedError();
     for (const waiting of [...this.queue, ...this.soloQueue]) waiting.resolve({ kind: 'runtime-died', error });

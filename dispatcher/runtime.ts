@@ -15,7 +15,7 @@ import type { FunctionConfig, Mode } from '../photon-worker/types';
 import { makeRuntimeFolder } from './runtime-folders';
 import type { RuntimeThread } from './shared-lease';
 import type { SharedRuntimes } from './shared-runtimes';
-import { startRuntimeThread, type SpareThreads } from './spare-threads';
+import { startRuntimeThread, type SpareThreads, type ThreadClaim } from './spare-threads';
 
 /** `logs`: the job's lines for its BullMQ job log, when it wrote any (ARCHITECTURE.md, "Job logs"). */
 export type JobOutcome =
@@ -71,7 +71,10 @@ export class Runtime {
   elu = 0;
   idleSince = Date.now();
   initMs = 0;
-  private readonly worker: RuntimeThread;
+  /** Undefined while the runtime waits for a boot slot. */
+  private worker: RuntimeThread | undefined;
+  /** Its claim on a boot slot, when the thread came from the dispatcher's SpareThreads. */
+  private claim: ThreadClaim | undefined;
   private readonly pending = new Map<string, (outcome: JobOutcome) => void>();
   private lastElu: EventLoopUtilization | undefined;
   /** When the thread last showed its event loop turning: any message from it, a pong or not. */
@@ -91,54 +94,67 @@ export class Runtime {
     this.id = options.id;
     const { bundle } = options;
     const toStderr = options.logFd === 2;
-    // A spare or shared thread's stdout is the process's: a runtime that must keep stdout clean starts its own.
-    const quiet = toStderr ? startRuntimeThread(options.memoryMb, `photons:${bundle.name}#${options.id}`, true) : undefined;
-    quiet?.stdout.pipe(process.stderr, { end: false });
-    this.worker =
-      quiet ??
-      options.shared?.lease(bundle, options.memoryMb) ??
-      options.spares?.take(options.memoryMb) ??
-      startRuntimeThread(options.memoryMb, `photons:${bundle.name}#${options.id}`);
     this.tmpdir = makeRuntimeFolder(bundle.name);
-    this.worker.postMessage({
-      type: 'load',
-      startup: {
-        runtimeId: options.id,
-        functionName: bundle.name,
-        file: bundle.file,
-        code: bundle.code,
-        sourceMap: bundle.sourceMap,
-        mode: options.mode,
-        logLevel: options.logLevel,
-        jobLogLevel: options.jobLogLevel,
-        defaultTimeoutMs: options.defaultTimeoutMs,
-        logFd: options.logFd ?? 1,
-        tmpdir: this.tmpdir,
-      },
-    } satisfies HostMessage);
-    this.worker.on('message', (message: RuntimeMessage) => this.onMessage(message));
-    this.worker.on('error', (err: Error & { code?: string }) => {
-      const oom = err.code === 'ERR_WORKER_OUT_OF_MEMORY';
-      this.exitReason ??= {
-        code: ErrorCodes.RUNTIME_DIED,
-        message: oom
-          ? `The runtime of "${bundle.name}" ran out of heap (limit ${options.memoryMb} MB). Raise config.memoryMb or lower photonsPerRuntime.`
-          : `The runtime of "${bundle.name}" crashed: ${displayPaths(String(err.message), path.dirname(bundle.file))}`,
-      };
-    });
-    this.worker.on('exit', () => this.onExit());
+    // A spare or shared thread's stdout is the process's: a runtime that must keep stdout clean starts its own.
+    const lease = toStderr ? undefined : options.shared?.lease(bundle, options.memoryMb);
+    if (lease) {
+      this.attach(lease);
+    } else if (toStderr || !options.spares) {
+      const worker = startRuntimeThread(options.memoryMb, `photons:${bundle.name}#${options.id}`, toStderr);
+      if (toStderr) worker.stdout.pipe(process.stderr, { end: false });
+      this.attach(worker);
+    } else {
+      // The thread may come later: threads boot a few at a time (dispatcher/spare-threads.ts).
+      this.claim = options.spares.request(options.memoryMb, `photons:${bundle.name}#${options.id}`, (worker) => this.attach(worker));
+    }
     // A ping the thread cannot answer means its event loop is blocked: one job's endless loop
     // would otherwise hold every photon of the runtime hostage.
     this.watchdog = setInterval(() => this.checkAlive(), Math.max(10, Math.floor(options.watchdogMs / 4)));
     this.watchdog.unref();
   }
 
+  /** The runtime's thread, booted or booting: it loads the function, then takes jobs. */
+  private attach(worker: RuntimeThread): void {
+    const { bundle } = this.options;
+    this.worker = worker;
+    // The start allowance (startTimeoutMs) counts from here, not from the wait for a boot slot.
+    this.lastHeard = Date.now();
+    worker.postMessage({
+      type: 'load',
+      startup: {
+        runtimeId: this.options.id,
+        functionName: bundle.name,
+        file: bundle.file,
+        code: bundle.code,
+        sourceMap: bundle.sourceMap,
+        mode: this.options.mode,
+        logLevel: this.options.logLevel,
+        jobLogLevel: this.options.jobLogLevel,
+        defaultTimeoutMs: this.options.defaultTimeoutMs,
+        logFd: this.options.logFd ?? 1,
+        tmpdir: this.tmpdir,
+      },
+    } satisfies HostMessage);
+    worker.on('message', (message: RuntimeMessage) => this.onMessage(message));
+    worker.on('error', (err: Error & { code?: string }) => {
+      const oom = err.code === 'ERR_WORKER_OUT_OF_MEMORY';
+      this.exitReason ??= {
+        code: ErrorCodes.RUNTIME_DIED,
+        message: oom
+          ? `The runtime of "${bundle.name}" ran out of heap (limit ${this.options.memoryMb} MB). Raise config.memoryMb or lower photonsPerRuntime.`
+          : `The runtime of "${bundle.name}" crashed: ${displayPaths(String(err.message), path.dirname(bundle.file))}`,
+      };
+    });
+    worker.on('exit', () => this.onExit());
+  }
+
   get inFlight(): number {
     return this.pending.size;
   }
 
+  /** 0 while it waits for a boot slot. */
   get threadId(): number {
-    return this.worker.threadId;
+    return this.worker?.threadId ?? 0;
   }
 
   /** Sends jobs in one message; each promise settles with that job's outcome. */
@@ -181,7 +197,7 @@ export class Runtime {
 
   /** Samples event-loop utilisation since the last call. */
   sampleElu(): number {
-    if (this.state !== 'ready') return this.elu;
+    if (this.state !== 'ready' || !this.worker) return this.elu;
     const now = this.worker.performance.eventLoopUtilization();
     this.elu = this.lastElu ? this.worker.performance.eventLoopUtilization(now, this.lastElu).utilization : 0;
     this.lastElu = now;
@@ -193,8 +209,14 @@ export class Runtime {
     if (this.state === 'dead') return;
     this.state = 'closing';
     this.exitReason ??= { code: ErrorCodes.RUNTIME_DIED, message: reason };
-    // A fault ends a shared thread with all in it; a retirement only takes this function out of it.
-    await this.worker.terminate(!this.retiring);
+    if (this.worker) {
+      // A fault ends a shared thread with all in it; a retirement only takes this function out of it.
+      await this.worker.terminate(!this.retiring);
+      return;
+    }
+    // Still waiting for a boot slot: no thread to stop, it just leaves the line.
+    this.claim?.cancel();
+    this.onExit();
   }
 
   /** Stops the thread on purpose (idle past keep-alive, shutdown). */
@@ -204,7 +226,7 @@ export class Runtime {
   }
 
   private post(message: HostMessage): void {
-    if (this.state === 'dead') return;
+    if (this.state === 'dead' || !this.worker) return;
     this.worker.postMessage(message);
   }
 
@@ -215,6 +237,7 @@ export class Runtime {
     this.lastHeard = Date.now();
     switch (message.type) {
       case 'ready':
+        this.claim?.booted();
         this.state = 'ready';
         this.readyAt = Date.now();
         this.config = message.config;
@@ -224,9 +247,10 @@ export class Runtime {
         this.options.onReady(this);
         break;
       case 'init-failed':
+        this.claim?.booted();
         this.initError = message.error;
         this.exitReason = message.error;
-        void this.worker.terminate();
+        void this.worker?.terminate();
         break;
       case 'results':
         for (const result of message.results) {
@@ -286,6 +310,8 @@ export class Runtime {
 
   private checkAlive(): void {
     if (this.state === 'dead' || this.state === 'closing') return;
+    // Waiting for a boot slot is not silence: the start allowance counts from the thread's start.
+    if (!this.worker) return;
     const silentMs = Date.now() - this.lastHeard;
     // Loading gets its own allowance: many threads booting at once on few cores are slow, not stuck.
     const starting = this.state === 'starting';
@@ -303,6 +329,8 @@ export class Runtime {
   }
 
   private onExit(): void {
+    if (this.state === 'dead') return;
+    this.claim?.booted();
     this.state = 'dead';
     clearInterval(this.watchdog);
     // Whatever its photons left in their temporary folders, a crash or a terminate included.

@@ -81,7 +81,10 @@ export async function renderMetrics(snapshot: MetricsSnapshot): Promise<string> 
     labelNames: ['fn'],
     registers,
   });
-  for (const f of fns) if (f.durations) durations.histograms.set(f.fn, f.durations);
+  // Fifteen bucket lines per function would make a fleet of a thousand mostly idle functions a
+  // scrape of megabytes: a function with no runtime and no job in hand has answered nothing lately,
+  // so its histogram is left out until its next job (rate() over it is 0 either way); its counters stay.
+  for (const f of fns) if (f.durations && !quiet(f)) durations.histograms.set(f.fn, f.durations);
 
   const queued = fns.filter((f) => f.waiting !== undefined);
   if (queued.length > 0) {
@@ -115,6 +118,11 @@ export function dispatcherSnapshot(stats: DispatcherStats): MetricsSnapshot {
       };
     }),
   };
+}
+
+/** No runtime, nothing running or queued (ARCHITECTURE.md, "Monitoring at scale"). */
+function quiet(f: FunctionMetrics): boolean {
+  return f.runtimes === 0 && f.photonsInFlight === 0 && (f.waiting ?? 0) + (f.active ?? 0) + (f.delayed ?? 0) === 0;
 }
 
 function average(values: number[]): number {

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { ErrorCodes } from '../../../errors';
+import { foldIdle } from '../../../monitoring/fleet-activity';
 import { LOGIN_PATH, sendError, type DashboardAccess } from './access';
 import { FULL_BOARD, READ_ONLY_BOARD } from './bull-board';
 import type { FleetReader } from './fleet-reader';
@@ -29,12 +30,21 @@ export function dashboardRoutes(app: FastifyInstance, fleet: FleetReader, access
     if (!type) return reply.callNotFound();
     return reply.type(type).header('cache-control', 'no-cache').send(files.get(request.params.file));
   });
-  app.get('/dashboard/api/fleet', { schema: hide, onRequest: access.readable }, async (request) => ({
-    ...(await fleet.read(FLEET_MAX_AGE_MS)),
-    ...(await fleet.sections(FLEET_MAX_AGE_MS)),
-    access: { tokenRequired: access.tokenRequired, signedIn: access.isSignedIn(request) },
-    boards: { readOnly: READ_ONLY_BOARD, full: FULL_BOARD },
-  }));
+  // Idle functions come folded into their names unless ?all=1: a page polling every second and a half
+  // needs the busy few of a thousand functions, not every one of them (ARCHITECTURE.md, "Monitoring at scale").
+  const fleetSchema = { ...hide, querystring: { type: 'object', properties: { all: { type: 'string', enum: ['0', '1', 'false', 'true'] } } } };
+  app.get<{ Querystring: { all?: string } }>('/dashboard/api/fleet', { schema: fleetSchema, onRequest: access.readable }, async (request) => {
+    const reading = await fleet.read(FLEET_MAX_AGE_MS);
+    const { shown, folded } = foldIdle(reading.functions, request.query.all === '1' || request.query.all === 'true');
+    return {
+      ...reading,
+      ...(await fleet.sections(FLEET_MAX_AGE_MS)),
+      functions: shown,
+      folded,
+      access: { tokenRequired: access.tokenRequired, signedIn: access.isSignedIn(request) },
+      boards: { readOnly: READ_ONLY_BOARD, full: FULL_BOARD },
+    };
+  });
 
   app.get(LOGIN_PATH, { schema: hide }, async (_request, reply) => reply.type('text/html; charset=utf-8').send(files.get('login.html')));
   const attempts = new AttemptLimiter();

@@ -10,6 +10,7 @@
   const history = []; // { at, byFn: { fn: { jobsPerSec, photons, coldStarts, savedMb } } }
   const colorOf = new Map();
   let previous; // the last fleet reading, for rates between two polls
+  let showAll = false; // idle functions come folded unless the reader asks for them
 
   function el(tag, attrs, ...children) {
     const node = document.createElement(tag);
@@ -110,7 +111,7 @@
     const latest = history[history.length - 1];
     const rate = latest ? Object.values(latest.byFn).reduce((total, v) => total + v.jobsPerSec, 0) : 0;
     const totals = [
-      ['Functions', fleet.functions.length],
+      ['Functions', fleet.functions.length + fleet.folded.length],
       ['Dispatchers', fleet.dispatchers.filter((d) => !d.stale).length],
       ['Runtimes', sum((f) => f.runtimes)],
       ['Photons in flight', sum((f) => f.photonsInFlight)],
@@ -166,7 +167,25 @@
       );
     });
     const container = document.getElementById('functions');
-    container.replaceChildren(...(sections.length > 0 ? sections : [el('p', {}, 'No functions yet: no dispatcher has registered any.')]));
+    const empty = sections.length === 0 && fleet.folded.length === 0;
+    container.replaceChildren(...(empty ? [el('p', {}, 'No functions yet: no dispatcher has registered any.')] : sections));
+    const fold = document.getElementById('fold');
+    const toggle = el('button', { type: 'button', id: 'fold-toggle' }, showAll ? 'Fold the idle functions' : 'Show them');
+    toggle.addEventListener('click', () => {
+      showAll = !showAll;
+      toggle.disabled = true;
+      poll(false);
+    });
+    if (fleet.folded.length > 0) {
+      fold.replaceChildren(
+        el(
+          'span',
+          { 'data-folded': fleet.folded.length },
+          `… and ${fleet.folded.length.toLocaleString('en-US')} idle functions (no jobs queued or running, no runtime) `,
+        ),
+        toggle,
+      );
+    } else fold.replaceChildren(...(showAll ? [toggle] : []));
   }
 
   function renderDispatchers(fleet) {
@@ -255,10 +274,11 @@
     document.getElementById('full-board-link').textContent = tokenRequired && !signedIn ? 'Sign in for actions' : 'Queues with actions';
   }
 
-  async function poll() {
+  /** `again`: schedule the next poll (false for an extra one, after the reader unfolds or folds). */
+  async function poll(again = true) {
     const status = document.getElementById('status');
     try {
-      const response = await fetch('/dashboard/api/fleet', { headers: { accept: 'application/json' } });
+      const response = await fetch(`/dashboard/api/fleet${showAll ? '?all=1' : ''}`, { headers: { accept: 'application/json' } });
       const body = await response.json();
       if (!response.ok) throw new Error(body.error ? body.error.message : `HTTP ${response.status}`);
       record(body);
@@ -279,7 +299,7 @@
       status.className = 'status error';
       status.textContent = `Cannot read the fleet: ${err.message}`;
     } finally {
-      setTimeout(poll, POLL_MS);
+      if (again) setTimeout(poll, POLL_MS);
     }
   }
 
