@@ -1,0 +1,108 @@
+// A BullMQ Worker that fetches as many jobs as its function can admit now (ARCHITECTURE.md,
+// "Scheduling / fetching"), instead of a fixed `concurrency`.
+//
+// BullMQ's own main loop reads `concurrency` only when a job finishes: a limit raised while every
+// slot is busy is seen seconds later, so it cannot follow a pool whose photon slots grow. This loop
+// uses BullMQ's manual-fetching API (`getNextJob`) and hands each job to BullMQ's own `processJob`,
+// which keeps everything else as BullMQ does it: the job's lock is tracked and renewed by the
+// worker's lock manager, completion, failure, retries and the next job fetched with the answer
+// (`moveToFinished`). The stalled-job checker runs as with `run()`, and `close()` waits for this
+// loop and its jobs, as it waits for BullMQ's own (graceful shutdown hands jobs back through them).
+import { Worker, type Job, type Processor, type WorkerOptions } from 'bullmq';
+
+/** While nothing can be admitted, how often the room is looked at again (it also grows with the pool's slots). */
+const RECHECK_MS = 50;
+/** After a Redis error, the wait before fetching again. */
+const RETRY_MS = 1_000;
+
+export class FetchingWorker extends Worker {
+  private tokens = 0;
+  private readonly chains = new Set<Promise<unknown>>();
+  private wake: (() => void) | undefined;
+  /** When this worker last held a job (or started): the dispatcher stops it when idle past keep-alive. */
+  lastBusyAt = Date.now();
+
+  constructor(
+    name: string,
+    processor: Processor,
+    opts: WorkerOptions,
+    /** How many more jobs may be fetched now: the pool's free room, within the budget and any explicit cap. */
+    private readonly room: (held: number) => number,
+    private readonly onError: (err: unknown) => void,
+  ) {
+    super(name, processor, { ...opts, autorun: false });
+  }
+
+  /** Jobs fetched and not answered yet. */
+  get held(): number {
+    return this.chains.size;
+  }
+
+  /** Starts fetching; resolves when the worker closes and its last job is answered. */
+  start(): void {
+    void this.startStalledCheckTimer().catch(this.onError);
+    if (!this.opts.skipLockRenewal) this.lockManager.start();
+    // close() waits for this promise, as it waits for BullMQ's main loop.
+    this.mainLoopRunning = this.fetchLoop();
+  }
+
+  /** Something changed (a job answered, slots grew): look at the room again now. */
+  nudge(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+
+  private async fetchLoop(): Promise<void> {
+    while (!this.closing) {
+      if (this.room(this.held) <= 0) {
+        await this.rest(RECHECK_MS);
+        continue;
+      }
+      const token = `${this.id}:${this.tokens++}`;
+      let job: Job | undefined;
+      try {
+        // Blocks on the queue's marker while it is empty; close() disconnects that connection.
+        job = await this.getNextJob(token, { block: true });
+      } catch (err) {
+        if (this.closing) break;
+        this.onError(err);
+        await this.rest(RETRY_MS);
+        continue;
+      }
+      if (job) this.process(job, token);
+    }
+    await Promise.all(this.chains);
+  }
+
+  /** Runs a job, then the next one BullMQ fetched with its answer, while there is room. */
+  private process(first: Job, token: string): void {
+    const work = (async () => {
+      let job: Job | void = first;
+      while (job) {
+        this.lastBusyAt = Date.now();
+        // room(held - 1): this chain's own job is answered, so it does not count against the next one.
+        job = await this.processJob(job, token, () => !this.closing && this.room(this.held - 1) > 0);
+      }
+      this.lastBusyAt = Date.now();
+    })().catch(this.onError);
+    this.chains.add(work);
+    void work.finally(() => {
+      this.chains.delete(work);
+      this.nudge();
+    });
+  }
+
+  private rest(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.wake = undefined;
+        resolve();
+      }, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+}
