@@ -2,6 +2,7 @@
 import { table } from './table';
 import { loadConfig } from '../config';
 import { readFleet, type FleetStatus } from '../contract/fleet';
+import type { MemoryStats } from '../contract/heartbeat';
 import { connectFleet } from '../contract/redis';
 import { parse, positiveInt, usageError, type Command } from './args';
 
@@ -43,6 +44,13 @@ export const statusCommand: Command = {
     }
   },
 };
+
+/** A dispatcher's memory budget; `limited` names the functions whose jobs wait in Redis for it. */
+function memoryLine(memory: MemoryStats | undefined): string {
+  if (!memory) return '-';
+  const line = `${memory.usedMb}M/${memory.budgetMb}M`;
+  return memory.limited.length > 0 ? `${line} limited: ${memory.limited.join(' ')}` : line;
+}
 
 export function render(fleet: FleetStatus): string[] {
   const mb = (bytes: number): string => (bytes > 0 ? `${(bytes / 2 ** 20).toFixed(1)}M` : '-');
@@ -90,13 +98,14 @@ export function render(fleet: FleetStatus): string[] {
   else {
     lines.push(
       ...table(
-        ['dispatcher', 'host', 'pid', 'version', 'mode', 'heartbeat'],
+        ['dispatcher', 'host', 'pid', 'version', 'mode', 'memory used/budget', 'heartbeat'],
         fleet.dispatchers.map((d) => [
           d.id,
           d.host,
           String(d.pid),
           d.version,
           d.mode,
+          memoryLine(d.memory),
           `${(d.heartbeatAgeMs / 1000).toFixed(1)}s ago${d.stale ? ' STALE' : ''}`,
         ]),
       ),

@@ -88,7 +88,7 @@ export class Dispatcher {
       redis: () => this.redis!,
       connection: () => (this.bull instanceof Cluster ? this.bull : { ...this.bull }),
       processor: (fn) => this.processor(fn),
-      room: (fn, held) => this.room(fn, held),
+      room: (fn, held, pending) => this.room(fn, held, pending),
       onStop: (fn) => this.budget.forget(fn),
     });
   }
@@ -236,13 +236,13 @@ export class Dispatcher {
    * fetching"): what its pool can admit, within its share of the memory budget and any explicit
    * dispatcher.concurrency. What is not fetched waits in Redis.
    */
-  private room(name: string, held: number): number {
+  private room(name: string, held: number, pending: number): number {
     const { pool } = this.served.get(name) ?? {};
-    const cap = this.config.dispatcher.concurrency > 0 ? this.config.dispatcher.concurrency - held : Infinity;
+    const cap = this.config.dispatcher.concurrency > 0 ? this.config.dispatcher.concurrency - held - pending : Infinity;
     // A function that does not bundle fails its jobs at once: a batch at a time.
-    if (!pool) return Math.min(cap, this.config.batch.size - held);
-    const free = Math.min(cap, pool.freeRoom());
-    return Math.min(free, this.budget.room(name, free));
+    if (!pool) return Math.min(cap, this.config.batch.size - held - pending);
+    const free = Math.min(cap, pool.freeRoom() - pending);
+    return Math.min(free, this.budget.room(name, free, pending));
   }
 
   /** The memory of the functions fetching now, among which the budget is shared. */

@@ -19,6 +19,8 @@ export class FetchingWorker extends Worker {
   private tokens = 0;
   private readonly chains = new Set<Promise<unknown>>();
   private wake: (() => void) | undefined;
+  /** Fetches under way: jobs on their way from Redis, not yet in the pool, so not in its load. */
+  private pending = 0;
   /** When this worker last held a job (or started): the dispatcher stops it when idle past keep-alive. */
   lastBusyAt = Date.now();
 
@@ -26,8 +28,11 @@ export class FetchingWorker extends Worker {
     name: string,
     processor: Processor,
     opts: WorkerOptions,
-    /** How many more jobs may be fetched now: the pool's free room, within the budget and any explicit cap. */
-    private readonly room: (held: number) => number,
+    /**
+     * How many more jobs may be fetched now (the pool's free room, within the budget and any
+     * explicit cap), holding `held` jobs with `pending` more on their way.
+     */
+    private readonly room: (held: number, pending: number) => number,
     private readonly onError: (err: unknown) => void,
   ) {
     super(name, processor, { ...opts, autorun: false });
@@ -55,21 +60,25 @@ export class FetchingWorker extends Worker {
 
   private async fetchLoop(): Promise<void> {
     while (!this.closing) {
-      if (this.room(this.held) <= 0) {
+      if (this.room(this.held, this.pending) <= 0) {
         await this.rest(RECHECK_MS);
         continue;
       }
       const token = `${this.id}:${this.tokens++}`;
       let job: Job | undefined;
+      this.pending++;
       try {
         // Blocks on the queue's marker while it is empty; close() disconnects that connection.
         job = await this.getNextJob(token, { block: true });
       } catch (err) {
+        this.pending--;
         if (this.closing) break;
         this.onError(err);
         await this.rest(RETRY_MS);
         continue;
       }
+      this.pending--;
+      // Synchronously into the pool (the processor submits before its first await): the pool's load counts it from here.
       if (job) this.process(job, token);
     }
     await Promise.all(this.chains);
@@ -81,8 +90,15 @@ export class FetchingWorker extends Worker {
       let job: Job | void = first;
       while (job) {
         this.lastBusyAt = Date.now();
-        // room(held - 1): this chain's own job is answered, so it does not count against the next one.
-        job = await this.processJob(job, token, () => !this.closing && this.room(this.held - 1) > 0);
+        let fetching = false;
+        const fetchNext = (): boolean => {
+          // held - 1: this chain's own job is answered, so it does not count against the next one.
+          fetching = !this.closing && this.room(this.held - 1, this.pending) > 0;
+          if (fetching) this.pending++;
+          return fetching;
+        };
+        job = await this.processJob(job, token, fetchNext);
+        if (fetching) this.pending--;
       }
       this.lastBusyAt = Date.now();
     })().catch(this.onError);

@@ -8,6 +8,11 @@ import type { MemoryStats } from '../contract/heartbeat';
 /** The default budget is this share of the memory the process may use. */
 const DEFAULT_SHARE = 0.5;
 const MB = 1024 * 1024;
+/**
+ * A photon's heap until a runtime has measured it: generous (photons of I/O-bound functions
+ * measure a few KB), so that a small budget binds from the first fetch.
+ */
+const UNMEASURED_PHOTON_BYTES = 256 * 1024;
 
 /** The memory this process may use: the cgroup's limit (v2, then v1) when there is one, else the machine's. */
 export function memoryLimitBytes(): number {
@@ -49,17 +54,19 @@ export class MemoryBudget {
   ) {}
 
   /**
-   * How many more jobs a function may take within its share (Infinity while its photons are not
-   * measured yet: the pool's own slots bound it then). A function holding nothing may always take
-   * one job, so that every function makes progress even past the budget.
+   * How many more jobs a function may take within its share. A function holding nothing may
+   * always take one job, so that every function makes progress even past the budget.
    */
-  room(fn: string, wanted: number): number {
+  room(fn: string, wanted: number, pending: number): number {
     const all = this.fetching();
     const mine = all.get(fn);
-    if (!mine || mine.perPhotonBytes <= 0) return this.note(fn, Infinity, wanted);
+    if (!mine) return this.note(fn, Infinity, wanted);
     const share = this.budgetBytes / Math.max(1, all.size);
-    const byBudget = Math.floor((share - mine.usedBytes) / mine.perPhotonBytes);
-    return this.note(fn, mine.load === 0 ? Math.max(1, byBudget) : byBudget, wanted);
+    const perPhoton = mine.perPhotonBytes || UNMEASURED_PHOTON_BYTES;
+    // Unmeasured, the runtimes' heap says nothing of the photons: count each job at the assumed size.
+    const used = (mine.perPhotonBytes > 0 ? mine.usedBytes : mine.usedBytes + mine.load * perPhoton) + pending * perPhoton;
+    const byBudget = Math.floor((share - used) / perPhoton);
+    return this.note(fn, mine.load + pending === 0 ? Math.max(1, byBudget) : byBudget, wanted);
   }
 
   stats(): MemoryStats {

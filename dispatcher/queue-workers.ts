@@ -19,8 +19,8 @@ export interface QueueWorkersOptions {
   /** The workers' connection: options for one Redis, a shared client for a cluster. */
   connection: () => RedisOptions | Cluster;
   processor: (fn: string) => Processor;
-  /** How many more jobs a function may fetch now, holding `held`. */
-  room: (fn: string, held: number) => number;
+  /** How many more jobs a function may fetch now, holding `held` with `pending` more on their way. */
+  room: (fn: string, held: number, pending: number) => number;
   /** A function's worker stopped: it holds no memory of the budget any more. */
   onStop: (fn: string) => void;
 }
@@ -99,7 +99,7 @@ export class QueueWorkers {
         stalledInterval: config.dispatcher.stalledIntervalMs,
         maxStalledCount: config.dispatcher.maxStalledCount,
       },
-      (held) => this.options.room(fn, held),
+      (held, pending) => this.options.room(fn, held, pending),
       (err) => logger.warn({ err, fn }, 'queue worker error'),
     );
     worker.on('error', (err) => logger.warn({ err, fn }, 'queue worker error'));
