@@ -34,7 +34,11 @@ export class QueueWatch {
     const pipeline = this.redis().pipeline();
     for (const name of names) {
       const key = this.keyOf(name);
-      pipeline.llen(key('wait')).zcard(key('prioritized')).zrange(key('delayed'), 0, 0, 'WITHSCORES').lrange(key('active'), 0, ACTIVE_SAMPLE - 1);
+      pipeline
+        .llen(key('wait'))
+        .zcard(key('prioritized'))
+        .zrange(key('delayed'), 0, 0, 'WITHSCORES')
+        .lrange(key('active'), 0, ACTIVE_SAMPLE - 1);
     }
     const replies = await exec(pipeline);
     const now = Date.now();

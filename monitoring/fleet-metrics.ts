@@ -114,7 +114,11 @@ function dispatcherMetrics(dispatchers: DispatcherMetrics[], registers: Registry
   const MB = 2 ** 20;
   gauge('photons_memory_budget_bytes', "The dispatcher's memory budget (PHOTONS_MEMORY_BUDGET_MB), in bytes.", (d) => Math.round(d.memory!.budgetMb * MB));
   gauge('photons_memory_used_bytes', "Heap the dispatcher's runtimes hold, in bytes.", (d) => Math.round(d.memory!.usedMb * MB));
-  gauge('photons_memory_limited_functions', 'Functions whose jobs wait in Redis because the memory budget is full (0: not limited).', (d) => d.memory!.limited.length);
+  gauge(
+    'photons_memory_limited_functions',
+    'Functions whose jobs wait in Redis because the memory budget is full (0: not limited).',
+    (d) => d.memory!.limited.length,
+  );
   gauge('photons_queue_workers', 'Functions whose BullMQ queue workers run on the dispatcher now (the others are watched).', (d) => d.fetching ?? 0);
 }
 
