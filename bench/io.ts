@@ -106,12 +106,19 @@ async function timeWorker(
   let failed = 0;
   worker.on('completed', () => completed++);
   worker.on('failed', () => failed++);
-  worker.on('error', (err) => process.stderr.write(`${name} worker: ${err.message}\n`));
+  // BullMQ reports each lost lock of a starved worker: the first of each message says enough.
+  const seen = new Set<string>();
+  worker.on('error', (err) => {
+    const kind = err.message.replace(/\d+/g, 'N');
+    if (seen.has(kind)) return;
+    seen.add(kind);
+    process.stderr.write(`${name} worker (each further one like it left out): ${err.message}\n`);
+  });
   try {
     await worker.waitUntilReady();
     const started = performance.now();
     await enqueue(queue, inputs);
-    await until(() => completed + failed >= inputs.length, `${name}: ${inputs.length} jobs`);
+    await until(() => completed + failed >= inputs.length, `${name}: ${inputs.length} jobs`, 1_800_000);
     return { seconds: round((performance.now() - started) / 1000, 2), failed };
   } finally {
     await worker.close();
@@ -150,8 +157,11 @@ async function timeDispatcher(url: string, prefix: string, inputs: unknown[]) {
     }
     void readHeartbeats(fleet, prefix).then((beats) => {
       for (const fn of beats.flatMap((b) => b.functions)) {
-        mostInFlight = Math.max(mostInFlight, fn.photonsInFlight);
-        for (const r of fn.runtimes) heapPerPhoton = Math.max(heapPerPhoton, r.heapPerPhoton);
+        // Heap per photon as measured when the most photons were in flight: the steady state, not a first reading.
+        const measured = fn.runtimes.filter((r) => r.heapPerPhoton > 0);
+        if (fn.photonsInFlight < mostInFlight || measured.length === 0) continue;
+        mostInFlight = fn.photonsInFlight;
+        heapPerPhoton = measured.reduce((sum, r) => sum + r.heapPerPhoton, 0) / measured.length;
       }
     });
   }, 100);
