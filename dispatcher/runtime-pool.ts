@@ -114,7 +114,16 @@ export class RuntimePool {
    */
   freeRoom(): number {
     if (this.closed || this.retired) return 0;
-    return capacity(this.runtimes, this.policy()) - this.load();
+    const policy = this.policy();
+    let total = capacity(this.runtimes, policy);
+    if (this.fixedSlots() !== undefined) {
+      // Fixed slots (lambda mode, an explicit photonsPerRuntime): more runtimes take what one cannot,
+      // up to maxRuntimes. Slots that follow memory grow instead (pack before spreading).
+      let live = 0;
+      for (const runtime of this.runtimes) if (runtime.state === 'ready' || runtime.state === 'starting') live++;
+      total += Math.max(0, policy.maxRuntimes - Math.max(1, live)) * policy.slots;
+    }
+    return total - this.load();
   }
 
   /** Jobs running or queued here. */
