@@ -21,6 +21,8 @@ export class FetchingWorker extends Worker {
   private wake: (() => void) | undefined;
   /** Fetches under way: jobs on their way from Redis, not yet in the pool, so not in its load. */
   private pending = 0;
+  /** Who holds each job now (its chain's token) and since when. */
+  private readonly holders = new Map<string, { token: string; at: number }>();
   /** When this worker last held a job (or started): the dispatcher stops it when idle past keep-alive. */
   lastBusyAt = Date.now();
 
@@ -97,8 +99,11 @@ export class FetchingWorker extends Worker {
           if (fetching) this.pending++;
           return fetching;
         };
+        const id = job.id!;
+        this.holders.set(id, { token, at: Date.now() });
         job = await this.processJob(job, token, fetchNext);
         if (fetching) this.pending--;
+        this.release(id, token);
       }
       this.lastBusyAt = Date.now();
     })().catch(this.onError);
@@ -107,6 +112,17 @@ export class FetchingWorker extends Worker {
       this.chains.delete(work);
       this.nudge();
     });
+  }
+
+  /**
+   * A job handed back to its queue (a runtime died under it) may be fetched again by another chain
+   * before this one has finished with it; BullMQ's processJob then stops renewing the lock of the
+   * new holder when it ends here (the lock manager tracks jobs by id). Tracked again, its lock lives.
+   */
+  private release(id: string, token: string): void {
+    const holder = this.holders.get(id);
+    if (holder?.token === token) this.holders.delete(id);
+    else if (holder) this.lockManager.trackJob(id, holder.token, holder.at);
   }
 
   private rest(ms: number): Promise<void> {
