@@ -45,7 +45,7 @@ export class FetchingWorker extends Worker {
     return this.chains.size;
   }
 
-  /** Starts fetching; resolves when the worker closes and its last job is answered. */
+  /** Starts fetching; close() stops it and waits until its last job is answered or handed back. */
   start(): void {
     void this.startStalledCheckTimer().catch(this.onError);
     if (!this.opts.skipLockRenewal) this.lockManager.start();

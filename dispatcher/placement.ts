@@ -99,7 +99,7 @@ export function shouldRetire(runtime: RuntimeView, now: number, policy: Placemen
  * slots grow SLOT_GROWTH times a tick (every 250 ms: 64 to 16,384 in a second), up to MAX_SLOTS.
  */
 export const FIRST_SLOTS = 64;
-export const MAX_SLOTS = 100_000;
+const MAX_SLOTS = 100_000;
 const SLOT_GROWTH = 4;
 const GROW_WHEN_FULL = 0.75;
 
