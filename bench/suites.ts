@@ -5,6 +5,7 @@ import { dispatchBench } from './dispatch';
 import { faultsBench } from './faults';
 import { bundlesBench } from './bundles';
 import { functionsBench } from './functions';
+import { ioBench } from './io';
 import { benchMap, formatMapBench } from './map';
 import { paperBench } from './paper';
 import { photonOverhead } from './photon-overhead';
@@ -21,6 +22,7 @@ export interface Suite {
 
 export const SUITES: Record<string, Suite> = {
   'photon-overhead': { summary: 'heap and time per photon vs a runtime per job (thread, process)', run: photonOverhead },
+  io: { summary: '10,000 jobs that each wait 2 s through one dispatcher at default settings vs plain BullMQ inline and sandboxed', run: ioBench },
   map: {
     summary: 'items/s through map with chunkSize 1 and 100 vs plain BullMQ addBulk + Worker',
     run: async (options) => {

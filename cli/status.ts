@@ -3,6 +3,7 @@ import { table } from './table';
 import { loadConfig } from '../config';
 import { readFleet, type FleetStatus } from '../contract/fleet';
 import { foldIdle } from '../monitoring/fleet-activity';
+import type { MemoryStats } from '../contract/heartbeat';
 import { connectFleet } from '../contract/redis';
 import { parse, positiveInt, usageError, type Command } from './args';
 import { readSections, renderSections } from './status-sections';
@@ -50,6 +51,13 @@ export const statusCommand: Command = {
     }
   },
 };
+
+/** A dispatcher's memory budget; `limited` names the functions whose jobs wait in Redis for it. */
+function memoryLine(memory: MemoryStats | undefined): string {
+  if (!memory) return '-';
+  const line = `${memory.usedMb}M/${memory.budgetMb}M`;
+  return memory.limited.length > 0 ? `${line} limited: ${memory.limited.join(' ')}` : line;
+}
 
 /** The table a person reads: busiest functions first, idle ones folded into a count unless `all`. */
 export function render(fleet: FleetStatus, all = false): string[] {
@@ -102,13 +110,14 @@ export function render(fleet: FleetStatus, all = false): string[] {
   else {
     lines.push(
       ...table(
-        ['dispatcher', 'host', 'pid', 'version', 'mode', 'heartbeat'],
+        ['dispatcher', 'host', 'pid', 'version', 'mode', 'memory used/budget', 'heartbeat'],
         fleet.dispatchers.map((d) => [
           d.id,
           d.host,
           String(d.pid),
           d.version,
           d.mode,
+          memoryLine(d.memory),
           `${(d.heartbeatAgeMs / 1000).toFixed(1)}s ago${d.stale ? ' STALE' : ''}`,
         ]),
       ),

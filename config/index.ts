@@ -28,6 +28,8 @@ export interface PhotonsConfig {
   batch: { size: number; lingerMs: number };
   dispatcher: {
     concurrency: number;
+    memoryBudgetMb: number;
+    checkIntervalMs: number;
     lockDurationMs: number;
     stalledIntervalMs: number;
     maxStalledCount: number;

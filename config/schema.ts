@@ -46,9 +46,9 @@ export const schema = {
   },
   runtime: {
     photonsPerRuntime: {
-      doc: 'Jobs one runtime runs at once, unless the function config says otherwise.',
-      format: 'positive-int',
-      default: 64,
+      doc: 'Jobs one runtime runs at once, unless the function config says otherwise. 0 (the default): they follow memory, starting at 64 and growing while runtimes are nearly full, their event loops have time and their heaps have room.',
+      format: 'nat',
+      default: 0,
       env: 'PHOTONS_PHOTONS_PER_RUNTIME',
     },
     maxRuntimes: {
@@ -136,10 +136,22 @@ export const schema = {
   },
   dispatcher: {
     concurrency: {
-      doc: 'Jobs of one function a dispatcher holds at once (running or waiting for a runtime).',
-      format: 'positive-int',
-      default: 256,
+      doc: 'Most jobs of one function a dispatcher holds at once (running or waiting for a runtime); in lambda mode, the most runtimes of a function. 0 (the default): as many as its runtimes can admit now, within dispatcher.memoryBudgetMb (lambda mode: 256).',
+      format: 'nat',
+      default: 0,
       env: 'PHOTONS_CONCURRENCY',
+    },
+    memoryBudgetMb: {
+      doc: "Heap all runtimes of a dispatcher may hold together, in MB, shared equally among the functions with jobs; when it is full, jobs wait in Redis. 0 (the default): half the memory of the process's cgroup, or of the machine.",
+      format: 'nat',
+      default: 0,
+      env: 'PHOTONS_MEMORY_BUDGET_MB',
+    },
+    checkIntervalMs: {
+      doc: 'How often a dispatcher looks, in one pipelined request, for jobs in the queues of functions without a running queue worker (a function idle past runtime.keepAliveMs holds no Redis connection); a job of an idle function starts within this time plus its cold start.',
+      format: 'positive-int',
+      default: 200,
+      env: 'PHOTONS_CHECK_INTERVAL_MS',
     },
     lockDurationMs: {
       doc: 'BullMQ lock of an active job; a dispatcher that dies loses its jobs to others after about this long.',

@@ -1,7 +1,7 @@
 // The whole fleet as Redis sees it: every dispatcher's heartbeat and every function queue's counts.
 // `photons status`, the dashboard and /metrics read it; nothing here needs a dispatcher nearby.
 import { Queue } from 'bullmq';
-import { mergeDurations, type DispatcherStats, type DurationHistogram, type TimedPoolStats } from './heartbeat';
+import { mergeDurations, type DispatcherStats, type DurationHistogram, type MemoryStats, type TimedPoolStats } from './heartbeat';
 import { photonsKeys, queueName } from './keys';
 import type { RedisClient } from './redis';
 
@@ -14,6 +14,10 @@ export interface DispatcherStatus {
   heartbeatAgeMs: number;
   /** No heartbeat for more than two periods: the dispatcher is probably gone. */
   stale: boolean;
+  /** Its memory budget, what its runtimes hold and which functions wait for it; absent from older dispatchers. */
+  memory?: MemoryStats;
+  /** Functions whose queue workers run now; absent from older dispatchers. */
+  fetching?: number;
 }
 
 export interface FunctionStatus {
@@ -74,6 +78,8 @@ export async function readFleet(redis: RedisClient, prefix: string, heartbeatMs:
         mode: h.functions[0]?.mode ?? '',
         heartbeatAgeMs: now - h.at,
         stale: now - h.at > 2 * heartbeatMs,
+        memory: h.memory,
+        fetching: h.fetching,
       }))
       .sort((a, b) => a.id.localeCompare(b.id)),
     functions,

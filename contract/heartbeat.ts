@@ -54,6 +54,14 @@ export interface PoolStats {
 /** The stats of one function as a heartbeat carries them; a dispatcher of an older version may lack durations. */
 export type TimedPoolStats = Omit<PoolStats, 'durations'> & { durations?: DurationHistogram };
 
+/** A dispatcher's memory budget and what its runtimes hold of it (ARCHITECTURE.md, "Scheduling / fetching"). */
+export interface MemoryStats {
+  budgetMb: number;
+  usedMb: number;
+  /** Functions that would fetch more jobs but for the budget: their jobs wait in Redis. */
+  limited: string[];
+}
+
 /** One dispatcher's heartbeat. */
 export interface DispatcherStats {
   id: string;
@@ -63,6 +71,10 @@ export interface DispatcherStats {
   startedAt: number;
   at: number;
   functions: PoolStats[];
+  /** Absent in heartbeats of older dispatchers. */
+  memory?: MemoryStats;
+  /** Functions whose queue workers run now (the others are watched by one pipelined check). */
+  fetching?: number;
 }
 
 /** An empty histogram over DURATION_BOUNDS_SECONDS. */

@@ -1,9 +1,10 @@
-// The dispatcher: one BullMQ Worker per function queue feeds the runtime pool of that function's
-// current version (dispatcher/job-runner.ts settles each job); it follows deploys and cancel
-// requests, publishes its heartbeat, and shuts down gracefully.
+// The dispatcher: a BullMQ Worker per function with jobs (started on demand, dispatcher/queue-workers.ts)
+// feeds the runtime pool of that function's current version as far as the pool and the memory
+// budget admit (dispatcher/job-runner.ts settles each job); it follows deploys and cancel requests,
+// publishes its heartbeat, and shuts down gracefully.
 import { hostname } from 'node:os';
 import * as path from 'node:path';
-import { Worker, UnrecoverableError, type Job } from 'bullmq';
+import { UnrecoverableError, type Job, type Processor } from 'bullmq';
 import { Cluster, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import type { PhotonsConfig } from '../config';
@@ -12,7 +13,7 @@ import type { FunctionBundle } from '../photon-worker/bundle';
 import { displayPaths } from '../photon-worker/stack';
 import { CANCEL_CHANNEL, DEPLOY_CHANNEL } from '../contract/channels';
 import type { DispatcherStats } from '../contract/heartbeat';
-import { photonsKeys, queueName } from '../contract/keys';
+import { photonsKeys } from '../contract/keys';
 import { bullConnection, closeClient, connectRedis, settlesWithin, type RedisClient } from '../contract/redis';
 import type { CancelRequest, DeployNotice } from '../contract/wire';
 import { bundleCacheDir, BundleCache } from './bundle-cache';
@@ -20,12 +21,14 @@ import { loadCatalog } from './catalog';
 import { loadBundle, loadDeployed, VersionLog } from './deployments';
 import { JobLogWriter } from './job-log-writer';
 import { IdleBudget } from './idle-budget';
+import { budgetBytes, MemoryBudget, type FunctionMemory } from './memory-budget';
 import { JobRunner } from './job-runner';
 import { serveMetrics, type MetricsServer } from './metrics-server';
 import { Presence } from './presence';
 import { poolOptionsFrom } from './pool-options';
 import { readResultsPage } from '../contract/run-results';
 import { QueueLimits } from './queue-limits';
+import { QueueWorkers } from './queue-workers';
 import { removeOrphanFolders } from './runtime-folders';
 import { RuntimePool } from './runtime-pool';
 import { SharedRuntimes } from './shared-runtimes';
@@ -49,7 +52,6 @@ interface Served {
   broken?: PhotonsError;
   /** The content hash of a version from `photons deploy`; its jobs record it. */
   deployed?: string;
-  worker: Worker;
   /** Jobs this dispatcher holds, for progress reports. */
   active: Map<string, Job>;
 }
@@ -74,6 +76,8 @@ export class Dispatcher {
   private readonly jobs: JobRunner;
   private readonly limits: QueueLimits;
   private closing: Promise<void> | undefined;
+  private readonly queues: QueueWorkers;
+  private readonly budget: MemoryBudget;
   /** Set when close() could not reach Redis at the end: connections may linger, so a process should exit by itself (code 1). */
   stoppedWithoutRedis = false;
 
@@ -104,6 +108,16 @@ export class Dispatcher {
       logger,
     );
     this.idleBudget = new IdleBudget(config.runtime.idleMemoryMb);
+    this.budget = new MemoryBudget(budgetBytes(config.dispatcher.memoryBudgetMb), () => this.fetchingMemory());
+    this.queues = new QueueWorkers({
+      config,
+      logger,
+      redis: () => this.redis!,
+      connection: () => (this.bull instanceof Cluster ? this.bull : { ...this.bull }),
+      processor: (fn) => this.processor(fn),
+      room: (fn, held, pending) => this.room(fn, held, pending),
+      onStop: (fn) => this.budget.forget(fn),
+    });
   }
 
   get functionNames(): string[] {
@@ -134,7 +148,7 @@ export class Dispatcher {
     }
     for (const [name, entry] of catalog) this.serve(name, entry, deployed.has(name));
     await this.presence.register();
-    await Promise.all([...this.served.values()].map((s) => s.worker.waitUntilReady()));
+    await this.queues.start();
     await this.listen();
     await this.presence.start();
     if (config.dispatcher.metricsPort > 0) this.metricsServer = await serveMetrics(config.dispatcher.metricsPort, () => this.stats(), this.logger);
@@ -150,6 +164,8 @@ export class Dispatcher {
       startedAt: this.startedAt,
       at: Date.now(),
       functions: [...this.served.values()].flatMap((s) => (s.pool ? [s.pool.stats()] : [])),
+      memory: this.budget.stats(),
+      fetching: this.queues.running.length,
     };
   }
 
@@ -185,7 +201,7 @@ export class Dispatcher {
    */
   private async closeWorkers(grace: number): Promise<boolean> {
     this.logger.info({ graceMs: grace }, 'dispatcher shutting down: finishing running jobs');
-    const workersClosed = Promise.all([...this.served.values()].map((s) => s.worker.close()));
+    const workersClosed = this.queues.close();
     const timer = setTimeout(() => {
       this.logger.warn({ jobs: this.jobsHeld() }, 'grace period over: handing the remaining jobs back to their queues');
       for (const pool of this.pools()) void pool.close();
@@ -199,7 +215,7 @@ export class Dispatcher {
       );
       for (const client of [this.redis, this.subscriber, this.bull instanceof Cluster ? this.bull : undefined]) client?.disconnect();
       // Not awaited: BullMQ waits there for the connection to end, which may not come either.
-      for (const s of this.served.values()) void s.worker.disconnect().catch(() => undefined);
+      this.queues.disconnect();
     }
     return closed;
   }
@@ -219,40 +235,56 @@ export class Dispatcher {
   }
 
   private serve(name: string, entry: FunctionBundle | PhotonsError, deployed: boolean): void {
-    const { config } = this;
-    const logger = this.logger.child({ fn: name });
-    const served: Served = { pool: undefined, worker: undefined as unknown as Worker, active: new Map<string, Job>() };
+    const served: Served = { pool: undefined, active: new Map<string, Job>() };
     this.use(name, served, entry, deployed);
-    served.worker = new Worker(
-      queueName(name, config.redis.cluster),
-      // Two parameters, not three: BullMQ then skips an AbortController per job; cancel requests
-      // reach the pool directly (listen).
-      async (job: Job, token?: string) => {
-        // The pool is read per job: a deploy switches new jobs to the new version.
-        const { pool, broken, deployed: version } = served;
-        // Callers see the folder's files by their own names, not by the server's paths.
-        if (!pool) throw new UnrecoverableError(`${broken!.code}: ${displayPaths(broken!.message, path.resolve(config.functionsDir))}`);
-        if (version) this.versions?.record(name, job.id!, version);
-        served.active.set(job.id!, job);
-        try {
-          await this.limits.charge(name, job);
-          return await this.jobs.run(name, pool, job, token!);
-        } finally {
-          served.active.delete(job.id!);
-        }
-      },
-      {
-        connection: this.bull instanceof Cluster ? this.bull : { ...this.bull },
-        prefix: config.redis.prefix,
-        concurrency: config.dispatcher.concurrency,
-        lockDuration: config.dispatcher.lockDurationMs,
-        stalledInterval: config.dispatcher.stalledIntervalMs,
-        maxStalledCount: config.dispatcher.maxStalledCount,
-        autorun: true,
-      },
-    );
-    served.worker.on('error', (err) => logger.warn({ err }, 'queue worker error'));
     this.served.set(name, served);
+    this.queues.add(name);
+  }
+
+  /** What a function's queue worker runs for each job. */
+  private processor(name: string): Processor {
+    const { config } = this;
+    // Two parameters, not three: BullMQ then skips an AbortController per job; cancel requests
+    // reach the pool directly (listen).
+    return async (job: Job, token?: string) => {
+      const served = this.served.get(name)!;
+      // The pool is read per job: a deploy switches new jobs to the new version.
+      const { pool, broken, deployed: version } = served;
+      // Callers see the folder's files by their own names, not by the server's paths.
+      if (!pool) throw new UnrecoverableError(`${broken!.code}: ${displayPaths(broken!.message, path.resolve(config.functionsDir))}`);
+      if (version) this.versions?.record(name, job.id!, version);
+      served.active.set(job.id!, job);
+      try {
+        await this.limits.charge(name, job);
+        return await this.jobs.run(name, pool, job, token!);
+      } finally {
+        served.active.delete(job.id!);
+      }
+    };
+  }
+
+  /**
+   * How many more jobs of a function its queue worker may fetch now (ARCHITECTURE.md, "Scheduling /
+   * fetching"): what its pool can admit, within its share of the memory budget and any explicit
+   * dispatcher.concurrency. What is not fetched waits in Redis.
+   */
+  private room(name: string, held: number, pending: number): number {
+    const { pool } = this.served.get(name) ?? {};
+    const cap = this.config.dispatcher.concurrency > 0 ? this.config.dispatcher.concurrency - held - pending : Infinity;
+    // A function that does not bundle fails its jobs at once: a batch at a time.
+    if (!pool) return Math.min(cap, this.config.batch.size - held - pending);
+    const free = Math.min(cap, pool.freeRoom() - pending);
+    return Math.min(free, this.budget.room(name, free, pending));
+  }
+
+  /** The memory of the functions fetching now, among which the budget is shared. */
+  private fetchingMemory(): Map<string, FunctionMemory> {
+    const memory = new Map<string, FunctionMemory>();
+    for (const fn of this.queues.running) {
+      const pool = this.served.get(fn)?.pool;
+      if (pool) memory.set(fn, { ...pool.memory(), load: pool.load() });
+    }
+    return memory;
   }
 
   /** Points a function at a version: a bundle gets a pool of its own, a broken one its error. */
@@ -298,7 +330,6 @@ export class Dispatcher {
     if (!bundle) return this.logger.warn({ fn: notice.fn, hash: notice.hash }, 'deployed bundle not found in Redis');
     if (!served) {
       this.serve(notice.fn, bundle, true);
-      await this.served.get(notice.fn)!.worker.waitUntilReady();
     } else {
       const previous = served.pool;
       this.use(notice.fn, served, bundle, true);

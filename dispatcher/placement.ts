@@ -92,3 +92,37 @@ export function shouldSpread(runtimes: Iterable<RuntimeView>, queued: number, po
 export function shouldRetire(runtime: RuntimeView, now: number, policy: PlacementPolicy): boolean {
   return runtime.state === 'ready' && runtime.inFlight === 0 && now - runtime.idleSince > policy.keepAliveMs;
 }
+
+/**
+ * Photon slots that follow memory (ARCHITECTURE.md, "Scheduling / fetching"): while a runtime is at
+ * least GROW_WHEN_FULL full, with its event loop below eluHigh and heap to spare, its function's
+ * slots grow SLOT_GROWTH times a tick (every 250 ms: 64 to 16,384 in a second), up to MAX_SLOTS.
+ */
+export const FIRST_SLOTS = 64;
+const MAX_SLOTS = 100_000;
+const SLOT_GROWTH = 4;
+const GROW_WHEN_FULL = 0.75;
+
+/** The slots for the next tick: grown when some runtime is nearly full and has CPU and heap to spare. */
+export function grownSlots(runtimes: Iterable<RuntimeView>, policy: PlacementPolicy): number {
+  for (const runtime of runtimes) {
+    if (runtime.state !== 'ready' || runtime.inFlight < GROW_WHEN_FULL * policy.slots || runtime.elu >= policy.eluHigh) continue;
+    const heapFree = policy.heapHeadroom * runtime.heapLimit - runtime.heapUsed;
+    if (runtime.heapPerPhoton > 0 && heapFree < runtime.heapPerPhoton) continue;
+    return Math.min(MAX_SLOTS, policy.slots * SLOT_GROWTH);
+  }
+  return policy.slots;
+}
+
+/** Jobs the runtimes can hold now: ready ones up to their room, starting ones a full set of slots, none at all one runtime's worth. */
+export function capacity(runtimes: Iterable<RuntimeView>, policy: PlacementPolicy): number {
+  let total = 0;
+  let live = 0;
+  for (const runtime of runtimes) {
+    if (runtime.state === 'ready') total += runtime.inFlight + room(runtime, policy);
+    else if (runtime.state === 'starting') total += policy.slots;
+    else continue;
+    live++;
+  }
+  return live === 0 ? policy.slots : total;
+}

@@ -15,7 +15,7 @@ export interface PoolOptions {
   mode: Mode;
   /** Most runtimes of this function at once (lambda mode: its concurrency). */
   maxRuntimes: number;
-  /** Photon slots per runtime unless the function's config says otherwise (lambda mode: 1). */
+  /** Photon slots per runtime unless the function's config says otherwise (lambda mode: 1; 0: they follow memory). */
   photonsPerRuntime: number;
   /** Heap limit per runtime unless the function's config says otherwise. */
   memoryMb: number;
@@ -47,13 +47,16 @@ export interface PoolOptions {
   logFd?: 1 | 2;
 }
 
+/** Most runtimes of a function in lambda mode unless dispatcher.concurrency says otherwise. */
+const LAMBDA_RUNTIMES = 256;
+
 /** Pool options from the process config; `overrides` for what the caller decides itself. */
 export function poolOptionsFrom(config: Readonly<PhotonsConfig>, bundle: FunctionBundle, logger: Logger, overrides: Partial<PoolOptions> = {}): PoolOptions {
   const mode = overrides.mode ?? config.mode;
   return {
     bundle,
     mode,
-    maxRuntimes: mode === 'lambda' ? config.dispatcher.concurrency : config.runtime.maxRuntimes,
+    maxRuntimes: mode === 'lambda' ? config.dispatcher.concurrency || LAMBDA_RUNTIMES : config.runtime.maxRuntimes,
     photonsPerRuntime: config.runtime.photonsPerRuntime,
     memoryMb: config.runtime.memoryMb,
     keepAliveMs: config.runtime.keepAliveMs,

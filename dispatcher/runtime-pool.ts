@@ -18,7 +18,7 @@ import { ErrorCodes, type SerializedError } from '../errors';
 import type { JobRequest } from '../photon-worker/protocol';
 import type { FunctionConfig } from '../photon-worker/types';
 import type { PoolOptions } from './pool-options';
-import { pickRuntime, room, runtimesToStart, shouldRetire, shouldSpread, type PlacementPolicy } from './placement';
+import { capacity, FIRST_SLOTS, grownSlots, pickRuntime, room, runtimesToStart, shouldRetire, shouldSpread, type PlacementPolicy } from './placement';
 import { Runtime, type JobOutcome } from './runtime';
 import { PoolCounters, type PoolStats } from './pool-stats';
 
@@ -51,6 +51,8 @@ export class RuntimePool {
   private retired: { resolve: () => void; promise: Promise<void> } | undefined;
   private readonly counters = new PoolCounters();
   private ticks = 0;
+  /** Photon slots per runtime when neither the function nor the process config fixes them. */
+  private adaptiveSlots = FIRST_SLOTS;
 
   constructor(private readonly options: PoolOptions) {
     this.tick = setInterval(() => this.onTick(), TICK_MS);
@@ -115,6 +117,49 @@ export class RuntimePool {
   /** Runtimes ready and holding no job: what the dispatcher's idle budget may retire. */
   idleRuntimes(): Runtime[] {
     return [...this.runtimes].filter((r) => r.state === 'ready' && r.inFlight === 0);
+  }
+
+  /**
+   * How many more jobs the pool can take now without queueing them: free photon slots of its
+   * runtimes (heap permitting) and of those starting, or a first runtime's worth. The queue
+   * workers fetch no further, so jobs the pool cannot run yet wait in Redis.
+   */
+  freeRoom(): number {
+    if (this.closed || this.retired) return 0;
+    const policy = this.policy();
+    let total = capacity(this.runtimes, policy);
+    if (this.fixedSlots() !== undefined) {
+      // Fixed slots (lambda mode, an explicit photonsPerRuntime): more runtimes take what one cannot,
+      // up to maxRuntimes. Slots that follow memory grow instead (pack before spreading).
+      let live = 0;
+      for (const runtime of this.runtimes) if (runtime.state === 'ready' || runtime.state === 'starting') live++;
+      total += Math.max(0, policy.maxRuntimes - Math.max(1, live)) * policy.slots;
+    }
+    return total - this.load();
+  }
+
+  /** Jobs running or queued here. */
+  load(): number {
+    let inFlight = this.queue.length + this.soloQueue.length;
+    for (const runtime of this.runtimes) inFlight += runtime.inFlight;
+    for (const runtime of this.soloRuntimes) inFlight += runtime.inFlight;
+    return inFlight;
+  }
+
+  /**
+   * Heap this pool holds, measured where it can be: each runtime's heap in use (or its base heap
+   * plus its photons at the measured size, whichever is larger, since readings lag), and the queued
+   * jobs at that size. `perPhoton` is 0 until a runtime has measured it.
+   */
+  memory(): { usedBytes: number; perPhotonBytes: number } {
+    let usedBytes = 0;
+    let perPhoton = 0;
+    for (const runtime of [...this.runtimes, ...this.soloRuntimes]) {
+      perPhoton = Math.max(perPhoton, runtime.heapPerPhoton);
+      usedBytes += Math.max(runtime.heapUsed, runtime.baseHeap + runtime.inFlight * runtime.heapPerPhoton);
+    }
+    usedBytes += (this.queue.length + this.soloQueue.length) * perPhoton;
+    return { usedBytes, perPhotonBytes: perPhoton };
   }
 
   stats(): PoolStats {
@@ -195,8 +240,13 @@ export class RuntimePool {
   }
 
   private slots(): number {
+    return this.fixedSlots() ?? this.adaptiveSlots;
+  }
+
+  /** Slots fixed by the mode, the function's config or the process config (0 there: they follow memory). */
+  private fixedSlots(): number | undefined {
     if (this.options.mode === 'lambda') return 1;
-    return this.config?.photonsPerRuntime ?? this.options.photonsPerRuntime;
+    return this.config?.photonsPerRuntime ?? (this.options.photonsPerRuntime > 0 ? this.options.photonsPerRuntime : undefined);
   }
 
   /** The policy of dispatcher/placement.ts with this pool's numbers. */
@@ -316,5 +366,12 @@ export class RuntimePool {
       if (shouldRetire(runtime, now, policy)) void runtime.retire();
     }
     if (shouldSpread(this.runtimes, this.queue.length, policy)) this.startRuntime(this.runtimes);
+    if (this.fixedSlots() === undefined) {
+      const slots = grownSlots(this.runtimes, policy);
+      if (slots > this.adaptiveSlots) {
+        this.adaptiveSlots = slots;
+        this.flush();
+      }
+    }
   }
 }

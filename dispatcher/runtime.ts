@@ -65,8 +65,10 @@ export class Runtime {
   baseHeap = 0;
   heapUsed = 0;
   heapLimit = 0;
-  /** Measured heap per photon in flight (moving average), 0 until measured. */
+  /** Measured heap per photon in flight (moving averages of heap growth over photons), 0 until measured. */
   heapPerPhoton = 0;
+  private growthAverage = 0;
+  private photonsAverage = 0;
   /** Event-loop utilisation over the last sampling interval, 0..1. */
   elu = 0;
   idleSince = Date.now();
@@ -303,8 +305,14 @@ export class Runtime {
     this.heapUsed = reading.heapUsed;
     this.heapLimit = reading.heapLimit;
     if (reading.inFlight > 0 && this.baseHeap > 0) {
-      const perPhoton = Math.max(0, reading.heapUsed - this.baseHeap) / reading.inFlight;
-      this.heapPerPhoton = this.heapPerPhoton === 0 ? perPhoton : 0.8 * this.heapPerPhoton + 0.2 * perPhoton;
+      // Moving averages of the heap growth and of the photons, divided: a reading with few photons
+      // and much garbage left by many (the next GC not yet run) weighs as little as its photons do,
+      // instead of making every photon look megabytes big.
+      const growth = Math.max(0, reading.heapUsed - this.baseHeap);
+      const first = this.photonsAverage === 0;
+      this.growthAverage = first ? growth : 0.8 * this.growthAverage + 0.2 * growth;
+      this.photonsAverage = first ? reading.inFlight : 0.8 * this.photonsAverage + 0.2 * reading.inFlight;
+      this.heapPerPhoton = this.growthAverage / this.photonsAverage;
     }
   }
 

@@ -3,7 +3,7 @@
 // this lives beside neither, in monitoring/, which imports only contract/.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { FunctionStatus } from '../contract/fleet';
-import { mergeDurations, type DispatcherStats, type DurationHistogram, type TimedPoolStats } from '../contract/heartbeat';
+import { mergeDurations, type DispatcherStats, type DurationHistogram, type MemoryStats, type TimedPoolStats } from '../contract/heartbeat';
 
 /** What a scrape shows of one function; queue counts only where Redis was read (the API). */
 export type FunctionMetrics = Pick<
@@ -22,8 +22,16 @@ export type FunctionMetrics = Pick<
 > &
   Partial<Pick<FunctionStatus, 'waiting' | 'active' | 'delayed' | 'completed' | 'failed'>>;
 
+/** What a scrape shows of one dispatcher: its memory budget and queue workers. */
+export interface DispatcherMetrics {
+  id: string;
+  memory?: MemoryStats;
+  fetching?: number;
+}
+
 export interface MetricsSnapshot {
   functions: FunctionMetrics[];
+  dispatchers?: DispatcherMetrics[];
   /** Dispatchers with a fresh heartbeat; only the fleet view knows it. */
   liveDispatchers?: number;
 }
@@ -94,12 +102,33 @@ export async function renderMetrics(snapshot: MetricsSnapshot): Promise<string> 
   if (snapshot.liveDispatchers !== undefined) {
     new Gauge({ name: 'photons_dispatchers', help: 'Dispatchers with a fresh heartbeat.', registers }).set(snapshot.liveDispatchers);
   }
+  dispatcherMetrics(snapshot.dispatchers ?? [], registers);
   return registry.metrics();
+}
+
+/** Each dispatcher's memory budget, the heap its runtimes hold, how many functions wait for the budget, and its queue workers. */
+function dispatcherMetrics(dispatchers: DispatcherMetrics[], registers: Registry[]): void {
+  const withMemory = dispatchers.filter((d) => d.memory);
+  if (withMemory.length === 0) return;
+  const gauge = (name: string, help: string, value: (d: DispatcherMetrics) => number): void => {
+    const metric = new Gauge({ name, help, labelNames: ['dispatcher'], registers });
+    for (const d of withMemory) metric.set({ dispatcher: d.id }, value(d));
+  };
+  const MB = 2 ** 20;
+  gauge('photons_memory_budget_bytes', "The dispatcher's memory budget (PHOTONS_MEMORY_BUDGET_MB), in bytes.", (d) => Math.round(d.memory!.budgetMb * MB));
+  gauge('photons_memory_used_bytes', "Heap the dispatcher's runtimes hold, in bytes.", (d) => Math.round(d.memory!.usedMb * MB));
+  gauge(
+    'photons_memory_limited_functions',
+    'Functions whose jobs wait in Redis because the memory budget is full (0: not limited).',
+    (d) => d.memory!.limited.length,
+  );
+  gauge('photons_queue_workers', 'Functions whose BullMQ queue workers run on the dispatcher now (the others are watched).', (d) => d.fetching ?? 0);
 }
 
 /** One dispatcher's heartbeat as metrics: its own runtimes, no queue counts. */
 export function dispatcherSnapshot(stats: DispatcherStats): MetricsSnapshot {
   return {
+    dispatchers: [{ id: stats.id, memory: stats.memory, fetching: stats.fetching }],
     functions: (stats.functions as TimedPoolStats[]).map((pool) => {
       const measured = pool.runtimes.filter((r) => r.heapPerPhoton > 0);
       const loaded = pool.runtimes.filter((r) => r.baseHeap > 0);

@@ -8,7 +8,8 @@ import type { FleetReader } from './fleet-reader';
 export function metricsRoute(app: FastifyInstance, fleet: FleetReader, access: DashboardAccess): void {
   app.get('/metrics', { schema: { hide: true }, onRequest: access.readable }, async (_request, reply) => {
     const { functions, dispatchers } = await fleet.read(0);
-    const text = await renderMetrics({ functions, liveDispatchers: dispatchers.filter((d) => !d.stale).length });
+    const live = dispatchers.filter((d) => !d.stale);
+    const text = await renderMetrics({ functions, dispatchers: live, liveDispatchers: live.length });
     return reply.type(METRICS_CONTENT_TYPE).send(text);
   });
 }

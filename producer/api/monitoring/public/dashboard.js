@@ -188,18 +188,26 @@
     } else fold.replaceChildren(...(showAll ? [toggle] : []));
   }
 
+  /** Used/budget MB; the functions whose jobs wait in Redis for the budget are named. */
+  function memoryText(memory) {
+    if (!memory) return '–';
+    const line = `${memory.usedMb} / ${memory.budgetMb} MB`;
+    return memory.limited.length > 0 ? `${line} (limited: ${memory.limited.join(', ')})` : line;
+  }
+
   function renderDispatchers(fleet) {
     const rows = fleet.dispatchers.map((d) =>
       el(
         'tr',
         { 'data-dispatcher': d.id },
         ...[d.id, d.host, d.pid, d.version, d.mode].map((v) => el('td', {}, v)),
+        el('td', d.memory && d.memory.limited.length > 0 ? { class: 'limited' } : {}, memoryText(d.memory)),
         el('td', d.stale ? { class: 'stale' } : {}, `${(d.heartbeatAgeMs / 1000).toFixed(1)} s ago${d.stale ? ' (stale)' : ''}`),
       ),
     );
     document
       .querySelector('#dispatchers tbody')
-      .replaceChildren(...(rows.length > 0 ? rows : [el('tr', {}, el('td', { colspan: 6 }, 'No dispatcher is running.'))]));
+      .replaceChildren(...(rows.length > 0 ? rows : [el('tr', {}, el('td', { colspan: 7 }, 'No dispatcher is running.'))]));
   }
 
   /** The newest map runs, each linking its picture (timeline and histogram, drawn by the API). */

@@ -1,0 +1,140 @@
+// A BullMQ Worker that fetches as many jobs as its function can admit now (ARCHITECTURE.md,
+// "Scheduling / fetching"), instead of a fixed `concurrency`.
+//
+// BullMQ's own main loop reads `concurrency` only when a job finishes: a limit raised while every
+// slot is busy is seen seconds later, so it cannot follow a pool whose photon slots grow. This loop
+// uses BullMQ's manual-fetching API (`getNextJob`) and hands each job to BullMQ's own `processJob`,
+// which keeps everything else as BullMQ does it: the job's lock is tracked and renewed by the
+// worker's lock manager, completion, failure, retries and the next job fetched with the answer
+// (`moveToFinished`). The stalled-job checker runs as with `run()`, and `close()` waits for this
+// loop and its jobs, as it waits for BullMQ's own (graceful shutdown hands jobs back through them).
+import { Worker, type Job, type Processor, type WorkerOptions } from 'bullmq';
+
+/** While nothing can be admitted, how often the room is looked at again (it also grows with the pool's slots). */
+const RECHECK_MS = 50;
+/** After a Redis error, the wait before fetching again. */
+const RETRY_MS = 1_000;
+
+export class FetchingWorker extends Worker {
+  private tokens = 0;
+  private readonly chains = new Set<Promise<unknown>>();
+  private wake: (() => void) | undefined;
+  /** Fetches under way: jobs on their way from Redis, not yet in the pool, so not in its load. */
+  private pending = 0;
+  /** Who holds each job now (its chain's token) and since when. */
+  private readonly holders = new Map<string, { token: string; at: number }>();
+  /** When this worker last held a job (or started): the dispatcher stops it when idle past keep-alive. */
+  lastBusyAt = Date.now();
+
+  constructor(
+    name: string,
+    processor: Processor,
+    opts: WorkerOptions,
+    /**
+     * How many more jobs may be fetched now (the pool's free room, within the budget and any
+     * explicit cap), holding `held` jobs with `pending` more on their way.
+     */
+    private readonly room: (held: number, pending: number) => number,
+    private readonly onError: (err: unknown) => void,
+  ) {
+    super(name, processor, { ...opts, autorun: false });
+  }
+
+  /** Jobs fetched and not answered yet. */
+  get held(): number {
+    return this.chains.size;
+  }
+
+  /** Starts fetching; close() stops it and waits until its last job is answered or handed back. */
+  start(): void {
+    void this.startStalledCheckTimer().catch(this.onError);
+    if (!this.opts.skipLockRenewal) this.lockManager.start();
+    // close() waits for this promise, as it waits for BullMQ's main loop.
+    this.mainLoopRunning = this.fetchLoop();
+  }
+
+  /** Something changed (a job answered, slots grew): look at the room again now. */
+  nudge(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+
+  private async fetchLoop(): Promise<void> {
+    while (!this.closing) {
+      if (this.room(this.held, this.pending) <= 0) {
+        await this.rest(RECHECK_MS);
+        continue;
+      }
+      const token = `${this.id}:${this.tokens++}`;
+      let job: Job | undefined;
+      this.pending++;
+      try {
+        // Blocks on the queue's marker while it is empty; close() disconnects that connection.
+        job = await this.getNextJob(token, { block: true });
+      } catch (err) {
+        this.pending--;
+        if (this.closing) break;
+        this.onError(err);
+        await this.rest(RETRY_MS);
+        continue;
+      }
+      this.pending--;
+      // Synchronously into the pool (the processor submits before its first await): the pool's load counts it from here.
+      if (job) this.process(job, token);
+    }
+    await Promise.all(this.chains);
+  }
+
+  /** Runs a job, then the next one BullMQ fetched with its answer, while there is room. */
+  private process(first: Job, token: string): void {
+    const work = (async () => {
+      let job: Job | void = first;
+      while (job) {
+        this.lastBusyAt = Date.now();
+        let fetching = false;
+        const fetchNext = (): boolean => {
+          // held - 1: this chain's own job is answered, so it does not count against the next one.
+          fetching = !this.closing && this.room(this.held - 1, this.pending) > 0;
+          if (fetching) this.pending++;
+          return fetching;
+        };
+        const id = job.id!;
+        this.holders.set(id, { token, at: Date.now() });
+        job = await this.processJob(job, token, fetchNext);
+        if (fetching) this.pending--;
+        this.release(id, token);
+      }
+      this.lastBusyAt = Date.now();
+    })().catch(this.onError);
+    this.chains.add(work);
+    void work.finally(() => {
+      this.chains.delete(work);
+      this.nudge();
+    });
+  }
+
+  /**
+   * A job handed back to its queue (a runtime died under it) may be fetched again by another chain
+   * before this one has finished with it; BullMQ's processJob then stops renewing the lock of the
+   * new holder when it ends here (the lock manager tracks jobs by id). Tracked again, its lock lives.
+   */
+  private release(id: string, token: string): void {
+    const holder = this.holders.get(id);
+    if (holder?.token === token) this.holders.delete(id);
+    else if (holder) this.lockManager.trackJob(id, holder.token, holder.at);
+  }
+
+  private rest(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.wake = undefined;
+        resolve();
+      }, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+}
