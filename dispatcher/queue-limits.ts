@@ -34,6 +34,9 @@ if ttl < 0 then ttl = window end
 redis.call('PEXPIRE', KEYS[1], ttl + math.max(0, math.ceil(count / max) - 1) * window)
 return count`;
 
+/** The config keys this file applies, as they appear in a function's code. */
+const LIMIT_KEYS = /\b(rateLimit|maxConcurrency)\b/;
+
 export class QueueLimits {
   /** Rate limits of the versions this dispatcher serves: only their chunks are charged. */
   private readonly rateLimits = new Map<string, { max: number; durationMs: number }>();
@@ -82,6 +85,9 @@ export class QueueLimits {
   private async learn(bundle: FunctionBundle): Promise<void> {
     const known = await this.applied(bundle.name);
     if (known?.hash === bundle.hash) return this.remember(bundle.name, known);
+    // A config that sets a limit names it: a function whose code does not is not loaded to find
+    // out (its top level may be slow or have effects, and a first start may serve a thousand).
+    if (!LIMIT_KEYS.test(bundle.code)) return this.apply(bundle, {}, known);
     // One function loads at a time: a first start over many functions must not start a thread for
     // each at once. By its turn another dispatcher may have applied this version already.
     const turn = this.probing.then(async () => {
