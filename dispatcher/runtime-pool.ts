@@ -46,7 +46,8 @@ export class RuntimePool {
   private flushTimer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   /**
    * The last flush left jobs queued: no runtime had room. Until a runtime answers, starts or exits,
-   * flushing on every submit would find none either, so submits wait for the next timer flush.
+   * flushing on every submit would find none either (a chunk submits each of its items), so
+   * submits wait for the timer's flush (ARCHITECTURE.md, "Scheduling").
    */
   private waitingForRoom = false;
   private readonly tick: NodeJS.Timeout;
