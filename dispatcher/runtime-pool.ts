@@ -19,6 +19,7 @@ import type { JobRequest } from '../photon-worker/protocol';
 import type { FunctionConfig } from '../photon-worker/types';
 import type { PoolOptions } from './pool-options';
 import { capacity, FIRST_SLOTS, grownSlots, pickRuntime, room, runtimesToStart, shouldRetire, shouldSpread, type PlacementPolicy } from './placement';
+import { JobQueue } from './job-queue';
 import { Runtime, type JobOutcome } from './runtime';
 import { PoolCounters, type PoolStats } from './pool-stats';
 
@@ -39,10 +40,16 @@ export class RuntimePool {
   private readonly runtimes = new Set<Runtime>();
   /** Runtimes each holding one suspect job (one present at an earlier runtime death). */
   private readonly soloRuntimes = new Set<Runtime>();
-  private queue: Waiting[] = [];
+  private readonly queue = new JobQueue<Waiting>();
   private soloQueue: Waiting[] = [];
   private nextRuntimeId = 1;
   private flushTimer: NodeJS.Timeout | NodeJS.Immediate | undefined;
+  /**
+   * The last flush left jobs queued: no runtime had room. Until a runtime answers, starts or exits,
+   * flushing on every submit would find none either (a chunk submits each of its items), so
+   * submits wait for the timer's flush (ARCHITECTURE.md, "Scheduling").
+   */
+  private waitingForRoom = false;
   private readonly tick: NodeJS.Timeout;
   private config: FunctionConfig | undefined;
   private initFailure: { error: SerializedError; at: number } | undefined;
@@ -100,13 +107,11 @@ export class RuntimePool {
     const matches = (id: string): boolean => id === jobId || id.startsWith(`${jobId}#`);
     const error = { code: ErrorCodes.CANCELLED, message: reason };
     let found = false;
-    for (const list of [this.queue, this.soloQueue]) {
-      for (let i = list.length - 1; i >= 0; i--) {
-        if (!matches(list[i]!.job.jobId)) continue;
-        const [waiting] = list.splice(i, 1);
-        waiting!.resolve({ kind: 'failed', error, unrecoverable: true });
-        found = true;
-      }
+    const cancelled = [...this.queue.removeWhere((w) => matches(w.job.jobId))];
+    for (let i = this.soloQueue.length - 1; i >= 0; i--) if (matches(this.soloQueue[i]!.job.jobId)) cancelled.push(...this.soloQueue.splice(i, 1));
+    for (const waiting of cancelled) {
+      waiting.resolve({ kind: 'failed', error, unrecoverable: true });
+      found = true;
     }
     for (const runtime of [...this.runtimes, ...this.soloRuntimes]) {
       for (const id of [...runtime.jobIds()]) if (matches(id)) found = runtime.cancel(id, reason) || found;
@@ -193,8 +198,7 @@ export class RuntimePool {
     this.options.idleBudget?.delete(this);
     this.clearFlush();
     const error = this.closedError();
-    for (const waiting of [...this.queue, ...this.soloQueue]) waiting.resolve({ kind: 'runtime-died', error });
-    this.queue = [];
+    for (const waiting of [...this.queue.drain(), ...this.soloQueue]) waiting.resolve({ kind: 'runtime-died', error });
     this.soloQueue = [];
     await Promise.all([...this.runtimes, ...this.soloRuntimes].map((r) => r.retire()));
   }
@@ -204,7 +208,7 @@ export class RuntimePool {
   }
 
   private scheduleFlush(): void {
-    if (this.queue.length >= this.options.batchSize) {
+    if (this.queue.length >= this.options.batchSize && !this.waitingForRoom) {
       this.clearFlush();
       this.flush();
       return;
@@ -224,19 +228,16 @@ export class RuntimePool {
   private flush(): void {
     this.flushTimer = undefined;
     if (this.closed) return;
-    let head = 0;
     const policy = this.policy();
-    while (head < this.queue.length) {
+    while (this.queue.length > 0) {
       const runtime = pickRuntime(this.runtimes, policy);
       if (!runtime) break;
-      const take = Math.min(room(runtime, policy), this.options.batchSize, this.queue.length - head);
-      const batch = this.queue.slice(head, head + take);
-      head += take;
+      const batch = this.queue.take(Math.min(room(runtime, policy), this.options.batchSize));
       const outcomes = runtime.run(batch.map((w) => w.job));
       batch.forEach((waiting, i) => void outcomes[i]!.then(waiting.resolve));
     }
-    if (head > 0) this.queue = this.queue.slice(head);
-    if (this.queue.length > 0) this.startRuntimesFor(this.queue.length);
+    this.waitingForRoom = this.queue.length > 0;
+    if (this.waitingForRoom) this.startRuntimesFor(this.queue.length);
   }
 
   private slots(): number {
@@ -324,10 +325,9 @@ export class RuntimePool {
       if (runtime.initError) {
         // The function does not load: every queued job would fail the same way.
         this.initFailure = { error: runtime.initError, at: Date.now() };
-        for (const waiting of [...this.queue, ...this.soloQueue]) {
+        for (const waiting of [...this.queue.drain(), ...this.soloQueue]) {
           waiting.resolve({ kind: 'failed', error: runtime.initError, unrecoverable: true });
         }
-        this.queue = [];
         this.soloQueue = [];
         this.options.logger.error({ err: runtime.initError }, 'function failed to load');
         return;
