@@ -9,6 +9,7 @@ import pino from 'pino';
 import type PiscinaPool from 'piscina';
 import { loadConfig } from '../config';
 import { poolOptionsFrom } from '../dispatcher/pool-options';
+import { FIRST_SLOTS } from '../dispatcher/placement';
 import { RuntimePool } from '../dispatcher/runtime-pool';
 import { SpareThreads } from '../dispatcher/spare-threads';
 import { bundleFunction } from '../photon-worker/bundle';
@@ -120,7 +121,9 @@ async function startPiscina(limits: PoolLimits): Promise<Contender> {
     pool.on('error', () => undefined);
     return pool;
   };
-  const shared = start(config.runtime.photonsPerRuntime);
+  // piscina's slots per thread are fixed: the number the project's pool starts with when its slots
+  // follow memory (photonsPerRuntime 0), else the same fixed number.
+  const shared = start(config.runtime.photonsPerRuntime || FIRST_SLOTS);
   // piscina cannot run one task alone in a pool of shared threads: a second pool, one task per
   // thread, takes the jobs present at a death (created on first need, it starts no thread before).
   let alone: PiscinaPool<PoolWork, PoolWorkAnswer> | undefined;

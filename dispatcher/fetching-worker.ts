@@ -82,6 +82,10 @@ export class FetchingWorker extends Worker {
       this.pending--;
       // Synchronously into the pool (the processor submits before its first await): the pool's load counts it from here.
       if (job) this.process(job, token);
+      // No job: while the queue is rate limited getNextJob answers at once, without a round trip to
+      // Redis, so fetching again straight away would spin on promises and starve this thread's
+      // timers (lock renewal, the runtimes' watchdog). Look again a little later.
+      else await this.rest(RECHECK_MS);
     }
     await Promise.all(this.chains);
   }

@@ -42,6 +42,8 @@ export class QueueLimits {
   private readonly rateLimits = new Map<string, { max: number; durationMs: number }>();
   /** Runtimes loading a function to read its config. */
   private readonly probes = new Set<Runtime>();
+  /** Functions whose limits this dispatcher is still reading, until it knows them. */
+  private readonly learning = new Map<string, Promise<void>>();
   /** The probe before the next one: they run one at a time. */
   private probing: Promise<unknown> = Promise.resolve();
   private closed = false;
@@ -61,7 +63,11 @@ export class QueueLimits {
    * already, its config is read (the function loaded once in a runtime of its own) and applied.
    */
   follow(bundle: FunctionBundle): void {
-    this.learn(bundle).catch((err: unknown) => this.logger.warn({ err, fn: bundle.name }, 'function limits not applied'));
+    const learning = this.learn(bundle).catch((err: unknown) => this.logger.warn({ err, fn: bundle.name }, 'function limits not applied'));
+    this.learning.set(bundle.name, learning);
+    void learning.then(() => {
+      if (this.learning.get(bundle.name) === learning) this.learning.delete(bundle.name);
+    });
   }
 
   /** Stops the runtimes still loading a function for its config. */
@@ -72,9 +78,12 @@ export class QueueLimits {
 
   /** Before a chunk job runs: its items beyond the first count against the rate limit too. */
   async charge(fn: string, job: Job): Promise<void> {
-    const limit = this.rateLimits.get(fn);
     const items = job.name === CHUNK_JOB_NAME ? (job.data as Partial<ChunkData>).items : undefined;
-    if (!limit || !Array.isArray(items) || items.length < 2) return;
+    if (!Array.isArray(items) || items.length < 2) return;
+    // A chunk taken while this dispatcher still learns the function's limits waits for them.
+    await this.learning.get(fn);
+    const limit = this.rateLimits.get(fn);
+    if (!limit) return;
     const key = queueLimiterKey(this.config.redis.prefix, fn, this.config.redis.cluster);
     // Not charging is no reason to fail the job: the limit is then loose by this chunk.
     await this.redis()
