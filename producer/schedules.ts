@@ -143,6 +143,12 @@ export function checkTiming(timing: unknown): ScheduleTiming {
   if (tz !== undefined && (typeof tz !== 'string' || !isTimeZone(tz))) {
     throw bad(`tz must be an IANA time zone such as "Europe/Paris" or "UTC", got ${JSON.stringify(tz)}.`);
   }
+  // cron-parser fills missing fields with "*", so "* * *" would fire every second: count them.
+  const fields = cron.trim().split(/\s+/).length;
+  if (!(fields === 5 || fields === 6 || (fields === 1 && cron.trim().startsWith('@'))))
+    throw bad(
+      `The cron expression ${JSON.stringify(cron)} is invalid (it has ${fields} field(s)): use five (minute hour day month weekday) or six with seconds first, e.g. "*/5 * * * *".`,
+    );
   try {
     parseExpression(cron, tz ? { tz } : {}).next();
   } catch (err) {

@@ -243,6 +243,24 @@ export function badRequests(token: string, limit: number): BadRequest[] {
     out.push({ kind: 'bad or unknown run id', method: 'GET', path: `/runs/${id}/results`, headers: auth });
   }
   out.push({ kind: 'bad query', method: 'GET', path: '/runs/unknown-run/results?ordered=maybe', headers: auth });
+  // Schedules: a bad timing, id, function or input is refused before BullMQ's scheduler sees it.
+  const schedule = (kind: string, id: string, body: unknown) =>
+    out.push({ kind, method: 'PUT', path: `/schedules/${id}`, headers: json, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  for (const every of [0, -1, 1.5, 99, 31_622_400_001, '1000', null, [], {}, true]) schedule('bad schedule every', 'flood', { fn: 'tally', every });
+  for (const cron of ['', '* * *', '99 * * * *', '*/0 * * * *', '0 0 31 2 *', '* * * * * * * *', 'x'.repeat(257), 5, null, []])
+    schedule('bad schedule cron', 'flood', { fn: 'tally', cron });
+  for (const tz of ['Mars/Base', '', 'x'.repeat(65), 5]) schedule('bad schedule tz', 'flood', { fn: 'tally', cron: '* * * * *', tz });
+  schedule('schedule with every and cron', 'flood', { fn: 'tally', every: 1_000, cron: '* * * * *' });
+  schedule('schedule with no timing', 'flood', { fn: 'tally' });
+  schedule('schedule with an unknown field', 'flood', { fn: 'tally', every: 1_000, extra: 1 });
+  schedule('schedule input nested', 'flood', `{"fn":"tally","every":1000,"input":${'{"a":'.repeat(3_500)}1${'}'.repeat(3_500)}}`);
+  for (const name of INVALID_NAMES) schedule('schedule of an invalid function name', 'flood', { fn: name, every: 1_000 });
+  for (const id of ['a:b', '%00', '..%2F..', 'a%20b', 's'.repeat(65), 's'.repeat(1_000), '%E0%A4%A'])
+    schedule('bad schedule id', id, { fn: 'tally', every: 1_000 });
+  for (const text of BAD_JSON) schedule('bad schedule JSON', 'flood', text);
+  for (const action of ['pause', 'resume']) out.push({ kind: 'unknown schedule', method: 'POST', path: `/schedules/no-such/${action}`, headers: auth });
+  out.push({ kind: 'unknown schedule', method: 'DELETE', path: '/schedules/no-such', headers: auth });
+  out.push({ kind: 'bad token', method: 'GET', path: '/schedules', headers: {} });
   const paths = [
     '/jobz',
     '/job',

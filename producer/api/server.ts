@@ -3,7 +3,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import type { PhotonsConfig } from '../../config';
 import { ErrorCodes, PhotonsError } from '../../errors';
@@ -65,6 +65,18 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       if (err.code === 'ECONNRESET' || socket.destroyed) return;
       if (socket.writable) socket.write(clientErrorAnswer(err, requestTimeoutMs));
       socket.destroy(err);
+    },
+    // The router's own refusals (a malformed URL, a path segment past maxParamLength) answer like every other 4xx.
+    frameworkErrors(err, _request, reply) {
+      const tooLong = err.code === 'FST_ERR_MAX_PARAM_LENGTH';
+      void (reply as FastifyReply).code(tooLong ? 414 : 400).send({
+        error: {
+          code: ErrorCodes.BAD_REQUEST,
+          message: tooLong
+            ? `A part of the path is longer than ${MAX_JOB_ID_LENGTH + 56} characters: ids are at most ${MAX_JOB_ID_LENGTH}.`
+            : 'The URL is malformed (bad percent-encoding): encode ids with encodeURIComponent.',
+        },
+      });
     },
     // Strict types: a string "5" is not the integer 5, and an unknown field is an error, not dropped.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },

@@ -254,7 +254,7 @@ describe('producer input hardening', function () {
     });
   });
 
-  it("answers every request of the fault suite's API flood with a 4xx", async () => {
+  it("answers every request of the fault suite's API flood with a 4xx and a PHOTONS_ERR code", async () => {
     const guarded = await api({ token: 'flood-token', bodyLimitBytes: 65_536 });
     const requests = badRequests('flood-token', 65_536);
     for (const kind of ['input nested: object 3,500 deep', 'input nested: array 2,000 deep', 'too many inputs'])
@@ -267,7 +267,7 @@ describe('producer input hardening', function () {
       // The flood's function is tally; here echo is deployed, so that only what is wrong is refused.
       const body = typeof r.body === 'string' ? r.body.split('"fn":"tally"').join('"fn":"echo"') : r.body;
       const response = await guarded.inject({ method: r.method as 'GET', url: r.path, headers: r.headers, ...(body === undefined ? {} : { payload: body }) });
-      if (response.statusCode < 400 || response.statusCode >= 500)
+      if (response.statusCode < 400 || response.statusCode >= 500 || !/"code":"PHOTONS_ERR_[A-Z_]+"/.test(response.body))
         wrong.push(`${r.kind} ${r.method} ${r.path.slice(0, 60)}: ${response.statusCode} ${response.body.slice(0, 120)}`);
     }
     assert.deepEqual(wrong, []);
