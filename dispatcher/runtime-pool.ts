@@ -5,10 +5,11 @@
 // Why not piscina (measured: `npx photons bench pool`, figures in the README's Performance section):
 // piscina 5 given the same limits, a packing loadBalancer (the busiest thread with a free slot;
 // null makes piscina start a thread, up to maxThreads) and the same photon runtime in each thread
-// started no more threads, matched this pool's CPU-bound throughput and p99, and lost no job to a
-// thread that ran out of heap, but its threads held 21 % more heap with 1,000 jobs in flight (19.4 against 16.0 MB):
-// per-task bookkeeping, and the adapter a photon runtime needs behind piscina's one call per task,
-// where this pool sends one message per batch. It also needed a second pool (one task per thread)
+// started no more threads and lost no job to a thread that ran out of heap, but its threads held
+// more heap with 1,000 jobs in flight (19.4 against 18.5 MB: per-task bookkeeping, and the adapter a
+// photon runtime needs behind piscina's one call per task, where this pool sends one message per
+// batch), its fixed slots per thread answered that burst five times later than slots that follow
+// memory, and its CPU-bound throughput and p99 were not within 5 % of this pool's. It also needed a second pool (one task per thread)
 // to run a job present at a death alone, as dispatcher/job-runner.ts asks, and that pool reuses its
 // threads where this one gives each such job a fresh runtime. Heap admission and spreading on
 // event-loop utilisation (dispatcher/placement.ts) would still be ours: piscina's balancer sees
