@@ -8,12 +8,18 @@
 // worker's lock manager, completion, failure, retries and the next job fetched with the answer
 // (`moveToFinished`). The stalled-job checker runs as with `run()`, and `close()` waits for this
 // loop and its jobs, as it waits for BullMQ's own (graceful shutdown hands jobs back through them).
+import { setTimeout as delay } from 'node:timers/promises';
 import { Worker, type Job, type Processor, type WorkerOptions } from 'bullmq';
 
 /** While nothing can be admitted, how often the room is looked at again (it also grows with the pool's slots). */
 const RECHECK_MS = 50;
 /** After a Redis error, the wait before fetching again. */
 const RETRY_MS = 1_000;
+/**
+ * Fetches under way at once while the queue has jobs: each fetch is a round trip to Redis, so one at
+ * a time (as BullMQ's own loop fetches) leaves a deep queue waiting on latency, not on Redis.
+ */
+const MAX_LANES = 8;
 
 export class FetchingWorker extends Worker {
   private tokens = 0;
@@ -21,6 +27,9 @@ export class FetchingWorker extends Worker {
   private wake: (() => void) | undefined;
   /** Fetches under way: jobs on their way from Redis, not yet in the pool, so not in its load. */
   private pending = 0;
+  /** Fetches under way, and how many may be: one after an empty fetch, doubling while jobs come. */
+  private readonly lanes = new Set<Promise<void>>();
+  private width = 1;
   /** Who holds each job now (its chain's token) and since when. */
   private readonly holders = new Map<string, { token: string; at: number }>();
   /** When this worker last held a job (or started): the dispatcher stops it when idle past keep-alive. */
@@ -62,32 +71,49 @@ export class FetchingWorker extends Worker {
 
   private async fetchLoop(): Promise<void> {
     while (!this.closing) {
-      if (this.room(this.held, this.pending) <= 0) {
+      if (this.lanes.size >= this.width || this.room(this.held, this.pending) <= 0) {
+        // A lane that ends, a job answered or slots grown nudge this rest short.
         await this.rest(RECHECK_MS);
         continue;
       }
-      const token = `${this.id}:${this.tokens++}`;
-      let job: Job | undefined;
-      this.pending++;
-      try {
-        // Blocks on the queue's marker while it is empty; close() disconnects that connection.
-        job = await this.getNextJob(token, { block: true });
-      } catch (err) {
-        this.pending--;
-        if (this.closing) break;
-        this.onError(err);
-        await this.rest(RETRY_MS);
-        continue;
-      }
-      this.pending--;
-      // Synchronously into the pool (the processor submits before its first await): the pool's load counts it from here.
-      if (job) this.process(job, token);
-      // No job: while the queue is rate limited getNextJob answers at once, without a round trip to
-      // Redis, so fetching again straight away would spin on promises and starve this thread's
-      // timers (lock renewal, the runtimes' watchdog). Look again a little later.
-      else await this.rest(RECHECK_MS);
+      const lane = this.fetchOne().finally(() => {
+        this.lanes.delete(lane);
+        this.nudge();
+      });
+      this.lanes.add(lane);
     }
+    await Promise.all(this.lanes);
     await Promise.all(this.chains);
+  }
+
+  /** Fetches one job into the pool; the lanes widen while jobs keep coming and narrow to one when none came. */
+  private async fetchOne(): Promise<void> {
+    const token = `${this.id}:${this.tokens++}`;
+    let job: Job | undefined;
+    this.pending++;
+    try {
+      // Blocks on the queue's marker while it is empty; close() disconnects that connection.
+      job = await this.getNextJob(token, { block: true });
+    } catch (err) {
+      this.pending--;
+      this.width = 1;
+      if (this.closing) return;
+      this.onError(err);
+      await delay(RETRY_MS);
+      return;
+    }
+    this.pending--;
+    if (job) {
+      // Synchronously into the pool (the processor submits before its first await): the pool's load counts it from here.
+      this.process(job, token);
+      this.width = Math.min(MAX_LANES, this.width * 2);
+      return;
+    }
+    this.width = 1;
+    // No job: while the queue is rate limited getNextJob answers at once, without a round trip to
+    // Redis, so fetching again straight away would spin on promises and starve this thread's
+    // timers (lock renewal, the runtimes' watchdog). Look again a little later.
+    await delay(RECHECK_MS);
   }
 
   /** Runs a job, then the next one BullMQ fetched with its answer, while there is room. */
