@@ -30,6 +30,8 @@ export class FetchingWorker extends Worker {
   /** Fetches under way, and how many may be: one after an empty fetch, doubling while jobs come. */
   private readonly lanes = new Set<Promise<void>>();
   private width = 1;
+  /** Empty fetches in a row with one lane. */
+  private empties = 0;
   /** Who holds each job now (its chain's token) and since when. */
   private readonly holders = new Map<string, { token: string; at: number }>();
   /** When this worker last held a job (or started): the dispatcher stops it when idle past keep-alive. */
@@ -90,6 +92,7 @@ export class FetchingWorker extends Worker {
   private async fetchOne(): Promise<void> {
     const token = `${this.id}:${this.tokens++}`;
     let job: Job | undefined;
+    const alone = this.width === 1;
     this.pending++;
     try {
       // Blocks on the queue's marker while it is empty; close() disconnects that connection.
@@ -104,16 +107,19 @@ export class FetchingWorker extends Worker {
     }
     this.pending--;
     if (job) {
+      this.empties = 0;
       // Synchronously into the pool (the processor submits before its first await): the pool's load counts it from here.
       this.process(job, token);
       this.width = Math.min(MAX_LANES, this.width * 2);
       return;
     }
     this.width = 1;
-    // No job: while the queue is rate limited getNextJob answers at once, without a round trip to
-    // Redis, so fetching again straight away would spin on promises and starve this thread's
-    // timers (lock renewal, the runtimes' watchdog). Look again a little later.
-    await delay(RECHECK_MS);
+    // No job. Once is common and fetched again at once (a blocking wait that timed out, a marker
+    // with no job behind it, the queue emptied by the other lanes): resting would hold the next
+    // job back. Twice in a row with one lane is how a rate-limited queue answers, at once and
+    // without a round trip to Redis, and fetching straight on would spin on promises and starve
+    // this thread's timers (lock renewal, the runtimes' watchdog): look again a little later.
+    if (alone && ++this.empties >= 2) await delay(RECHECK_MS);
   }
 
   /** Runs a job, then the next one BullMQ fetched with its answer, while there is room. */

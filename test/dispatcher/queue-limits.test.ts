@@ -82,6 +82,21 @@ describe('per-function limits', function () {
     }
   });
 
+  it('waits out a rate limit without spinning: jobs over it leave the dispatcher idle', async () => {
+    await bed.dispatcher({ functionsDir: LIMITS_DIR });
+    await until('the rate limit in Redis', async () => ((await meta('limited')).max ? true : undefined), 20_000, 50);
+    const queue = bed.queue('limited');
+    await queue.addBulk(Array.from({ length: 30 }, (_, i) => ({ name: 'limited', data: { i } })));
+    await until('the first window to fill', async () => ((await queue.getJobCounts('completed')).completed! >= 3 ? true : undefined));
+    // BullMQ answers a fetch from a rate-limited queue at once, without Redis: fetched again
+    // straight away, that is a loop of promises holding this thread (and its timers) at 100 %.
+    const before = performance.eventLoopUtilization();
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const busy = performance.eventLoopUtilization(before).utilization;
+    assert.ok(busy < 0.5, `the dispatcher's thread was busy ${(busy * 100).toFixed(0)} % of the time while rate limited`);
+    assert.ok((await queue.getJobCounts('wait')).wait! > 0, 'jobs over the limit wait in Redis');
+  });
+
   it('charges a chunk its items', async () => {
     await twoDispatchers();
     await until('the rate limit in Redis', async () => ((await meta('limited')).max ? true : undefined), 20_000, 50);
