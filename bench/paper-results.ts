@@ -5,6 +5,7 @@ import { hostname } from 'node:os';
 import * as path from 'node:path';
 import { lineChart, type Series } from './charts';
 import type { CellResult } from './paper-cell';
+import { tableOneLines } from './paper-targets';
 import type { SuiteReport } from './report';
 
 export type SuiteName = 'paper' | 'trace' | 'simulate';
@@ -88,7 +89,7 @@ const METHOD: Record<'trace' | 'simulate', string[]> = {
   ],
 };
 
-function resultsMarkdown(): string {
+export function resultsMarkdown(): string {
   const out = [
     '# Photons beside the paper: results',
     '',
@@ -109,6 +110,14 @@ function resultsMarkdown(): string {
       '',
       '```',
       ...(paper.data.lines as string[]),
+      '```',
+      '',
+      "Memory per invocation at concurrency 64 beside the paper's memory per extra invocation (Table 1; `transform`",
+      'stands for Video). The paper measured one more invocation in a container already running; here it is the',
+      'peak RSS above idle over the jobs, runtimes included, so it is the larger of the two measures.',
+      '',
+      '```',
+      ...tableOneLines(paper.data.cells as CellResult[]),
       '```',
       '',
     );

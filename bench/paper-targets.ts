@@ -6,6 +6,8 @@ import type { PaperWorkload } from './paper-workloads';
 export const THROUGHPUT_TARGET = 0.95;
 export const THROUGHPUT_WORKLOADS = ['hash', 'classify'];
 export const P99_TARGET = 1.1;
+/** The paper's memory per extra invocation (Table 1), MB; `transform` stands for Video. */
+export const PAPER_EXTRA_INVOCATION_MB: Record<string, number> = { sleep: 1, rest: 1.5, hash: 3.5, classify: 29, transform: 120 };
 
 export interface TargetVerdict {
   workload: string;
@@ -121,6 +123,36 @@ export function evaluate(cells: CellResult[], workloads: Array<Pick<PaperWorkloa
     });
   }
   return evaluation;
+}
+
+/**
+ * Memory per invocation at the highest concurrency photon and lambda both ran (64 in a full run)
+ * beside the paper's memory per extra invocation: what one more job costs there and here.
+ */
+export function tableOneLines(cells: CellResult[]): string[] {
+  const rows: string[][] = [];
+  for (const [workload, paperMb] of Object.entries(PAPER_EXTRA_INVOCATION_MB)) {
+    const at = (mode: string): CellResult[] => cells.filter((c) => c.workload === workload && c.mode === mode);
+    const top = Math.max(
+      0,
+      ...at('photon')
+        .map((c) => c.concurrency)
+        .filter((c) => at('lambda').some((l) => l.concurrency === c)),
+    );
+    const cell = (mode: string): string => {
+      const found = at(mode).find((c) => c.concurrency === top);
+      return found ? (found.perInvocationBytes / MB).toFixed(2) : '—';
+    };
+    if (top > 0) rows.push([workload, String(top), cell('photon'), cell('shared'), cell('lambda'), paperMb.toFixed(1)]);
+  }
+  const header = ['workload', 'conc', 'photon MB/inv', 'shared MB/inv', 'lambda MB/inv', "paper's MB per extra invocation (Table 1)"];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (r: string[]): string =>
+    r
+      .map((v, i) => v.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
 }
 
 export function describeVerdict(v: TargetVerdict): string {
