@@ -44,10 +44,12 @@ async function measure(request: SharedBenchRequest): Promise<SharedBenchSide> {
     ? new SharedRuntimes({
         memoryMb: config.runtime.memoryMb,
         functionsPerRuntime: config.runtime.functionsPerSharedRuntime,
+        keepSpare: config.runtime.spareThreads > 0,
         logLevel: 'warn',
         logger,
       })
     : undefined;
+  shared?.start();
   const pools = request.bundles.map((bundle) => new RuntimePool(poolOptionsFrom(config, bundle, logger, { spares, shared })));
   await settle(500);
   const baseRss = rssBytes();

@@ -97,6 +97,7 @@ export class Dispatcher {
       this.shared = new SharedRuntimes({
         memoryMb: runtime.memoryMb,
         functionsPerRuntime: runtime.functionsPerSharedRuntime,
+        keepSpare: runtime.spareThreads > 0,
         logLevel: config.log.level,
         logger,
       });
@@ -143,6 +144,7 @@ export class Dispatcher {
     const catalog = await loadCatalog(config.functionsDir, this.logger, { cache, skip: new Set(deployed.keys()) });
     for (const [name, bundle] of deployed) catalog.set(name, bundle);
     this.spares = new SpareThreads(config.runtime.spareThreads, config.runtime.memoryMb);
+    this.shared?.start();
     if (catalog.size === 0) {
       this.logger.warn({ functionsDir: config.functionsDir }, 'no function files found and none deployed: nothing to serve');
     }

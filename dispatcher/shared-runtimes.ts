@@ -31,6 +31,8 @@ export interface SharedRuntimesOptions {
   memoryMb: number;
   /** Most functions in one shared thread. */
   functionsPerRuntime: number;
+  /** Keep a booted, unused shared thread ready for the next first runtime (runtime.spareThreads > 0). */
+  keepSpare: boolean;
   logLevel: string;
   logger: Logger;
 }
@@ -114,9 +116,27 @@ export class SharedRuntimes {
   /** Bundles read for OWN_THREAD_KEYS, once each. */
   private readonly checked = new WeakMap<FunctionBundle, boolean>();
   private nextId = 1;
+  /**
+   * A booted shared thread no function has used: the next function whose first runtime needs a
+   * new shared thread only loads into it (about a millisecond) instead of booting one (tens of
+   * ms), as dispatcher/spare-threads.ts does for threads of their own. Booted at start, once the
+   * function that took the last one has loaded (a boot beside that load would share the cores with
+   * the cold start it serves), and when a shared thread retires.
+   */
+  private spare: SharedThread | undefined;
   closed = false;
 
   constructor(private readonly options: SharedRuntimesOptions) {}
+
+  /** Boots the spare shared thread. */
+  start(): void {
+    this.refill();
+  }
+
+  private refill(): void {
+    if (this.closed || !this.options.keepSpare || this.spare) return;
+    this.spare = new SharedThread(this.nextId++, this, this.options);
+  }
 
   /**
    * A place in a shared thread for a runtime of this function, or undefined when it gets a thread
@@ -128,12 +148,16 @@ export class SharedRuntimes {
     if (!this.shareable(bundle)) return undefined;
     for (const thread of this.threads) for (const lease of thread.leases) if (lease.fn === bundle.name) return undefined;
     let thread = [...this.threads].find((t) => t.hasRoom);
+    const fromSpare = !thread && this.spare !== undefined;
     if (!thread) {
-      thread = new SharedThread(this.nextId++, this, this.options);
+      thread = this.spare ?? new SharedThread(this.nextId++, this, this.options);
+      this.spare = undefined;
       this.threads.add(thread);
     }
     const lease = new SharedLease(bundle.name, thread);
     thread.leases.add(lease);
+    // The next spare boots once this cold start has its first answer, not beside it.
+    if (fromSpare) lease.once('message', () => this.refill());
     return lease;
   }
 
@@ -146,6 +170,11 @@ export class SharedRuntimes {
   /** The functions moved to threads of their own, and why. */
   get movedOut(): ReadonlyMap<string, string> {
     return this.ownThreads;
+  }
+
+  /** The spare shared thread's id, if one is kept. */
+  get spareThreadId(): number | undefined {
+    return this.spare?.worker.threadId;
   }
 
   /** How many shared threads run now. */
@@ -161,11 +190,19 @@ export class SharedRuntimes {
   }
 
   forget(thread: SharedThread): void {
+    // A spare that died unused is not booted again: whatever killed it would kill the next.
+    if (thread === this.spare) {
+      this.spare = undefined;
+      return;
+    }
     this.threads.delete(thread);
+    this.refill();
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all([...this.threads].map((thread) => thread.worker.terminate()));
+    const threads = [...this.threads, ...(this.spare ? [this.spare] : [])];
+    this.spare = undefined;
+    await Promise.all(threads.map((thread) => thread.worker.terminate()));
   }
 }

@@ -93,8 +93,11 @@ describe('dispatcher: runtimes shared among functions', function () {
     assert.equal((await run('beta')).threadId, alpha.threadId);
     assert.equal(dispatcher.shared!.threadCount, 1);
     await until('the idle shared thread to retire', () => dispatcher.shared!.threadCount === 0);
+    // A booted, unused thread waits for the next cold start, so that it only loads the function.
+    const spare = await until('a spare shared thread', () => dispatcher.shared!.spareThreadId);
     const again = await run('alpha');
     assert.notEqual(again.threadId, alpha.threadId, 'a new shared thread');
+    assert.equal(again.threadId, spare, 'the spare serves the cold start');
     assert.equal(again.packageCalls, 1, 'the function loaded afresh, its packages too');
   });
 
