@@ -64,7 +64,7 @@ export const schema = {
       env: 'PHOTONS_RUNTIME_MEMORY_MB',
     },
     spareThreads: {
-      doc: 'Booted, empty runtime threads each dispatcher keeps ready, so that a cold start only loads the function (about 1 ms) instead of starting a thread (tens of ms). 0 turns this off.',
+      doc: 'Booted, empty runtime threads each dispatcher keeps ready, so that a cold start only loads the function (about 1 ms) instead of starting a thread (tens of ms); with runtime.shareAmongFunctions (the default) one booted shared thread, where first runtimes go. 0 turns this off.',
       format: 'nat',
       default: 1,
       env: 'PHOTONS_SPARE_THREADS',

@@ -143,7 +143,9 @@ export class Dispatcher {
     const cache = new BundleCache(bundleCacheDir(config), this.logger);
     const catalog = await loadCatalog(config.functionsDir, this.logger, { cache, skip: new Set(deployed.keys()) });
     for (const [name, bundle] of deployed) catalog.set(name, bundle);
-    this.spares = new SpareThreads(config.runtime.spareThreads, config.runtime.memoryMb);
+    // With shared runtimes, first runtimes go to a shared thread, so the spare kept is a shared one;
+    // threads of their own (a second runtime, a function moved out) boot when asked.
+    this.spares = new SpareThreads(this.shared ? 0 : config.runtime.spareThreads, config.runtime.memoryMb);
     this.shared?.start();
     if (catalog.size === 0) {
       this.logger.warn({ functionsDir: config.functionsDir }, 'no function files found and none deployed: nothing to serve');
