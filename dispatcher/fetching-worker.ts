@@ -78,10 +78,12 @@ export class FetchingWorker extends Worker {
         await this.rest(RECHECK_MS);
         continue;
       }
-      const lane = this.fetchOne().finally(() => {
-        this.lanes.delete(lane);
-        this.nudge();
-      });
+      const lane = this.fetchOne()
+        .catch(this.onError)
+        .finally(() => {
+          this.lanes.delete(lane);
+          this.nudge();
+        });
       this.lanes.add(lane);
     }
     await Promise.all(this.lanes);
