@@ -132,6 +132,10 @@ export class FetchingWorker extends Worker {
         this.lastBusyAt = Date.now();
         let fetching = false;
         const fetchNext = (): boolean => {
+          // BullMQ asks again when storing the answer failed (handleFailed after handleCompleted, or
+          // a retry): the next job is on its way once at most, or the count of jobs on their way
+          // grows by one each time, until it fills the room and the worker fetches nothing more.
+          if (fetching) return true;
           // held - 1: this chain's own job is answered, so it does not count against the next one.
           fetching = !this.closing && this.room(this.held - 1, this.pending) > 0;
           if (fetching) this.pending++;
@@ -139,9 +143,12 @@ export class FetchingWorker extends Worker {
         };
         const id = job.id!;
         this.holders.set(id, { token, at: Date.now() });
-        job = await this.processJob(job, token, fetchNext);
-        if (fetching) this.pending--;
-        this.release(id, token);
+        try {
+          job = await this.processJob(job, token, fetchNext);
+        } finally {
+          if (fetching) this.pending--;
+          this.release(id, token);
+        }
       }
       this.lastBusyAt = Date.now();
     })().catch(this.onError);
