@@ -74,6 +74,20 @@ async function serveUntilSignal(
   logger: Logger,
   options: { localRedis?: LocalRedis; withApi?: boolean } = {},
 ): Promise<number> {
+  // Listening from the start: a signal while starting (after the first heartbeat or log line,
+  // which is when a process manager or a script may already send one) would otherwise end the
+  // process by Node's default, without stopping gracefully. It is acted on once started.
+  let early: NodeJS.Signals | undefined;
+  let onSignal = (signal: NodeJS.Signals): void => {
+    if (early) {
+      logger.warn({ signal }, 'second signal while starting: exiting now');
+      process.exit(1);
+    }
+    early = signal;
+  };
+  const listener = (signal: NodeJS.Signals): void => onSignal(signal);
+  process.on('SIGTERM', listener);
+  process.on('SIGINT', listener);
   const dispatcher = new Dispatcher(config, root.child({ component: 'dispatcher' }));
   const stopRedis = async (): Promise<void> => {
     await options.localRedis?.stop();
@@ -104,9 +118,9 @@ async function serveUntilSignal(
       // The API first, so no new work arrives while the dispatcher drains.
       void (api ? api.close() : Promise.resolve()).then(() => dispatcher.close()).then(resolve);
     };
-    process.on('SIGTERM', stop);
-    process.on('SIGINT', stop);
+    onSignal = stop;
     stopWhenNpxLeaves(() => stop('SIGTERM'));
+    if (early) stop(early);
   });
   // The Redis we started goes last: the dispatcher needed it to hand its jobs back.
   await stopRedis();
