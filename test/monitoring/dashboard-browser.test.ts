@@ -70,7 +70,11 @@ describe('monitoring: the dashboard in a browser', function () {
     assert.ok(runtimes >= 1);
     assert.equal(await page.locator('[data-fn="held"] .runtime').count(), runtimes);
     assert.match((await page.locator('[data-fn="held"] .runtime').first().textContent()) ?? '', /\d+ photons?heap \d+\.\d MB/);
-    assert.match((await page.locator('[data-fn="held"] [data-field="saved"] b').textContent()) ?? '', /^\d+\.\d MB$/);
+    // Memory saved needs a heap reading with the photons in flight above the runtime's base: a
+    // heartbeat or two after they start.
+    await page.waitForFunction(`/^\\d+\\.\\d MB$/.test(document.querySelector('[data-fn="held"] [data-field="saved"] b')?.textContent ?? '')`, undefined, {
+      timeout: 15_000,
+    });
     // A history of several polls: the photons-in-flight line of `held` has points at 3 or more
     // moments, each at HELD on the chart's own scale (its gridlines at 0 and at the top label).
     const xs = `(document.querySelector('#chart-photons polyline[data-fn="held"]')?.getAttribute('points') ?? '').trim().split(' ').filter(Boolean).map((p) => p.split(',')[0])`;
