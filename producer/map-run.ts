@@ -3,6 +3,7 @@
 // of items is in flight. The run's record in Redis lets another process resume it by id.
 import { chunkJobId, reduceJobId } from '../contract/run-results';
 import { ErrorCodes, PhotonsError } from '../errors';
+import { Fifo } from './fifo';
 import type { JobEvents } from './job-events';
 import { rideOut } from './ride-out';
 import { RunEnqueuer, type RunEnqueuerOptions } from './run-enqueuer';
@@ -45,7 +46,7 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemResult<T>> {
   readonly ttlSec: number;
   private readonly meta: RunMeta;
   private readonly reader: RunReader;
-  private readonly unordered: ItemResult<T>[] = [];
+  private readonly unordered = new Fifo<ItemResult<T>>();
   private readonly inOrder = new Map<number, ItemResult<T>>();
   private nextIndex = 0;
   private consumed = 0;
@@ -269,6 +270,7 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemResult<T>> {
       stopped: () => this.enqueueStopped,
       onEnqueued: async (spans) => {
         this.reader.add(spans);
+        if (this.reader.hasHints) this.wake.notify();
         const last = spans[spans.length - 1]!;
         this.meta.enqueuedChunks = last.chunk + 1;
         this.meta.enqueuedItems = last.first + last.count;
