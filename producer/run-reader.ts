@@ -36,6 +36,13 @@ export interface RunReaderOptions {
 export class RunReader {
   private readonly pending = new Map<number, ChunkSpan>();
   private readonly hinted = new Set<number>();
+  /**
+   * Chunks named by an event before they were added: a job can finish while the addBulk that
+   * enqueued it is still answering. Chunks are added in increasing order, so these are all at or
+   * past `addedUpTo`, and each is hinted once added (else it waited for the next sweep, up to a second).
+   */
+  private readonly early = new Set<number>();
+  private addedUpTo = 0;
 
   constructor(private readonly options: RunReaderOptions) {}
 
@@ -48,13 +55,20 @@ export class RunReader {
   }
 
   add(spans: ChunkSpan[]): void {
-    for (const span of spans) this.pending.set(span.chunk, span);
+    for (const span of spans) {
+      this.pending.set(span.chunk, span);
+      this.addedUpTo = Math.max(this.addedUpTo, span.chunk + 1);
+      if (this.early.delete(span.chunk)) this.hinted.add(span.chunk);
+    }
   }
 
   /** An event named this job: read it at the next read. Answers whether it is one of ours. */
   hint(jobId: string): boolean {
     const chunk = Number(jobId.slice(jobId.lastIndexOf('.') + 1));
-    if (!this.pending.has(chunk)) return false;
+    if (!this.pending.has(chunk)) {
+      if (Number.isSafeInteger(chunk) && chunk >= this.addedUpTo) this.early.add(chunk);
+      return false;
+    }
     this.hinted.add(chunk);
     return true;
   }
