@@ -122,7 +122,7 @@ async function measureThreads(bundle: FunctionBundle, count: number): Promise<nu
               logLevel: 'silent',
               logger: pino({ level: 'silent' }),
               onProgress: () => undefined,
-              onReady: (r) => void r.run([{ jobId: '1', input: { i: 1 }, attempt: 1 }])[0]!.then(() => resolve()),
+              onReady: (r) => r.run([{ job: { jobId: '1', input: { i: 1 }, attempt: 1 }, resolve: () => resolve() }]),
               onAnswers: () => undefined,
               onExit: () => undefined,
             });

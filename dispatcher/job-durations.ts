@@ -15,8 +15,9 @@ export class JobDurations {
 
   record(seconds: number): void {
     if (!Number.isFinite(seconds) || seconds < 0) return;
-    let bucket = DURATION_BOUNDS_SECONDS.findIndex((bound) => seconds <= bound);
-    if (bucket === -1) bucket = DURATION_BOUNDS_SECONDS.length;
+    // A plain loop: this runs once per job (per item of a chunk) on the dispatcher's main thread.
+    let bucket = 0;
+    while (bucket < DURATION_BOUNDS_SECONDS.length && seconds > DURATION_BOUNDS_SECONDS[bucket]!) bucket++;
     this.counts[bucket]!++;
     this.sum += seconds;
     this.count++;

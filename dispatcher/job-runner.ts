@@ -27,9 +27,10 @@ export class JobRunner {
     const solo = job.attemptsStarted > job.attemptsMade + 1 && (await this.deathsOf(name, job.id!)) > 0;
     const attempt = job.attemptsMade + 1;
     const items = job.name === CHUNK_JOB_NAME ? chunkItems(name, job) : undefined;
-    const outcomes: JobOutcome[] = items
-      ? await Promise.all(items.map((input, i) => pool.submit({ jobId: `${job.id}#${i}`, input, attempt }, solo)))
-      : [await pool.submit({ jobId: job.id!, input: job.data as unknown, attempt }, solo)];
+    const outcomes: JobOutcome[] = await pool.submitAll(
+      items ? items.map((input, i) => ({ jobId: `${job.id}#${i}`, input, attempt })) : [{ jobId: job.id!, input: job.data as unknown, attempt }],
+      solo,
+    );
     const died = outcomes.find((o) => o.kind === 'runtime-died');
     if (died) return this.handBack(name, job, token, died.error);
     const lines = items

@@ -24,6 +24,12 @@ export type JobOutcome =
   /** The runtime died under the job: not the job's fault unless it keeps happening. */
   | { kind: 'runtime-died'; error: SerializedError };
 
+/** A job and who hears its outcome. */
+export interface Waiting {
+  job: JobRequest;
+  resolve: (outcome: JobOutcome) => void;
+}
+
 export interface RuntimeOptions {
   id: number;
   bundle: FunctionBundle;
@@ -159,9 +165,12 @@ export class Runtime {
     return this.worker?.threadId ?? 0;
   }
 
-  /** Sends jobs in one message; each promise settles with that job's outcome. */
-  run(jobs: JobRequest[]): Promise<JobOutcome>[] {
-    const outcomes = jobs.map((job) => new Promise<JobOutcome>((resolve) => this.pending.set(job.jobId, resolve)));
+  /** Sends jobs in one message; each one's `resolve` is called with its outcome. */
+  run(waiting: readonly Waiting[]): void {
+    const jobs = waiting.map(({ job, resolve }) => {
+      this.pending.set(job.jobId, resolve);
+      return job;
+    });
     try {
       this.post({ type: 'batch', jobs });
     } catch {
@@ -183,7 +192,6 @@ export class Runtime {
         }
       }
     }
-    return outcomes;
   }
 
   cancel(jobId: string, reason: string): boolean {

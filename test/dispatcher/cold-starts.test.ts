@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import pino from 'pino';
 import { bundleFunction, type FunctionBundle } from '../../photon-worker/bundle';
 import { IDLE_GRACE_MS, overBudget, THREAD_OVERHEAD_BYTES, type IdleRuntime } from '../../dispatcher/idle-budget';
-import { Runtime } from '../../dispatcher/runtime';
+import { Runtime, type JobOutcome } from '../../dispatcher/runtime';
 import { SpareThreads } from '../../dispatcher/spare-threads';
 import { FIXTURES_DIR, REPO_ROOT, TestBed, until } from './helpers';
 
@@ -66,7 +66,9 @@ describe('dispatcher: cold starts of many runtimes at once', function () {
     try {
       assert.equal(spares.queued, 6, 'two threads boot, six runtimes wait for a slot');
       await Promise.all(started.map((s) => s.ready));
-      const answers = await Promise.all(started.map((s, i) => s.runtime.run([{ jobId: `j${i}`, input: { a: i, b: 1 }, attempt: 1 }])[0]!));
+      const answers = await Promise.all(
+        started.map((s, i) => new Promise<JobOutcome>((resolve) => s.runtime.run([{ job: { jobId: `j${i}`, input: { a: i, b: 1 }, attempt: 1 }, resolve }]))),
+      );
       answers.forEach((outcome, i) => assert.deepEqual(outcome, { kind: 'done', valueJson: JSON.stringify({ sum: i + 1, product: i, attempt: 1 }) }));
     } finally {
       clearInterval(sampler);

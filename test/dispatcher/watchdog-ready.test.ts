@@ -29,10 +29,15 @@ async function runOnce(n: number): Promise<{ outcome: JobOutcome; runtimeDied: b
       logger: pino({ level: 'silent' }),
       onProgress: () => undefined,
       onReady: (runtime) => {
-        void runtime.run([{ jobId: `slow-${n}`, input: { n }, attempt: 1 }])[0]!.then((o) => {
-          outcome = o;
-          void runtime.retire();
-        });
+        runtime.run([
+          {
+            job: { jobId: `slow-${n}`, input: { n }, attempt: 1 },
+            resolve: (o) => {
+              outcome = o;
+              void runtime.retire();
+            },
+          },
+        ]);
       },
       onAnswers: () => undefined,
       onExit: (_runtime, reason) => {
