@@ -304,7 +304,8 @@ export class PhotonsClient {
       ...(reduce ? { reduce, failFast: options.failFast ?? false } : {}),
     };
     await this.runs.create(meta);
-    return this.startRun<T>(meta, { ...options, inputs }, options.attempts);
+    // An array was checked above, before the run was created: the enqueuer need not walk it again.
+    return this.startRun<T>(meta, { ...options, inputs }, options.attempts, Array.isArray(inputs));
   }
 
   /** Takes a run up again by id, e.g. after the process that started it died: every result, from the start. */
@@ -407,7 +408,7 @@ export class PhotonsClient {
     await this.connection.close();
   }
 
-  private startRun<T>(meta: RunMeta, options: ResumeOptions & { failFast?: boolean }, attempts?: number): MapRun<T> {
+  private startRun<T>(meta: RunMeta, options: ResumeOptions & { failFast?: boolean }, attempts?: number, checked = false): MapRun<T> {
     const { inputs, ordered = false, failFast = false, maxInFlight = this.maxInFlight, onProgress } = options;
     const queue = this.queue(meta.fn);
     const run = new MapRun<T>({
@@ -415,7 +416,15 @@ export class PhotonsClient {
       store: this.runs,
       events: this.events,
       reader: { redis: () => this.connected(), jobKey: (jobId) => this.jobKey(meta.fn, jobId) },
-      enqueue: inputs ? { inputs, queue, maxInFlight, jobOptions: (jobId) => this.jobOptions(jobId, { attempts }, meta.ttlSec) } : undefined,
+      enqueue: inputs
+        ? {
+            inputs,
+            queue,
+            maxInFlight,
+            jobOptions: (jobId) => this.jobOptions(jobId, { attempts }, meta.ttlSec),
+            check: checked ? () => undefined : (input, index) => assertJson(input, `inputs[${index}]`, this.maxInputDepth),
+          }
+        : undefined,
       ordered,
       failFast,
       onProgress,

@@ -29,7 +29,7 @@ export interface MapRunOptions {
   events: JobEvents;
   reader: Omit<RunReaderOptions, 'runId' | 'chunked' | 'cancelled' | 'detached'>;
   /** Present when this process enqueues (a new run, or a resumed one given its inputs again). */
-  enqueue?: Pick<RunEnqueuerOptions, 'queue' | 'jobOptions' | 'maxInFlight'> & { inputs: MapInputs };
+  enqueue?: Pick<RunEnqueuerOptions, 'queue' | 'jobOptions' | 'maxInFlight' | 'check'> & { inputs: MapInputs };
   ordered: boolean;
   failFast: boolean;
   onProgress?: (progress: RunProgress) => void;

@@ -8,7 +8,6 @@ import { chunkJobId } from '../contract/run-results';
 import type { ChunkSpan } from './run-reader';
 import type { Signal } from './signal';
 import type { MapInputs } from './types';
-import { assertJson } from './validate';
 
 // Jobs per addBulk: one round trip for many jobs, without one huge Lua call blocking Redis.
 const BULK_JOBS = 200;
@@ -30,6 +29,8 @@ export interface RunEnqueuerOptions {
   /** Notified whenever `consumed` grows. */
   room: Signal;
   stopped: () => boolean;
+  /** Throws when input `index` is not JSON, at the client's maxInputDepth; a no-op for inputs checked already. */
+  check: (input: unknown, index: number) => void;
   /** Called after each bulk add, in order, with the chunks it added. */
   onEnqueued: (spans: ChunkSpan[]) => Promise<void>;
 }
@@ -61,8 +62,9 @@ export class RunEnqueuer {
           index++;
           continue;
         }
-        assertJson(next.value === undefined ? null : next.value, `inputs[${index}]`);
-        items.push(next.value === undefined ? null : next.value);
+        const input = next.value === undefined ? null : next.value;
+        this.o.check(input, index);
+        items.push(input);
         index++;
         if (items.length === chunkSize) {
           await this.add({ chunk: chunk++, first: index - chunkSize, count: chunkSize }, items);

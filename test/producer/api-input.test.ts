@@ -190,8 +190,31 @@ describe('producer input hardening', function () {
       try {
         await rejectsWith(strict.enqueue('echo', [[[1]]]), ErrorCodes.INPUT_TOO_DEEP);
         assert.equal(typeof (await strict.enqueue('echo', [[1]])), 'string');
+        // A map over an iterable checks each input as it reads it, at the client's depth too.
+        const run = await strict.map(
+          'echo',
+          (function* () {
+            yield [[1]];
+            yield [[[1]]];
+          })(),
+        );
+        await rejectsWith(run.finished(), ErrorCodes.INPUT_TOO_DEEP);
       } finally {
         await strict.close();
+      }
+      const generous = new PhotonsClient({ maxInputDepth: 100, redisUrl: REDIS_URL, prefix: stack.prefix });
+      try {
+        const input = JSON.parse(deepObject(80)) as unknown;
+        for (const inputs of [[input], new Set([input])]) {
+          const run = await generous.map('echo', inputs);
+          assert.deepEqual(
+            await run.all(),
+            [{ index: 0, ok: true, value: input }],
+            "an input deeper than the default but within the client's maxInputDepth runs",
+          );
+        }
+      } finally {
+        await generous.close();
       }
     });
 
