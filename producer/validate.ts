@@ -24,7 +24,14 @@ export function assertFunctionName(fn: unknown): asserts fn is string {
   }
 }
 
-type Step = { value: unknown; path: string; depth: number } | { leave: object };
+/** A value to check, and where it sits: its path is spelled out only for the error message. */
+interface Place {
+  value: unknown;
+  parent: Place | undefined;
+  key: string | number;
+  depth: number;
+}
+type Step = Place | { leave: object };
 
 /**
  * Throws unless `value` is exactly what JSON can carry. JSON.stringify would quietly turn NaN into
@@ -32,33 +39,35 @@ type Step = { value: unknown; path: string; depth: number } | { leave: object };
  * Object properties holding undefined are allowed (JSON drops them, as TypeScript callers expect).
  * Arrays and objects may nest `maxDepth` deep. The walk keeps its own stack rather than recursing:
  * an input nested thousands deep (a few kilobytes of brackets) must be refused, not overflow the
- * call stack of the process that checks it.
+ * call stack of the process that checks it. It runs for every input of a map, so paths are built
+ * only when something is wrong.
  */
 export function assertJson(value: unknown, where: string, maxDepth = DEFAULT_MAX_INPUT_DEPTH): void {
   const ancestors = new Set<object>();
-  const fail = (path: string, what: string): never => {
+  const fail = (place: Place, what: string): never => {
     throw new PhotonsError(
       ErrorCodes.INPUT_NOT_JSON,
-      `${path} is ${what}; inputs must be JSON: null, booleans, finite numbers, strings, arrays and plain objects.`,
+      `${pathOf(place, where)} is ${what}; inputs must be JSON: null, booleans, finite numbers, strings, arrays and plain objects.`,
     );
   };
-  const stack: Step[] = [{ value, path: where, depth: 0 }];
+  const stack: Step[] = [{ value, parent: undefined, key: '', depth: 0 }];
   while (stack.length > 0) {
     const step = stack.pop()!;
     if ('leave' in step) {
       ancestors.delete(step.leave);
       continue;
     }
-    const { value: v, path, depth } = step;
+    const { value: v, depth } = step;
     if (v === null || typeof v === 'string' || typeof v === 'boolean') continue;
     if (typeof v === 'number') {
-      if (!Number.isFinite(v)) fail(path, `${v} (JSON has no NaN or Infinity)`);
+      if (!Number.isFinite(v)) fail(step, `${v} (JSON has no NaN or Infinity)`);
       continue;
     }
-    if (typeof v !== 'object') fail(path, v === undefined ? 'undefined' : `a ${typeof v}`);
+    if (typeof v !== 'object') fail(step, v === undefined ? 'undefined' : `a ${typeof v}`);
     const container = v as object;
-    if (ancestors.has(container)) fail(path, 'a circular reference');
+    if (ancestors.has(container)) fail(step, 'a circular reference');
     if (depth >= maxDepth) {
+      const path = pathOf(step, where);
       throw new PhotonsError(
         ErrorCodes.INPUT_TOO_DEEP,
         `${where} nests arrays and objects more than ${maxDepth} levels deep (at ${path.length > 80 ? `${path.slice(0, 77)}...` : path}): flatten it, or raise producer.maxInputDepth (PHOTONS_MAX_INPUT_DEPTH).`,
@@ -66,22 +75,36 @@ export function assertJson(value: unknown, where: string, maxDepth = DEFAULT_MAX
     }
     ancestors.add(container);
     stack.push({ leave: container });
-    const children: Step[] = [];
+    const first = stack.length;
     if (Array.isArray(container)) {
-      container.forEach((item: unknown, i) => children.push({ value: item, path: `${path}[${i}]`, depth: depth + 1 }));
+      // Holes are skipped, as forEach skips them (JSON writes them as null).
+      for (let i = 0; i < container.length; i++) if (i in container) stack.push({ value: container[i] as unknown, parent: step, key: i, depth: depth + 1 });
     } else {
       const proto: unknown = Object.getPrototypeOf(container);
       if (proto !== Object.prototype && proto !== null) {
-        fail(path, `a ${(container as { constructor?: { name?: string } }).constructor?.name ?? 'class instance'} object, not a plain object`);
+        fail(step, `a ${(container as { constructor?: { name?: string } }).constructor?.name ?? 'class instance'} object, not a plain object`);
       }
-      for (const [key, item] of Object.entries(container)) {
-        if (item !== undefined)
-          children.push({ value: item, path: /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`, depth: depth + 1 });
+      for (const key in container) {
+        if (!Object.hasOwn(container, key)) continue;
+        const item = (container as Record<string, unknown>)[key];
+        if (item !== undefined) stack.push({ value: item, parent: step, key, depth: depth + 1 });
       }
     }
-    // Reversed onto the stack, so the first bad item is the one reported.
-    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]!);
+    // Reversed in place, so the first bad item is the one reported.
+    for (let i = first, j = stack.length - 1; i < j; i++, j--) [stack[i], stack[j]] = [stack[j]!, stack[i]!];
   }
+}
+
+/** `inputs[3].a[2]["odd key"]`: where a value sits, for a message. */
+function pathOf(place: Place, where: string): string {
+  const keys: Array<string | number> = [];
+  for (let at: Place | undefined = place; at?.parent; at = at.parent) keys.push(at.key);
+  let path = where;
+  for (let i = keys.length - 1; i >= 0; i--) {
+    const key = keys[i]!;
+    path += typeof key === 'number' ? `[${key}]` : /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
+  }
+  return path;
 }
 
 const ANY_JOB_ID = new RegExp(ANY_JOB_ID_PATTERN);
