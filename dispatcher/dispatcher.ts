@@ -109,7 +109,15 @@ export class Dispatcher {
       logger,
     );
     this.idleBudget = new IdleBudget(config.runtime.idleMemoryMb);
-    this.budget = new MemoryBudget(budgetBytes(config.dispatcher.memoryBudgetMb), () => this.fetchingMemory());
+    const queues = (): QueueWorkers => this.queues;
+    this.budget = new MemoryBudget(budgetBytes(config.dispatcher.memoryBudgetMb), {
+      // Workers of functions that do not bundle count too: they fetch a batch at a time, rarely.
+      get count() {
+        return queues().runningCount;
+      },
+      memoryOf: (fn) => this.memoryOf(fn),
+      all: () => this.queues.running.flatMap((fn) => this.memoryOf(fn) ?? []),
+    });
     this.queues = new QueueWorkers({
       config,
       logger,
@@ -281,14 +289,10 @@ export class Dispatcher {
     return Math.min(free, this.budget.room(name, free, pending));
   }
 
-  /** The memory of the functions fetching now, among which the budget is shared. */
-  private fetchingMemory(): Map<string, FunctionMemory> {
-    const memory = new Map<string, FunctionMemory>();
-    for (const fn of this.queues.running) {
-      const pool = this.served.get(fn)?.pool;
-      if (pool) memory.set(fn, { ...pool.memory(), load: pool.load() });
-    }
-    return memory;
+  /** The memory of a function fetching now, for its share of the budget. */
+  private memoryOf(fn: string): FunctionMemory | undefined {
+    const pool = this.queues.isRunning(fn) ? this.served.get(fn)?.pool : undefined;
+    return pool ? { ...pool.memory(), load: pool.load() } : undefined;
   }
 
   /** Points a function at a version: a bundle gets a pool of its own, a broken one its error. */

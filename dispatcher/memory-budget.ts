@@ -44,13 +44,24 @@ export interface FunctionMemory {
   load: number;
 }
 
+/**
+ * The functions fetching now, among which the budget is shared. Asked on every fetch: a function's
+ * room must not cost a look at every other function (hundreds fetch at once in a busy fleet).
+ */
+export interface FetchingFunctions {
+  readonly count: number;
+  /** A fetching function's memory; undefined when it is not fetching. */
+  memoryOf(fn: string): FunctionMemory | undefined;
+  /** Every fetching function's memory. */
+  all(): Iterable<FunctionMemory>;
+}
+
 export class MemoryBudget {
   private readonly limited = new Set<string>();
 
   constructor(
     readonly budgetBytes: number,
-    /** The functions fetching now, with their memory: the budget is shared among them. */
-    private readonly fetching: () => ReadonlyMap<string, FunctionMemory>,
+    private readonly fetching: FetchingFunctions,
   ) {}
 
   /**
@@ -58,10 +69,9 @@ export class MemoryBudget {
    * always take one job, so that every function makes progress even past the budget.
    */
   room(fn: string, wanted: number, pending: number): number {
-    const all = this.fetching();
-    const mine = all.get(fn);
+    const mine = this.fetching.memoryOf(fn);
     if (!mine) return this.note(fn, Infinity, wanted);
-    const share = this.budgetBytes / Math.max(1, all.size);
+    const share = this.budgetBytes / Math.max(1, this.fetching.count);
     const perPhoton = mine.perPhotonBytes || UNMEASURED_PHOTON_BYTES;
     // Unmeasured, the runtimes' heap says nothing of the photons: count each job at the assumed size.
     const used = (mine.perPhotonBytes > 0 ? mine.usedBytes : mine.usedBytes + mine.load * perPhoton) + pending * perPhoton;
@@ -71,7 +81,7 @@ export class MemoryBudget {
 
   stats(): MemoryStats {
     let used = 0;
-    for (const m of this.fetching().values()) used += m.usedBytes;
+    for (const m of this.fetching.all()) used += m.usedBytes;
     return { budgetMb: round(this.budgetBytes / MB), usedMb: round(used / MB), limited: [...this.limited].sort() };
   }
 

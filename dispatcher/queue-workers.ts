@@ -43,6 +43,15 @@ export class QueueWorkers {
     return [...this.workers.keys()];
   }
 
+  /** How many functions' workers run now. */
+  get runningCount(): number {
+    return this.workers.size;
+  }
+
+  isRunning(fn: string): boolean {
+    return this.workers.has(fn);
+  }
+
   /** Serves a function: its worker starts when its queue has work. */
   add(fn: string): void {
     this.names.add(fn);
