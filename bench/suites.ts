@@ -26,7 +26,7 @@ export const SUITES: Record<string, Suite> = {
   map: {
     summary: 'items/s through map with chunkSize 1 and 100 vs plain BullMQ addBulk + Worker',
     run: async (options) => {
-      const result = await benchMap({ items: options.quick ? 2_000 : 10_000 });
+      const result = await benchMap({ items: options.quick ? 2_000 : 10_000, rounds: options.quick ? 1 : 3 });
       return { lines: formatMapBench(result).split('\n'), result: { suite: 'map', ...result } };
     },
   },
