@@ -32,6 +32,12 @@ export class FetchingWorker extends Worker {
   private width = 1;
   /** Empty fetches in a row with one lane. */
   private empties = 0;
+  /**
+   * Chains whose job is answered and whose next job is on its way with the answer: that next job
+   * counts in `pending`, so the answered one must not count in `unanswered` too (it shrank the room of
+   * a worker with a fixed concurrency, whose chains then ended and lanes fetched in extra round trips).
+   */
+  private handing = 0;
   /** Who holds each job now (its chain's token) and since when. */
   private readonly holders = new Map<string, { token: string; at: number }>();
   /** When this worker last held a job (or started): the dispatcher stops it when idle past keep-alive. */
@@ -51,9 +57,14 @@ export class FetchingWorker extends Worker {
     super(name, processor, { ...opts, autorun: false });
   }
 
-  /** Jobs fetched and not answered yet. */
+  /** Jobs fetched and not finished yet (answered ones among them until BullMQ has stored the answer). */
   get held(): number {
     return this.chains.size;
+  }
+
+  /** Jobs held and not answered yet: what counts against the room. */
+  private get unanswered(): number {
+    return this.chains.size - this.handing;
   }
 
   /** Starts fetching; close() stops it and waits until its last job is answered or handed back. */
@@ -73,7 +84,7 @@ export class FetchingWorker extends Worker {
 
   private async fetchLoop(): Promise<void> {
     while (!this.closing) {
-      if (this.lanes.size >= this.width || this.room(this.held, this.pending) <= 0) {
+      if (this.lanes.size >= this.width || this.room(this.unanswered, this.pending) <= 0) {
         // A lane that ends, a job answered or slots grown nudge this rest short.
         await this.rest(RECHECK_MS);
         continue;
@@ -136,9 +147,12 @@ export class FetchingWorker extends Worker {
           // a retry): the next job is on its way once at most, or the count of jobs on their way
           // grows by one each time, until it fills the room and the worker fetches nothing more.
           if (fetching) return true;
-          // held - 1: this chain's own job is answered, so it does not count against the next one.
-          fetching = !this.closing && this.room(this.held - 1, this.pending) > 0;
-          if (fetching) this.pending++;
+          // unanswered - 1: this chain's own job is answered, so it does not count against the next one.
+          fetching = !this.closing && this.room(this.unanswered - 1, this.pending) > 0;
+          if (fetching) {
+            this.pending++;
+            this.handing++;
+          }
           return fetching;
         };
         const id = job.id!;
@@ -146,7 +160,10 @@ export class FetchingWorker extends Worker {
         try {
           job = await this.processJob(job, token, fetchNext);
         } finally {
-          if (fetching) this.pending--;
+          if (fetching) {
+            this.pending--;
+            this.handing--;
+          }
           this.release(id, token);
         }
       }
