@@ -87,6 +87,11 @@ export class RuntimePool {
   submitAll(jobs: JobRequest[], solo = false): Promise<JobOutcome[]> {
     return new Promise<JobOutcome[]>((resolveAll) => {
       const outcomes = new Array<JobOutcome>(jobs.length);
+      // A chunk job of no items (a plain BullMQ producer can add one) has nothing to wait for.
+      if (jobs.length === 0) {
+        resolveAll(outcomes);
+        return;
+      }
       const failure = this.initFailure;
       if (failure && Date.now() - failure.at < INIT_RETRY_MS) {
         resolveAll(outcomes.fill({ kind: 'failed', error: failure.error, unrecoverable: true }));

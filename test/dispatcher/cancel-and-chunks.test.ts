@@ -93,4 +93,11 @@ describe('dispatcher: chunk jobs', function () {
     const [stored] = await jobsById(bed.queue('chunked'), [job.id!]);
     assert.equal(stored!.attemptsMade, 1);
   });
+
+  it('completes a chunk job with an empty items array at once, with no outcomes', async () => {
+    const tracker = await bed.tracker('chunked');
+    const job = await bed.queue('chunked').add(CHUNK_JOB_NAME, { items: [] });
+    const { completed } = await tracker.wait([job.id!], 15_000);
+    assert.deepEqual(completed.get(job.id!), { items: [] });
+  });
 });
