@@ -109,12 +109,9 @@ export class Dispatcher {
       logger,
     );
     this.idleBudget = new IdleBudget(config.runtime.idleMemoryMb);
-    const queues = (): QueueWorkers => this.queues;
     this.budget = new MemoryBudget(budgetBytes(config.dispatcher.memoryBudgetMb), {
       // Workers of functions that do not bundle count too: they fetch a batch at a time, rarely.
-      get count() {
-        return queues().runningCount;
-      },
+      count: () => this.queues.runningCount,
       memoryOf: (fn) => this.memoryOf(fn),
       all: () => this.queues.running.flatMap((fn) => this.memoryOf(fn) ?? []),
     });

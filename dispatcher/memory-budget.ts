@@ -49,7 +49,7 @@ export interface FunctionMemory {
  * room must not cost a look at every other function (hundreds fetch at once in a busy fleet).
  */
 export interface FetchingFunctions {
-  readonly count: number;
+  count(): number;
   /** A fetching function's memory; undefined when it is not fetching. */
   memoryOf(fn: string): FunctionMemory | undefined;
   /** Every fetching function's memory. */
@@ -71,7 +71,7 @@ export class MemoryBudget {
   room(fn: string, wanted: number, pending: number): number {
     const mine = this.fetching.memoryOf(fn);
     if (!mine) return this.note(fn, Infinity, wanted);
-    const share = this.budgetBytes / Math.max(1, this.fetching.count);
+    const share = this.budgetBytes / Math.max(1, this.fetching.count());
     const perPhoton = mine.perPhotonBytes || UNMEASURED_PHOTON_BYTES;
     // Unmeasured, the runtimes' heap says nothing of the photons: count each job at the assumed size.
     const used = (mine.perPhotonBytes > 0 ? mine.usedBytes : mine.usedBytes + mine.load * perPhoton) + pending * perPhoton;

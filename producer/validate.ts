@@ -91,7 +91,11 @@ export function assertJson(value: unknown, where: string, maxDepth = DEFAULT_MAX
       }
     }
     // Reversed in place, so the first bad item is the one reported.
-    for (let i = first, j = stack.length - 1; i < j; i++, j--) [stack[i], stack[j]] = [stack[j]!, stack[i]!];
+    for (let i = first, j = stack.length - 1; i < j; i++, j--) {
+      const swapped = stack[i]!;
+      stack[i] = stack[j]!;
+      stack[j] = swapped;
+    }
   }
 }
 
