@@ -10,6 +10,7 @@
 // loop and its jobs, as it waits for BullMQ's own (graceful shutdown hands jobs back through them).
 import { setTimeout as delay } from 'node:timers/promises';
 import { Worker, type Job, type Processor, type WorkerOptions } from 'bullmq';
+import { coalesceWrites } from './coalesce-writes';
 
 /** While nothing can be admitted, how often the room is looked at again (it also grows with the pool's slots). */
 const RECHECK_MS = 50;
@@ -55,6 +56,9 @@ export class FetchingWorker extends Worker {
     private readonly onError: (err: unknown) => void,
   ) {
     super(name, processor, { ...opts, autorun: false });
+    // Answers come from a runtime many at a time: their commands leave in one write. A connection
+    // that fails is reported by BullMQ itself.
+    this.client.then(coalesceWrites, () => undefined);
   }
 
   /** Jobs fetched and not finished yet (answered ones among them until BullMQ has stored the answer). */
