@@ -56,10 +56,6 @@ export function toApiError(err: unknown, bodyLimitBytes: number): ApiError {
       };
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return { status: 415, code: ErrorCodes.BAD_REQUEST, message: 'The body must be JSON: send Content-Type: application/json.' };
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return { status: 400, code: ErrorCodes.BAD_REQUEST, message: 'The body is empty but Content-Type says JSON: send a JSON object.' };
-    case 'FST_ERR_CTP_INVALID_JSON_BODY':
-      return { status: 400, code: ErrorCodes.BAD_REQUEST, message: `The body is not valid JSON (${fastifyError.message ?? ''}).` };
   }
   const status = fastifyError.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {

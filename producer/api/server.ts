@@ -12,6 +12,7 @@ import { clientErrorAnswer, publicAnswer, toApiError } from './api-errors';
 import { MAX_JOB_ID_LENGTH } from '../job-id';
 import { hostCheck } from './host-check';
 import { jobRoutes } from './job-routes';
+import { parseJsonBodies } from './json-body';
 import { isMonitoringPath, monitoring, monitoringOptions } from './monitoring';
 import { runRoutes } from './run-routes';
 import { scheduleRoutes } from './schedule-routes';
@@ -81,6 +82,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     // Strict types: a string "5" is not the integer 5, and an unknown field is an error, not dropped.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   });
+  parseJsonBodies(app);
   await app.register(swagger, {
     openapi: {
       info: { title: 'Photons API', version: VERSION, description: 'Enqueue jobs, invoke functions and run maps over Photons dispatchers.' },

@@ -135,7 +135,20 @@ describe('producer HTTP API', function () {
       const broken = await app.inject({ method: 'POST', url: '/jobs', headers: { ...auth, 'content-type': 'application/json' }, payload: '{"fn": "echo",' });
       assert.equal(broken.statusCode, 400);
       assert.equal(broken.json().error.code, ErrorCodes.BAD_REQUEST);
-      assert.match(broken.json().error.message, /not valid JSON/);
+      // JSON's own account of what is wrong, not just that something is.
+      assert.match(broken.json().error.message, /not valid JSON \(.*JSON/);
+      const post = (payload: string) => app.inject({ method: 'POST', url: '/jobs', headers: { ...auth, 'content-type': 'application/json' }, payload });
+      const empty = await post('');
+      assert.equal(empty.statusCode, 400);
+      assert.match(empty.json().error.message, /body is empty/);
+      // Valid JSON, refused for what it could do to a process that merges it.
+      for (const poisoned of ['{"fn":"echo","input":{"__proto__":{"admin":true}}}', '{"fn":"echo","input":{"constructor":{"prototype":{"admin":true}}}}']) {
+        const refused = await post(poisoned);
+        assert.equal(refused.statusCode, 400, poisoned);
+        assert.equal(refused.json().error.code, ErrorCodes.BAD_REQUEST);
+        assert.match(refused.json().error.message, /"__proto__" key, or a "constructor" key holding "prototype"/);
+      }
+      assert.equal(({} as Record<string, unknown>).admin, undefined);
       const text = await app.inject({ method: 'POST', url: '/jobs', headers: { ...auth, 'content-type': 'application/xml' }, payload: '<fn>echo</fn>' });
       assert.equal(text.statusCode, 415);
       assert.equal(text.json().error.code, ErrorCodes.BAD_REQUEST);
