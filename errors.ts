@@ -12,7 +12,7 @@ export const ErrorCodes = {
   BUNDLE: 'PHOTONS_ERR_BUNDLE',
   /** The function module threw while its top level ran. */
   FUNCTION_INIT: 'PHOTONS_ERR_FUNCTION_INIT',
-  /** The function module has no default export function. */
+  /** The function module exports no handler: no default export function, no function named `handler`. */
   NO_HANDLER: 'PHOTONS_ERR_NO_HANDLER',
   /** The function's `export const config` is invalid. */
   FUNCTION_CONFIG: 'PHOTONS_ERR_FUNCTION_CONFIG',

@@ -116,11 +116,13 @@ export class FunctionCode {
   private instanceOf(module: { exports: Record<string, unknown>; loaded: boolean }): ModuleInstance {
     module.loaded = true;
     const exported = module.exports;
-    const handler = typeof exported === 'function' ? exported : exported.default;
+    // The default export; else a function exported as `handler`, as AWS Lambda's Node.js runtime
+    // names it (`export const handler = async (event) => …`, `exports.handler = …`).
+    const handler = typeof exported === 'function' ? exported : typeof exported.default === 'function' ? exported.default : exported.handler;
     if (typeof handler !== 'function') {
       throw new PhotonsError(
         ErrorCodes.NO_HANDLER,
-        `Function "${this.functionName}" (${this.file}) has no default export function. Write \`export default async function (input, ctx) { … }\`.`,
+        `Function "${this.functionName}" (${this.file}) exports no handler: no default export function and no function named \`handler\`. Write \`export default async function (input, ctx) { … }\`.`,
       );
     }
     return {

@@ -93,6 +93,7 @@ describe('bad functions', function () {
       for (const outcome of outcomes) {
         const error = errorOf(outcome);
         assert.equal(error.code, ErrorCodes.NO_HANDLER);
+        assert.match(error.message, /no default export function and no function named `handler`/);
         assertNamesFunctionAndFile(error.message, file);
       }
     });

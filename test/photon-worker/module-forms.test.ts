@@ -100,6 +100,24 @@ describe('module forms', function () {
     });
   });
 
+  describe('the handler', function () {
+    it("takes a function exported as `handler` when there is no default export (AWS Lambda's form), a fresh module per job", async function () {
+      const outcomes = await runLocal(fixture('lambda-handler.ts'), [{ n: 1 }, { n: 2 }, { n: 3 }], { concurrency: 3, config });
+      assert.deepEqual(valuesOf(outcomes), [
+        { n: 1, calls: 1 },
+        { n: 2, calls: 1 },
+        { n: 3, calls: 1 },
+      ]);
+      const cjs = await runLocal(fixture('lambda-handler-cjs.js'), [{ n: 21 }], { concurrency: 1, config });
+      assert.deepEqual(valuesOf(cjs), [{ doubled: 42 }]);
+    });
+
+    it('prefers the default export to a `handler` export', async function () {
+      const outcomes = await runLocal(fixture('default-and-handler.ts'), [{}], { concurrency: 1, config });
+      assert.deepEqual(valuesOf(outcomes), ['default']);
+    });
+  });
+
   describe('import.meta', function () {
     it('new URL(file, import.meta.url) reads files beside the function', async function () {
       const file = fixture('meta-url.ts');
