@@ -9,6 +9,8 @@ export const FUNCTION_NAME_PATTERN = `^[A-Za-z][A-Za-z0-9_-]{0,${MAX_FUNCTION_NA
 export const FUNCTION_NAME = new RegExp(FUNCTION_NAME_PATTERN);
 /** How a message tells the rule to a user. */
 export const FUNCTION_NAME_RULE = `1 to ${MAX_FUNCTION_NAME_LENGTH} letters, digits, '-' and '_', starting with a letter`;
+/** What a function file's name may end in: TypeScript, JavaScript, their module forms and JSX. */
+export const FUNCTION_EXTENSIONS: readonly string[] = ['.ts', '.mts', '.cts', '.tsx', '.js', '.mjs', '.cjs', '.jsx'];
 
 /** Longest id a caller may pick; GET /jobs/{id} reads ids this long (fastify's maxParamLength is above it). */
 export const MAX_CUSTOM_JOB_ID_LENGTH = 128;

@@ -3,11 +3,10 @@ import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Logger } from 'pino';
+import { FUNCTION_EXTENSIONS } from '../contract/rules';
 import { ErrorCodes, PhotonsError } from '../errors';
 import type { BundleCache } from './bundle-cache';
 import { bundleFunction, FUNCTION_NAME, functionNameOf, type FunctionBundle } from '../photon-worker/bundle';
-
-const FUNCTION_FILE = /\.(ts|mts|cts|js|mjs|cjs)$/;
 
 /**
  * Function files in `dir` (not .d.ts, not tests), by function name. A file whose name cannot name a
@@ -24,7 +23,7 @@ export async function findFunctionFiles(dir: string, onInvalid?: (error: Photons
   });
   const files = new Map<string, string>();
   for (const entry of entries) {
-    if (!entry.isFile() || !FUNCTION_FILE.test(entry.name) || /\.d\.[cm]?ts$|\.test\.|\.spec\./.test(entry.name)) continue;
+    if (!entry.isFile() || !FUNCTION_EXTENSIONS.includes(path.extname(entry.name)) || /\.d\.[cm]?ts$|\.test\.|\.spec\./.test(entry.name)) continue;
     const name = functionNameOf(entry.name);
     if (!FUNCTION_NAME.test(name)) {
       onInvalid?.(

@@ -7,6 +7,7 @@ import type { FunctionBundle } from '../photon-worker/bundle';
 import { signBundle, verifyBundle, type StoredBundle } from './deploy-verify';
 import { DEPLOY_CHANNEL } from '../contract/channels';
 import { photonsKeys } from '../contract/keys';
+import { FUNCTION_EXTENSIONS } from '../contract/rules';
 import type { RedisClient } from '../contract/redis';
 import type { DeployNotice } from '../contract/wire';
 
@@ -41,7 +42,7 @@ export async function loadBundle(
   if (!stored) return undefined;
   const bundle = verifyBundle(stored, fn, hash, key);
   // Its own name, not the stored path's: a path from Redis must not place it outside the folder.
-  const extension = /^\.[cm]?[jt]s$/.test(path.extname(bundle.file)) ? path.extname(bundle.file) : '.js';
+  const extension = FUNCTION_EXTENSIONS.includes(path.extname(bundle.file)) ? path.extname(bundle.file) : '.js';
   return { ...bundle, file: path.join(path.resolve(functionsDir), `${bundle.name}${extension}`) };
 }
 

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { build, version as esbuildVersion, type BuildOptions, type Message } from 'esbuild';
-import { FUNCTION_NAME, FUNCTION_NAME_RULE } from '../contract/rules';
+import { FUNCTION_EXTENSIONS, FUNCTION_NAME, FUNCTION_NAME_RULE } from '../contract/rules';
 import { ErrorCodes, PhotonsError } from '../errors';
 import { ASYNC_MODULE_BANNER, finishModuleCode, importMetaDefines, dynamicImportsThroughRequire, refusedForTopLevelAwait } from './esm';
 import { bundlePath } from './protocol';
@@ -20,8 +20,6 @@ export interface FunctionBundle {
   /** sha256 of the code: which version of the function ran a job. */
   hash: string;
 }
-
-const EXTENSIONS = ['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs'];
 
 // A function's name is its queue's: the rule is the contract's, the one producers check too.
 export { FUNCTION_NAME };
@@ -45,8 +43,8 @@ export async function bundleWithInputs(file: string): Promise<{ bundle: Function
   if (!info?.isFile()) {
     throw new PhotonsError(ErrorCodes.FUNCTION_NOT_FOUND, `Function file ${absolute} does not exist. Check the path (a function is one .ts or .js file).`);
   }
-  if (!EXTENSIONS.includes(path.extname(absolute))) {
-    throw new PhotonsError(ErrorCodes.BUNDLE, `Function file ${absolute} must end in ${EXTENSIONS.join(', ')}.`);
+  if (!FUNCTION_EXTENSIONS.includes(path.extname(absolute))) {
+    throw new PhotonsError(ErrorCodes.BUNDLE, `Function file ${absolute} must end in ${FUNCTION_EXTENSIONS.join(', ')}.`);
   }
   if (!FUNCTION_NAME.test(name)) {
     throw new PhotonsError(ErrorCodes.BUNDLE, `Function file name "${name}" is not a valid function name: use ${FUNCTION_NAME_RULE}.`);

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadConfig } from '../../config';
 import { ErrorCodes, type SerializedError } from '../../errors';
+import { findFunctionFiles } from '../../dispatcher/catalog';
 import { runLocal, type LocalOutcome } from '../../dispatcher/local-run';
 import { bundleFunction } from '../../photon-worker/bundle';
 import { FunctionCode } from '../../photon-worker/photon';
@@ -115,6 +116,28 @@ describe('module forms', function () {
     it('prefers the default export to a `handler` export', async function () {
       const outcomes = await runLocal(fixture('default-and-handler.ts'), [{}], { concurrency: 1, config });
       assert.deepEqual(valuesOf(outcomes), ['default']);
+    });
+  });
+
+  describe('JSX', function () {
+    it('bundles .tsx and .jsx functions, and the functions folder serves them', async function () {
+      const tsx = await runLocal(fixture('jsx-greeting.tsx'), [{ name: 'Ada' }], { concurrency: 1, config });
+      assert.deepEqual(valuesOf(tsx), [{ tag: 'p', props: { class: 'greeting' }, children: ['hello ', 'Ada'] }]);
+      const jsx = await runLocal(fixture('jsx-list.jsx'), [{ items: ['a', 'b'] }], { concurrency: 1, config });
+      assert.deepEqual(valuesOf(jsx), [
+        {
+          tag: 'ul',
+          children: [
+            [
+              { tag: 'li', children: ['a'] },
+              { tag: 'li', children: ['b'] },
+            ],
+          ],
+        },
+      ]);
+      const files = await findFunctionFiles(MODULES);
+      assert.equal(files.get('jsx-greeting'), fixture('jsx-greeting.tsx'));
+      assert.equal(files.get('jsx-list'), fixture('jsx-list.jsx'));
     });
   });
 
