@@ -51,15 +51,18 @@ export function isCpuBound(runtimes: Iterable<RuntimeView>, policy: PlacementPol
 
 /**
  * The runtime that takes the next jobs, or undefined when none has room. Pack (fullest first) so
- * spare runtimes idle out and retire; but spread CPU-bound work (emptiest first).
+ * spare runtimes idle out and retire; but spread (emptiest first) CPU-bound work, and a burst
+ * (`burst`: more jobs wait than one batch holds). Packed, a burst of a chunked map's items all
+ * went to one runtime (its slots had grown while it was idle) and ran on one core while the
+ * runtime started for that same burst idled; spread, the runtimes that exist anyway share it.
  */
-export function pickRuntime<R extends RuntimeView>(runtimes: Iterable<R>, policy: PlacementPolicy): R | undefined {
+export function pickRuntime<R extends RuntimeView>(runtimes: Iterable<R>, policy: PlacementPolicy, burst = false): R | undefined {
   const list = [...runtimes];
-  const cpuBound = isCpuBound(list, policy);
+  const spread = burst || isCpuBound(list, policy);
   let best: R | undefined;
   for (const runtime of list) {
     if (runtime.state !== 'ready' || room(runtime, policy) <= 0) continue;
-    if (!best || (cpuBound ? runtime.inFlight < best.inFlight : runtime.inFlight > best.inFlight)) best = runtime;
+    if (!best || (spread ? runtime.inFlight < best.inFlight : runtime.inFlight > best.inFlight)) best = runtime;
   }
   return best;
 }

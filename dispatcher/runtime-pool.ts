@@ -243,7 +243,7 @@ export class RuntimePool {
     if (this.closed) return;
     const policy = this.policy();
     while (this.queue.length > 0) {
-      const runtime = pickRuntime(this.runtimes, policy);
+      const runtime = pickRuntime(this.runtimes, policy, this.queue.length > this.options.batchSize);
       if (!runtime) break;
       runtime.run(this.queue.take(Math.min(room(runtime, policy), this.options.batchSize)));
     }

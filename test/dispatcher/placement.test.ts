@@ -1,7 +1,7 @@
 // Photon slots that follow memory (ARCHITECTURE.md, "Scheduling / fetching"): the policy's growth
 // and capacity as pure functions over what runtimes report.
 import { strict as assert } from 'node:assert';
-import { capacity, FIRST_SLOTS, grownSlots, type PlacementPolicy, type RuntimeView } from '../../dispatcher/placement';
+import { capacity, FIRST_SLOTS, grownSlots, pickRuntime, type PlacementPolicy, type RuntimeView } from '../../dispatcher/placement';
 
 const MB = 2 ** 20;
 const policy = (slots: number): PlacementPolicy => ({ slots, maxRuntimes: 2, eluHigh: 0.9, heapHeadroom: 0.8, keepAliveMs: 60_000 });
@@ -34,5 +34,16 @@ describe('placement: photon slots that follow memory', () => {
     const full = capacity([runtime({ inFlight: 1_000, heapUsed: 400 * MB })], policy(16_384));
     assert.ok(full > 1_000 && full < 16_384, `bounded by the heap: ${full}`);
     assert.equal(capacity([runtime({ state: 'dead', inFlight: 5 })], policy(64)), 64, 'a dead runtime holds nothing');
+  });
+
+  it('packs jobs into the fullest runtime with room, but spreads a burst and CPU-bound work to the emptiest', () => {
+    const busy = runtime({ inFlight: 40 });
+    const quiet = runtime({ inFlight: 3 });
+    const full = runtime({ inFlight: 64 });
+    assert.equal(pickRuntime([quiet, busy, full], policy(64)), busy, 'one batch: the fullest with room, so the other can idle out');
+    assert.equal(pickRuntime([busy, quiet, full], policy(64), true), quiet, 'more jobs than a batch: the emptiest');
+    const hot = [runtime({ inFlight: 40, elu: 0.95 }), runtime({ inFlight: 3, elu: 0.95 })];
+    assert.equal(pickRuntime(hot, policy(64)), hot[1], 'every event loop saturated: the emptiest');
+    assert.equal(pickRuntime([full, runtime({ state: 'starting' })], policy(64)), undefined, 'no ready runtime with room');
   });
 });
