@@ -4,11 +4,13 @@
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import { Queue, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
 import pino from 'pino';
 import { loadConfig } from '../config';
 import { Dispatcher } from '../dispatcher/dispatcher';
 import { producerConnection, removeKeys, workerConnection } from '../contract/redis';
 import { PhotonsClient } from '../producer/client';
+import { cpuPerJob, readCpu, type CpuPerJob } from './cpu';
 import { median } from './report';
 
 export interface MapBenchOptions {
@@ -39,6 +41,8 @@ export interface MapBenchResult {
   /** mapChunkedItemsPerSec / bullmqJobsPerSec. */
   chunkedRatio: number;
   rounds: number;
+  /** CPU per item of each path (median of the rounds): this process's main thread, its other threads, redis-server. */
+  cpuUsPerItem: { bullmq: CpuPerJob; map: CpuPerJob; mapChunked: CpuPerJob };
   /** Each round's rate, per path. */
   samples: { bullmqJobsPerSec: number[]; mapItemsPerSec: number[]; mapChunkedItemsPerSec: number[] };
 }
@@ -73,20 +77,35 @@ export async function benchMap(options: MapBenchOptions = {}): Promise<MapBenchR
     const dispatcher = new Dispatcher(config, pino({ level: 'warn' }));
     await dispatcher.start();
     const client = new PhotonsClient({ redisUrl, prefix, maxInFlight: items });
+    const info = new Redis(workerConnection(redisUrl));
     const samples: MapBenchResult['samples'] = { bullmqJobsPerSec: [], mapItemsPerSec: [], mapChunkedItemsPerSec: [] };
+    const cpu: Record<keyof MapBenchResult['cpuUsPerItem'], CpuPerJob[]> = { bullmq: [], map: [], mapChunked: [] };
+    /** The rate a path gives, and what CPU each side spent on it meanwhile. */
+    const measured = async (path: keyof typeof cpu, run: () => Promise<number>): Promise<number> => {
+      const before = await readCpu(info);
+      const rate = await run();
+      cpu[path].push(cpuPerJob(before, await readCpu(info), items));
+      return rate;
+    };
     try {
       await plainBullmq(redisUrl, prefix, warmUp, concurrency);
       await timeMap(client, warmUp, 1);
       await timeMap(client, warmUp, chunkSize);
       for (let round = 0; round < rounds; round++) {
-        samples.bullmqJobsPerSec.push(await plainBullmq(redisUrl, prefix, inputs, concurrency));
-        samples.mapItemsPerSec.push(await timeMap(client, inputs, 1));
-        samples.mapChunkedItemsPerSec.push(await timeMap(client, inputs, chunkSize));
+        samples.bullmqJobsPerSec.push(await measured('bullmq', () => plainBullmq(redisUrl, prefix, inputs, concurrency)));
+        samples.mapItemsPerSec.push(await measured('map', () => timeMap(client, inputs, 1)));
+        samples.mapChunkedItemsPerSec.push(await measured('mapChunked', () => timeMap(client, inputs, chunkSize)));
       }
     } finally {
+      info.disconnect();
       await client.close();
       await dispatcher.close();
     }
+    const medianCpu = (rounds: CpuPerJob[]): CpuPerJob => ({
+      mainUs: median(rounds.map((c) => c.mainUs)),
+      threadsUs: median(rounds.map((c) => c.threadsUs)),
+      redisUs: median(rounds.map((c) => c.redisUs)),
+    });
     const bullmqJobsPerSec = median(samples.bullmqJobsPerSec);
     const mapItemsPerSec = median(samples.mapItemsPerSec);
     const mapChunkedItemsPerSec = median(samples.mapChunkedItemsPerSec);
@@ -100,6 +119,7 @@ export async function benchMap(options: MapBenchOptions = {}): Promise<MapBenchR
       mapRatio: round(mapItemsPerSec / bullmqJobsPerSec, 3),
       chunkedRatio: round(mapChunkedItemsPerSec / bullmqJobsPerSec, 3),
       rounds,
+      cpuUsPerItem: { bullmq: medianCpu(cpu.bullmq), map: medianCpu(cpu.map), mapChunked: medianCpu(cpu.mapChunked) },
       samples,
     };
   } finally {
@@ -121,6 +141,12 @@ export function formatMapBench(r: MapBenchResult): string {
     ...rows.map(([name, rate, ratio], i) => {
       const each = [r.samples.bullmqJobsPerSec, r.samples.mapItemsPerSec, r.samples.mapChunkedItemsPerSec][i]!;
       return `${name.padEnd(width)}  ${String(Math.round(rate)).padStart(9)}  ${ratio.padStart(8)}  ${each.join(' ')}`;
+    }),
+    '',
+    'CPU per item (µs, median of the rounds): main thread / other threads / redis-server (producer and dispatcher share this process)',
+    ...rows.map(([name], i) => {
+      const c = [r.cpuUsPerItem.bullmq, r.cpuUsPerItem.map, r.cpuUsPerItem.mapChunked][i]!;
+      return `${name.padEnd(width)}  ${c.mainUs} / ${c.threadsUs} / ${c.redisUs}`;
     }),
   ].join('\n');
 }
