@@ -12,8 +12,8 @@ import type { Logger } from 'pino';
 import type { PhotonsConfig } from '../config';
 import { buildSettings, bundleWithInputs, type FunctionBundle } from '../photon-worker/bundle';
 
-/** Raised when the entry's layout changes, so that older entries are ignored. */
-const ENTRY_FORMAT = 1;
+/** Raised when the entry's layout or the code made from a bundle changes, so that older entries are ignored. */
+const ENTRY_FORMAT = 2;
 const PHOTONS_VERSION: string = (require('../../package.json') as { version: string }).version;
 /** Files esbuild reads beside the sources (module format, paths, JSX and decorator settings). */
 const SETTINGS_FILES = ['package.json', 'tsconfig.json', 'jsconfig.json'];

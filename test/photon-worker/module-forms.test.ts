@@ -119,6 +119,20 @@ describe('module forms', function () {
     });
   });
 
+  describe('exports', function () {
+    it("hands an ES module's exports to CommonJS as esbuild does, a fresh module per job", async function () {
+      const outcomes = await runLocal(fixture('requires-esm.cjs'), [{}, {}, {}], { concurrency: 3, config });
+      for (const value of valuesOf(outcomes)) {
+        assert.deepEqual(value, { joined: path.join('a', 'b'), same: true, esModule: true, keys: ['joined'], calls: 1 });
+      }
+    });
+
+    it('runs a module that exports a binding named __esModule', async function () {
+      const outcomes = await runLocal(fixture('esmodule-export.ts'), [{}, {}], { concurrency: 2, config });
+      assert.deepEqual(valuesOf(outcomes), [{ calls: 1 }, { calls: 1 }]);
+    });
+  });
+
   describe('JSX', function () {
     it('bundles .tsx and .jsx functions, and the functions folder serves them', async function () {
       const tsx = await runLocal(fixture('jsx-greeting.tsx'), [{ name: 'Ada' }], { concurrency: 1, config });
