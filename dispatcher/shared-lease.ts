@@ -55,8 +55,12 @@ export class SharedLease extends EventEmitter implements RuntimeThread {
   /** The thread's heap before this function loaded into it. */
   private heapBefore = 0;
   private exited = false;
-  /** Jobs sent and not answered: a function with jobs in the thread when it died is a suspect. */
-  private readonly jobs = new Set<string>();
+  /**
+   * Jobs sent and not answered: a function with jobs in the thread when it died is a suspect. A
+   * count, not their ids: each job is answered once (photon-worker/runtime.ts, settle), and a set
+   * of ids cost a chunked map's items an insert and a delete each on the main thread.
+   */
+  private unanswered = 0;
 
   constructor(
     readonly fn: string,
@@ -75,15 +79,17 @@ export class SharedLease extends EventEmitter implements RuntimeThread {
 
   /** In the shared thread and either loading or holding jobs: what was running when it died. */
   get suspect(): boolean {
-    return !this.own && !this.exited && (!this.ready || this.jobs.size > 0);
+    return !this.own && !this.exited && (!this.ready || this.unanswered > 0);
   }
 
   postMessage(message: HostMessage): void {
     if (this.own) return this.own.postMessage(message);
     if (this.exited) return;
     if (message.type === 'load') return this.load(message.startup);
-    if (message.type === 'batch') for (const job of message.jobs) this.jobs.add(job.jobId);
-    this.port?.postMessage(message satisfies SharedPortMessage);
+    if (!this.port) return;
+    // Counted once sent: a batch that cannot be cloned throws here, and is sent again job by job.
+    this.port.postMessage(message satisfies SharedPortMessage);
+    if (message.type === 'batch') this.unanswered += message.jobs.length;
   }
 
   terminate(fault = false): Promise<number> {
@@ -122,7 +128,7 @@ export class SharedLease extends EventEmitter implements RuntimeThread {
       if (why) return this.moveToOwnThread(why, false);
       this.ready = true;
     }
-    if (message.type === 'results') for (const result of message.results) this.jobs.delete(result.jobId);
+    if (message.type === 'results') this.unanswered = Math.max(0, this.unanswered - message.results.length);
     if ('heapUsed' in message) this.thread.heapReading(message.heapUsed, message.heapLimit);
     this.emit('message', message);
   }
@@ -160,7 +166,7 @@ export class SharedLease extends EventEmitter implements RuntimeThread {
     this.port.postMessage({ type: 'unload' } satisfies SharedPortMessage);
     this.port.close();
     this.port = undefined;
-    this.jobs.clear();
+    this.unanswered = 0;
     this.thread.leave(this);
   }
 
