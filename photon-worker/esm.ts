@@ -150,8 +150,9 @@ export function finishModuleCode(code: string, name: string, file: string, async
  * esbuild's CommonJS output hands out an ES module's exports through `__toCommonJS`, which copies
  * them onto a fresh object, a getter defined per export, each time the module body runs: once per
  * photon here. The exports object itself, marked `__esModule`, is what that copy reads through, so
- * it serves as it is (a chunked map's items: 9 % less CPU in the runtime threads, 7 % more items a
- * second). A module that exports a binding named `__esModule` keeps the copy, whose own mark wins.
+ * it serves as it is: creating a photon took 1.6 µs instead of 4.3-5.0 (`npx photons bench
+ * photon-overhead`). A module that exports a binding named `__esModule` keeps the copy, whose own
+ * mark wins.
  * Any other text of the helper (another esbuild) is left as it is.
  */
 const TO_COMMONJS = 'var __toCommonJS = (mod) => __copyProps(__defProp({}, "__esModule", { value: true }), mod);';
