@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { ItemResult } from '../contract/run-results';
 import type { JobLogLines } from './job-log';
 import { RUNTIME_OWNED, jobScope } from './job-scope';
-import { SafeMap, promiseResolved, promiseThen, promiseWithResolver } from './primordials';
+import { SafeMap, performanceNow, promiseResolved, promiseThen, promiseWithResolver } from './primordials';
 import type { PhotonContext } from './types';
 
 /** What the photons of one runtime share: the store behind `ctx.shared` and `ctx.exclusive`. */
@@ -64,8 +64,9 @@ export class JobContext implements PhotonContext {
   private folder: string | undefined;
   /** Set once the job has an answer; a late abort then changes nothing. */
   abortReason: Error | undefined;
-  /** The job's timeout. */
+  /** The job's timeout, and when it fires (performance.now() time). */
   timer: NodeJS.Timeout | undefined;
+  deadline = Infinity;
   /** What the job logged for its BullMQ job log, once it logs. */
   logLines: JobLogLines | undefined;
 
@@ -87,6 +88,10 @@ export class JobContext implements PhotonContext {
       if (this.abortReason) this.controller.abort(this.abortReason);
     }
     return this.controller.signal;
+  }
+
+  getRemainingTimeInMillis(): number {
+    return Math.max(0, Math.round(this.deadline - performanceNow()));
   }
 
   get log(): Logger {

@@ -173,6 +173,7 @@ export class PhotonRuntime {
     this.inFlight.set(job.jobId, ctx);
     const timeoutMs = job.timeoutMs ?? this.instance?.config.timeoutMs ?? this.startup.defaultTimeoutMs;
     let loading = true;
+    ctx.deadline = performanceNow() + timeoutMs;
     ctx.timer = realSetTimeout(() => {
       this.settleEarly(
         job.jobId,

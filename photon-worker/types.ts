@@ -18,6 +18,8 @@ export interface PhotonContext {
   readonly functionName: string;
   /** Fires on timeout or cancel: pass it to fetch, streams and timers. */
   readonly signal: AbortSignal;
+  /** Milliseconds left before the job's timeout, 0 once past it (as AWS Lambda's context method of that name). */
+  getRemainingTimeInMillis(): number;
   /** A pino logger bound with the function and the job. The photon's `console` writes here too. */
   readonly log: Logger;
   /** A private folder for this job, created on first use and removed after the job. */

@@ -113,6 +113,12 @@ describe('module forms', function () {
       assert.deepEqual(valuesOf(cjs), [{ doubled: 42 }]);
     });
 
+    it("tells a handler the time it has left before its timeout, as Lambda's context does", async function () {
+      const [value] = valuesOf<{ before: number; after: number }>(await runLocal(fixture('lambda-remaining-time.ts'), [{}], { concurrency: 1, config }));
+      assert.ok(value!.before > 4_500 && value!.before <= 5_000, `before: ${value!.before} ms of config.timeoutMs 5000`);
+      assert.ok(value!.before - value!.after >= 190, `200 ms later: ${value!.after}`);
+    });
+
     it('prefers the default export to a `handler` export', async function () {
       const outcomes = await runLocal(fixture('default-and-handler.ts'), [{}], { concurrency: 1, config });
       assert.deepEqual(valuesOf(outcomes), ['default']);
