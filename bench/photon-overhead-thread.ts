@@ -33,7 +33,7 @@ async function settle(): Promise<void> {
 async function main(request: OverheadRequest): Promise<OverheadReading> {
   let answered = 0;
   const post = (message: RuntimeMessage): void => {
-    if (message.type === 'results') answered += message.results.length;
+    if (message.type === 'results') answered += message.answers.length;
   };
   const runtime = new PhotonRuntime(request.startup, post);
   runtime.start();
@@ -44,7 +44,7 @@ async function main(request: OverheadRequest): Promise<OverheadReading> {
     answered = 0;
     await settle();
     const before = getHeapStatistics().used_heap_size;
-    runtime.handle({ type: 'batch', jobs: Array.from({ length: n }, (_, i) => ({ jobId: String(i), input: i, attempt: 1 })) });
+    runtime.handle({ type: 'batch', requests: Array.from({ length: n }, (_, i) => ({ seq: i, job: { jobId: String(i), inputs: [i], attempt: 1 } })) });
     await settle();
     const after = getHeapStatistics().used_heap_size;
     perPhotonHeapBytes[String(n)] = Math.round((after - before) / n);

@@ -122,7 +122,7 @@ async function measureThreads(bundle: FunctionBundle, count: number): Promise<nu
               logLevel: 'silent',
               logger: pino({ level: 'silent' }),
               onProgress: () => undefined,
-              onReady: (r) => r.run([{ job: { jobId: '1', input: { i: 1 }, attempt: 1 }, resolve: () => resolve() }]),
+              onReady: (r) => r.run([{ job: { jobId: '1', inputs: [{ i: 1 }], attempt: 1 }, resolve: () => resolve() }]),
               onAnswers: () => undefined,
               onExit: () => undefined,
             });

@@ -51,7 +51,7 @@ async function startProjectPool(limits: PoolLimits): Promise<Contender> {
   let next = 0;
   return {
     async submit(work, alone) {
-      const outcome = await pool.submit({ jobId: String(++next), input: work, attempt: 1 }, alone);
+      const outcome = (await pool.submit({ jobId: String(++next), inputs: [work], attempt: 1 }, alone))[0]!;
       if (outcome.kind === 'done') return { kind: 'done', answer: JSON.parse(outcome.valueJson) as PoolWorkAnswer };
       if (outcome.kind === 'runtime-died') return { kind: 'died', message: outcome.error.message };
       throw new Error(`The pool failed a job of the benchmark: ${outcome.error.message}`);

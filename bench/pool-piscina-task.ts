@@ -10,7 +10,7 @@ export interface PiscinaTaskData {
   startup: RuntimeStartup;
 }
 
-const waiting = new Map<string, { resolve: (value: unknown) => void; reject: (err: Error) => void }>();
+const waiting = new Map<number, { resolve: (value: unknown) => void; reject: (err: Error) => void }>();
 let runtime: PhotonRuntime | undefined;
 let ready: Promise<PhotonRuntime> | undefined;
 let nextJobId = 0;
@@ -19,10 +19,11 @@ function onMessage(message: RuntimeMessage, loaded: (runtime: PhotonRuntime) => 
   if (message.type === 'ready') loaded(runtime!);
   else if (message.type === 'init-failed') failed(new Error(message.error.message));
   else if (message.type === 'results') {
-    for (const result of message.results) {
-      const job = waiting.get(result.jobId);
-      waiting.delete(result.jobId);
-      if (result.ok) job?.resolve(JSON.parse(result.valueJson));
+    for (const { seq, items } of message.answers) {
+      const job = waiting.get(seq);
+      waiting.delete(seq);
+      const result = items[0]!;
+      if (result.kind === 'done') job?.resolve(JSON.parse(result.valueJson));
       else job?.reject(new Error(result.error.message));
     }
   }
@@ -38,9 +39,9 @@ function boot(): Promise<PhotonRuntime> {
 export default async function runJob(input: unknown): Promise<unknown> {
   ready ??= boot();
   const loaded = await ready;
-  const jobId = String(++nextJobId);
+  const jobId = ++nextJobId;
   return new Promise((resolve, reject) => {
     waiting.set(jobId, { resolve, reject });
-    loaded.handle({ type: 'batch', jobs: [{ jobId, input, attempt: 1 }] });
+    loaded.handle({ type: 'batch', requests: [{ seq: jobId, job: { jobId: String(jobId), inputs: [input], attempt: 1 } }] });
   });
 }

@@ -57,7 +57,7 @@ async function measure(request: SharedBenchRequest): Promise<SharedBenchSide> {
   const firstJobMs: number[] = [];
   for (const [i, pool] of pools.entries()) {
     const started = performance.now();
-    const outcome = await pool.submit({ jobId: `first-${i}`, input: { n: i }, attempt: 1 });
+    const outcome = (await pool.submit({ jobId: `first-${i}`, inputs: [{ n: i }], attempt: 1 }))[0]!;
     if (outcome.kind !== 'done') throw new Error(`first job of ${pool.functionName}: ${JSON.stringify(outcome)}`);
     firstJobMs.push(performance.now() - started);
   }
@@ -95,7 +95,7 @@ async function burst(pools: RuntimePool[], jobs: number, tag: string): Promise<n
   await Promise.all(
     pools.flatMap((pool) =>
       Array.from({ length: jobs }, (_, j) =>
-        pool.submit({ jobId: `burst-${tag}-${j}`, input: { n: j }, attempt: 1 }).then((outcome) => {
+        pool.submit({ jobId: `burst-${tag}-${j}`, inputs: [{ n: j }], attempt: 1 }).then(([outcome]) => {
           if (outcome.kind !== 'done') throw new Error(`burst job of ${pool.functionName}: ${JSON.stringify(outcome)}`);
         }),
       ),

@@ -2,7 +2,7 @@
 // carries a few numbers per function and the fleet's histograms add up bucket by bucket for /metrics.
 import { performance } from 'node:perf_hooks';
 import { DURATION_BOUNDS_SECONDS, type DurationHistogram } from '../contract/heartbeat';
-import type { JobOutcome } from './runtime';
+import type { JobOutcome } from './waiting';
 
 // The histogram's format and merge are the contract's (contract/heartbeat.ts): readers need them without a dispatcher.
 export { DURATION_BOUNDS_SECONDS, mergeDurations, type DurationHistogram, type TimedPoolStats } from '../contract/heartbeat';
@@ -24,14 +24,16 @@ export class JobDurations {
   }
 
   /**
-   * Wraps a job's answer callback so that the time from now to its answer is recorded. A runtime
-   * that died under the job is no answer: the job runs again and is timed then.
+   * Wraps a request's answer callback so that the time from now to its answer is recorded for each
+   * of its inputs (a chunk's items each count). A runtime that died under an input is no answer:
+   * it runs again and is timed then.
    */
-  timed(answer: (outcome: JobOutcome) => void): (outcome: JobOutcome) => void {
+  timed(answer: (outcomes: JobOutcome[]) => void): (outcomes: JobOutcome[]) => void {
     const startedAt = performance.now();
-    return (outcome) => {
-      if (outcome.kind !== 'runtime-died') this.record((performance.now() - startedAt) / 1000);
-      answer(outcome);
+    return (outcomes) => {
+      const seconds = (performance.now() - startedAt) / 1000;
+      for (const outcome of outcomes) if (outcome.kind !== 'runtime-died') this.record(seconds);
+      answer(outcomes);
     };
   }
 

@@ -7,7 +7,8 @@ import { CHUNK_JOB_NAME, type ChunkData, type ChunkResult } from '../contract/wi
 import { photonsKeys } from '../contract/keys';
 import type { RedisClient } from '../contract/redis';
 import type { JobLogWriter } from './job-log-writer';
-import type { JobOutcome } from './runtime';
+import type { JobRequest } from '../photon-worker/protocol';
+import type { JobOutcome } from './waiting';
 import { POISON_DEATHS, type RuntimePool } from './runtime-pool';
 
 export class JobRunner {
@@ -27,10 +28,9 @@ export class JobRunner {
     const solo = job.attemptsStarted > job.attemptsMade + 1 && (await this.deathsOf(name, job.id!)) > 0;
     const attempt = job.attemptsMade + 1;
     const items = job.name === CHUNK_JOB_NAME ? chunkItems(name, job) : undefined;
-    const outcomes: JobOutcome[] = await pool.submitAll(
-      items ? items.map((input, i) => ({ jobId: `${job.id}#${i}`, input, attempt })) : [{ jobId: job.id!, input: job.data as unknown, attempt }],
-      solo,
-    );
+    // A chunk's items go as one request (its photons are `<jobId>#<index>`), answered together.
+    const request: JobRequest = items ? { jobId: job.id!, inputs: items, first: 0, attempt } : { jobId: job.id!, inputs: [job.data as unknown], attempt };
+    const outcomes = await pool.submit(request, solo);
     const died = outcomes.find((o) => o.kind === 'runtime-died');
     if (died) return this.handBack(name, job, token, died.error);
     const lines = items

@@ -57,12 +57,12 @@ export async function runLocal(file: string, inputs: unknown[], options: LocalRu
         },
       };
     }
-    const job = { jobId: String(index), input, attempt: 1, timeoutMs: options.timeoutMs };
-    let outcome = await pool.submit(job);
+    const job = { jobId: String(index), inputs: [input], attempt: 1, timeoutMs: options.timeoutMs };
+    let outcome = (await pool.submit(job))[0]!;
     // As in the dispatcher: a job present at a runtime death runs again, alone; a second death
     // with it marks it as the culprit.
     if (outcome.kind === 'runtime-died') {
-      outcome = await pool.submit(job, true);
+      outcome = (await pool.submit(job, true))[0]!;
       if (outcome.kind === 'runtime-died') {
         return {
           index,

@@ -4,7 +4,8 @@
 import type { PoolStats } from '../contract/heartbeat';
 import type { Mode } from '../photon-worker/types';
 import { JobDurations } from './job-durations';
-import type { JobOutcome, Runtime } from './runtime';
+import type { Runtime } from './runtime';
+import type { JobOutcome } from './waiting';
 
 // The heartbeat's format is the contract's (contract/heartbeat.ts): readers need it without a dispatcher.
 export type { PoolStats, RuntimeStats } from '../contract/heartbeat';
@@ -18,12 +19,14 @@ export class PoolCounters {
   /** Answered totals, one sample per second for the last minute: the rate status reports. */
   private answeredSamples: number[] = [];
 
-  /** Wraps a job's answer: it is timed and counted on its way. */
-  counted(resolve: (outcome: JobOutcome) => void): (outcome: JobOutcome) => void {
-    return this.durations.timed((outcome: JobOutcome) => {
-      if (outcome.kind === 'done') this.completed++;
-      else if (outcome.kind === 'failed') this.failed++;
-      resolve(outcome);
+  /** Wraps a request's answer: its inputs are timed and counted on their way. */
+  counted(resolve: (outcomes: JobOutcome[]) => void): (outcomes: JobOutcome[]) => void {
+    return this.durations.timed((outcomes: JobOutcome[]) => {
+      for (const outcome of outcomes) {
+        if (outcome.kind === 'done') this.completed++;
+        else if (outcome.kind === 'failed') this.failed++;
+      }
+      resolve(outcomes);
     });
   }
 

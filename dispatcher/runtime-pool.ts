@@ -21,7 +21,8 @@ import type { FunctionConfig } from '../photon-worker/types';
 import type { PoolOptions } from './pool-options';
 import { capacity, FIRST_SLOTS, grownSlots, pickRuntime, room, runtimesToStart, shouldRetire, shouldSpread, type PlacementPolicy } from './placement';
 import { JobQueue } from './job-queue';
-import { Runtime, type JobOutcome, type Waiting } from './runtime';
+import { Runtime } from './runtime';
+import { answerAll, split, type JobOutcome, type Waiting } from './waiting';
 import { PoolCounters, type PoolStats } from './pool-stats';
 
 /** A job present at this many runtime deaths is failed as poison. */
@@ -36,14 +37,15 @@ export class RuntimePool {
   private readonly runtimes = new Set<Runtime>();
   /** Runtimes each holding one suspect job (one present at an earlier runtime death). */
   private readonly soloRuntimes = new Set<Runtime>();
-  private readonly queue = new JobQueue<Waiting>();
+  /** Requests waiting for room, weighed by their inputs (a chunk's items are photons each). */
+  private readonly queue = new JobQueue<Waiting>((w) => w.job.inputs.length, split);
   private soloQueue: Waiting[] = [];
   private nextRuntimeId = 1;
   private flushTimer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   /**
    * The last flush left jobs queued: no runtime had room. Until a runtime answers, starts or exits,
-   * flushing on every submit would find none either (a chunk submits each of its items), so
-   * submits wait for the timer's flush (ARCHITECTURE.md, "Scheduling").
+   * flushing on every submit would find none either, so submits wait for the timer's flush
+   * (ARCHITECTURE.md, "Scheduling").
    */
   private waitingForRoom = false;
   private readonly tick: NodeJS.Timeout;
@@ -73,62 +75,37 @@ export class RuntimePool {
   }
 
   /**
-   * Runs one job. `solo` jobs (present at an earlier runtime death) run alone in a fresh runtime,
-   * so that a job that kills its runtime takes no innocent neighbour with it a second time.
+   * Runs a request (a job, or a chunk job's items) and answers once every input is answered, in
+   * their order. `solo` requests (present at an earlier runtime death) run alone in a fresh
+   * runtime, so that a job that kills its runtime takes no innocent neighbour with it a second time.
    */
-  submit(job: JobRequest, solo = false): Promise<JobOutcome> {
-    return this.submitAll([job], solo).then((outcomes) => outcomes[0]!);
-  }
-
-  /**
-   * Runs jobs (the items of a chunk) and answers once all are answered, in their order: one promise
-   * for the lot, not one per item (a chunked map's items cost the main thread that much less).
-   */
-  submitAll(jobs: JobRequest[], solo = false): Promise<JobOutcome[]> {
-    return new Promise<JobOutcome[]>((resolveAll) => {
-      const outcomes = new Array<JobOutcome>(jobs.length);
+  submit(job: JobRequest, solo = false): Promise<JobOutcome[]> {
+    return new Promise<JobOutcome[]>((resolve) => {
+      const waiting: Waiting = { job, resolve };
       // A chunk job of no items (a plain BullMQ producer can add one) has nothing to wait for.
-      if (jobs.length === 0) {
-        resolveAll(outcomes);
-        return;
-      }
+      if (job.inputs.length === 0) return resolve([]);
       const failure = this.initFailure;
-      if (failure && Date.now() - failure.at < INIT_RETRY_MS) {
-        resolveAll(outcomes.fill({ kind: 'failed', error: failure.error, unrecoverable: true }));
-        return;
+      if (failure && Date.now() - failure.at < INIT_RETRY_MS) return answerAll(waiting, { kind: 'failed', error: failure.error, unrecoverable: true });
+      if (this.closed) return answerAll(waiting, { kind: 'runtime-died', error: this.closedError() });
+      waiting.resolve = this.counters.counted(resolve);
+      if (solo) {
+        this.soloQueue.push(waiting);
+        this.placeSolo();
+      } else {
+        this.queue.push(waiting);
+        this.scheduleFlush();
       }
-      if (this.closed) {
-        resolveAll(outcomes.fill({ kind: 'runtime-died', error: this.closedError() }));
-        return;
-      }
-      let left = jobs.length;
-      for (const [i, job] of jobs.entries()) {
-        const resolve = this.counters.counted((outcome) => {
-          outcomes[i] = outcome;
-          if (--left === 0) resolveAll(outcomes);
-        });
-        if (solo) this.soloQueue.push({ job, resolve });
-        else this.queue.push({ job, resolve });
-      }
-      if (solo) this.placeSolo();
-      else this.scheduleFlush();
     });
   }
 
-  /** Cancels a job, or every item of a chunk job (`<jobId>#<index>`), queued or running. */
+  /** Cancels a job, or every item of a chunk job, queued or running. */
   cancel(jobId: string, reason: string): boolean {
-    const matches = (id: string): boolean => id === jobId || id.startsWith(`${jobId}#`);
-    const error = { code: ErrorCodes.CANCELLED, message: reason };
-    let found = false;
-    const cancelled = [...this.queue.removeWhere((w) => matches(w.job.jobId))];
-    for (let i = this.soloQueue.length - 1; i >= 0; i--) if (matches(this.soloQueue[i]!.job.jobId)) cancelled.push(...this.soloQueue.splice(i, 1));
-    for (const waiting of cancelled) {
-      waiting.resolve({ kind: 'failed', error, unrecoverable: true });
-      found = true;
-    }
-    for (const runtime of [...this.runtimes, ...this.soloRuntimes]) {
-      for (const id of [...runtime.jobIds()]) if (matches(id)) found = runtime.cancel(id, reason) || found;
-    }
+    const matches = (w: Waiting): boolean => w.job.jobId === jobId;
+    const cancelled = [...this.queue.removeWhere(matches), ...this.soloQueue.filter(matches)];
+    this.soloQueue = this.soloQueue.filter((w) => !matches(w));
+    for (const waiting of cancelled) answerAll(waiting, { kind: 'failed', error: { code: ErrorCodes.CANCELLED, message: reason }, unrecoverable: true });
+    let found = cancelled.length > 0;
+    for (const runtime of [...this.runtimes, ...this.soloRuntimes]) found = runtime.cancel(jobId, reason) || found;
     return found;
   }
 
@@ -158,7 +135,7 @@ export class RuntimePool {
 
   /** Jobs running or queued here. */
   load(): number {
-    let inFlight = this.queue.length + this.soloQueue.length;
+    let inFlight = this.queued();
     for (const runtime of this.runtimes) inFlight += runtime.inFlight;
     for (const runtime of this.soloRuntimes) inFlight += runtime.inFlight;
     return inFlight;
@@ -176,12 +153,19 @@ export class RuntimePool {
       perPhoton = Math.max(perPhoton, runtime.heapPerPhoton);
       usedBytes += Math.max(runtime.heapUsed, runtime.baseHeap + runtime.inFlight * runtime.heapPerPhoton);
     }
-    usedBytes += (this.queue.length + this.soloQueue.length) * perPhoton;
+    usedBytes += this.queued() * perPhoton;
     return { usedBytes, perPhotonBytes: perPhoton };
   }
 
   stats(): PoolStats {
-    return this.counters.snapshot(this.functionName, this.options.mode, [...this.runtimes, ...this.soloRuntimes], this.queue.length + this.soloQueue.length);
+    return this.counters.snapshot(this.functionName, this.options.mode, [...this.runtimes, ...this.soloRuntimes], this.queued());
+  }
+
+  /** Photons waiting for room: the inputs of the queued requests. */
+  private queued(): number {
+    let inputs = this.queue.weight;
+    for (const waiting of this.soloQueue) inputs += waiting.job.inputs.length;
+    return inputs;
   }
 
   /**
@@ -211,7 +195,7 @@ export class RuntimePool {
     this.options.idleBudget?.delete(this);
     this.clearFlush();
     const error = this.closedError();
-    for (const waiting of [...this.queue.drain(), ...this.soloQueue]) waiting.resolve({ kind: 'runtime-died', error });
+    for (const waiting of [...this.queue.drain(), ...this.soloQueue]) answerAll(waiting, { kind: 'runtime-died', error });
     this.soloQueue = [];
     await Promise.all([...this.runtimes, ...this.soloRuntimes].map((r) => r.retire()));
   }
@@ -221,7 +205,7 @@ export class RuntimePool {
   }
 
   private scheduleFlush(): void {
-    if (this.queue.length >= this.options.batchSize && !this.waitingForRoom) {
+    if (this.queue.weight >= this.options.batchSize && !this.waitingForRoom) {
       this.clearFlush();
       this.flush();
       return;
@@ -243,12 +227,13 @@ export class RuntimePool {
     if (this.closed) return;
     const policy = this.policy();
     while (this.queue.length > 0) {
-      const runtime = pickRuntime(this.runtimes, policy, this.queue.length > this.options.batchSize);
+      const runtime = pickRuntime(this.runtimes, policy, this.queue.weight > this.options.batchSize);
       if (!runtime) break;
-      runtime.run(this.queue.take(Math.min(room(runtime, policy), this.options.batchSize)));
+      // Room in photons, at most a batch's worth of requests: a chunk's items may fill it alone.
+      runtime.run(this.queue.take(room(runtime, policy), this.options.batchSize));
     }
     this.waitingForRoom = this.queue.length > 0;
-    if (this.waitingForRoom) this.startRuntimesFor(this.queue.length);
+    if (this.waitingForRoom) this.startRuntimesFor(this.queue.weight);
   }
 
   private slots(): number {
@@ -315,7 +300,7 @@ export class RuntimePool {
       // once it has loaded: the first runtime makes way for one of the right size.
       void runtime.retire();
       if (into === this.soloRuntimes) this.placeSolo();
-      else this.startRuntimesFor(Math.max(1, this.queue.length));
+      else this.startRuntimesFor(Math.max(1, this.queue.weight));
       return;
     }
     if (into === this.soloRuntimes) this.placeSolo();
@@ -336,9 +321,7 @@ export class RuntimePool {
       if (runtime.initError) {
         // The function does not load: every queued job would fail the same way.
         this.initFailure = { error: runtime.initError, at: Date.now() };
-        for (const waiting of [...this.queue.drain(), ...this.soloQueue]) {
-          waiting.resolve({ kind: 'failed', error: runtime.initError, unrecoverable: true });
-        }
+        for (const waiting of [...this.queue.drain(), ...this.soloQueue]) answerAll(waiting, { kind: 'failed', error: runtime.initError, unrecoverable: true });
         this.soloQueue = [];
         this.options.logger.error({ err: runtime.initError }, 'function failed to load');
         return;
@@ -375,7 +358,7 @@ export class RuntimePool {
       runtime.sampleElu();
       if (shouldRetire(runtime, now, policy)) void runtime.retire();
     }
-    if (shouldSpread(this.runtimes, this.queue.length, policy)) this.startRuntime(this.runtimes);
+    if (shouldSpread(this.runtimes, this.queue.weight, policy)) this.startRuntime(this.runtimes);
     if (this.fixedSlots() === undefined) {
       const slots = grownSlots(this.runtimes, policy);
       if (slots > this.adaptiveSlots) {

@@ -10,25 +10,13 @@ import { ErrorCodes, PhotonsError, type SerializedError } from '../errors';
 import { displayPaths } from '../photon-worker/stack';
 import type { FunctionBundle } from '../photon-worker/bundle';
 import type { JobLogLevel } from '../photon-worker/job-log';
-import type { HeapReading, HostMessage, JobRequest, RuntimeMessage } from '../photon-worker/protocol';
+import type { HeapReading, HostMessage, RuntimeMessage } from '../photon-worker/protocol';
 import type { FunctionConfig, Mode } from '../photon-worker/types';
 import { makeRuntimeFolder } from './runtime-folders';
 import type { RuntimeThread } from './shared-lease';
 import type { SharedRuntimes } from './shared-runtimes';
 import { startRuntimeThread, type SpareThreads, type ThreadClaim } from './spare-threads';
-
-/** `logs`: the job's lines for its BullMQ job log, when it wrote any (ARCHITECTURE.md, "Job logs"). */
-export type JobOutcome =
-  | { kind: 'done'; valueJson: string; logs?: string[] }
-  | { kind: 'failed'; error: SerializedError; unrecoverable: boolean; logs?: string[] }
-  /** The runtime died under the job: not the job's fault unless it keeps happening. */
-  | { kind: 'runtime-died'; error: SerializedError };
-
-/** A job and who hears its outcome. */
-export interface Waiting {
-  job: JobRequest;
-  resolve: (outcome: JobOutcome) => void;
-}
+import { answerAll, split, type Waiting } from './waiting';
 
 export interface RuntimeOptions {
   id: number;
@@ -83,7 +71,13 @@ export class Runtime {
   private worker: RuntimeThread | undefined;
   /** Its claim on a boot slot, when the thread came from the dispatcher's SpareThreads. */
   private claim: ThreadClaim | undefined;
-  private readonly pending = new Map<string, (outcome: JobOutcome) => void>();
+  /** Requests sent and not answered, by the number the answer names. */
+  private readonly pending = new Map<number, Waiting>();
+  private nextSeq = 1;
+  /** Photons in flight: the inputs of the pending requests. */
+  private photons = 0;
+  /** Pending requests per job id: a chunk's items may be in more than one. */
+  private readonly jobs = new Map<string, number>();
   private lastElu: EventLoopUtilization | undefined;
   /** When the thread last showed its event loop turning: any message from it, a pong or not. */
   private lastHeard = Date.now();
@@ -157,7 +151,7 @@ export class Runtime {
   }
 
   get inFlight(): number {
-    return this.pending.size;
+    return this.photons;
   }
 
   /** 0 while it waits for a boot slot. */
@@ -165,44 +159,80 @@ export class Runtime {
     return this.worker?.threadId ?? 0;
   }
 
-  /** Sends jobs in one message; each one's `resolve` is called with its outcome. */
+  /** Sends requests in one message; each one's `resolve` is called with its outcomes. */
   run(waiting: readonly Waiting[]): void {
-    const jobs = waiting.map(({ job, resolve }) => {
-      this.pending.set(job.jobId, resolve);
-      return job;
-    });
+    const requests = waiting.map((w) => ({ seq: this.hold(w), job: w.job }));
     try {
-      this.post({ type: 'batch', jobs });
+      this.post({ type: 'batch', requests });
     } catch {
       // postMessage clones the whole batch or nothing: one input it cannot clone (nested too
-      // deep, too big) would sink its neighbours. Sent one by one, only that job fails.
-      for (const job of jobs) {
-        try {
-          this.post({ type: 'batch', jobs: [job] });
-        } catch (err) {
-          this.pending.get(job.jobId)?.({
-            kind: 'failed',
-            unrecoverable: true,
-            error: {
-              code: ErrorCodes.INPUT_NOT_JSON,
-              message: `The input of job ${job.jobId} of "${this.options.bundle.name}" cannot be sent to its runtime (${(err as Error).message}). Inputs must be plain JSON, not nested thousands of levels deep.`,
-            },
-          });
-          this.pending.delete(job.jobId);
-        }
-      }
+      // deep, too big) would sink its neighbours. Sent one by one, only that input fails.
+      for (const { seq } of requests) this.sendEach(this.release(seq)!);
     }
   }
 
+  /** Sends a request's inputs one at a time; one that cannot be sent fails alone. */
+  private sendEach(waiting: Waiting): void {
+    let rest = waiting;
+    while (rest.job.inputs.length > 1) {
+      const [one, others] = split(rest, 1);
+      this.sendOne(one);
+      rest = others;
+    }
+    this.sendOne(rest);
+  }
+
+  private sendOne(waiting: Waiting): void {
+    const seq = this.hold(waiting);
+    try {
+      this.post({ type: 'batch', requests: [{ seq, job: waiting.job }] });
+    } catch (err) {
+      const { job } = waiting;
+      const which = job.first === undefined ? `job ${job.jobId}` : `item ${job.first} of job ${job.jobId}`;
+      this.release(seq);
+      answerAll(waiting, {
+        kind: 'failed',
+        unrecoverable: true,
+        error: {
+          code: ErrorCodes.INPUT_NOT_JSON,
+          message: `The input of ${which} of "${this.options.bundle.name}" cannot be sent to its runtime (${(err as Error).message}). Inputs must be plain JSON, not nested thousands of levels deep.`,
+        },
+      });
+    }
+  }
+
+  private hold(waiting: Waiting): number {
+    const seq = this.nextSeq++;
+    this.pending.set(seq, waiting);
+    this.photons += waiting.job.inputs.length;
+    this.jobs.set(waiting.job.jobId, (this.jobs.get(waiting.job.jobId) ?? 0) + 1);
+    return seq;
+  }
+
+  private release(seq: number): Waiting | undefined {
+    const waiting = this.pending.get(seq);
+    if (!waiting) return undefined;
+    this.pending.delete(seq);
+    this.photons -= waiting.job.inputs.length;
+    const { jobId } = waiting.job;
+    const left = this.jobs.get(jobId)! - 1;
+    if (left === 0) this.jobs.delete(jobId);
+    else this.jobs.set(jobId, left);
+    return waiting;
+  }
+
+  /** Cancels a job, or every item of a chunk job, running here. */
   cancel(jobId: string, reason: string): boolean {
-    if (!this.pending.has(jobId)) return false;
+    if (!this.jobs.has(jobId)) return false;
     this.post({ type: 'cancel', jobId, reason });
     return true;
   }
 
-  /** The ids of the jobs running in it. */
-  jobIds(): IterableIterator<string> {
-    return this.pending.keys();
+  /** Whether the photon `<jobId>` or chunk item `<jobId>#<index>` runs here. */
+  private holds(photonJobId: string): boolean {
+    if (this.jobs.has(photonJobId)) return true;
+    const hash = photonJobId.lastIndexOf('#');
+    return hash > 0 && this.jobs.has(photonJobId.slice(0, hash));
   }
 
   /** Samples event-loop utilisation since the last call. */
@@ -263,22 +293,13 @@ export class Runtime {
         void this.worker?.terminate();
         break;
       case 'results':
-        for (const result of message.results) {
-          const resolve = this.pending.get(result.jobId);
-          if (!resolve) continue;
-          this.pending.delete(result.jobId);
-          const outcome: JobOutcome = result.ok
-            ? { kind: 'done', valueJson: result.valueJson }
-            : { kind: 'failed', error: result.error, unrecoverable: result.unrecoverable };
-          if (result.logs) outcome.logs = result.logs;
-          resolve(outcome);
-        }
+        for (const answer of message.answers) this.release(answer.seq)?.resolve(answer.items);
         this.readHeap(message);
         if (this.pending.size === 0) this.idleSince = Date.now();
         this.options.onAnswers(this);
         break;
       case 'progress':
-        if (this.pending.has(message.jobId)) this.options.onProgress(message.jobId, message.value);
+        if (this.holds(message.jobId)) this.options.onProgress(message.jobId, message.value);
         break;
       case 'pong':
         this.readHeap(message);
@@ -293,7 +314,7 @@ export class Runtime {
   private async answerResultsPage({ requestId, jobId, runId, from }: Extract<RuntimeMessage, { type: 'results-page' }>): Promise<void> {
     let answer: Extract<HostMessage, { type: 'results-page' }>;
     try {
-      if (!this.pending.has(jobId)) throw new PhotonsError(ErrorCodes.USAGE, `Job ${jobId} is no longer running here.`);
+      if (!this.holds(jobId)) throw new PhotonsError(ErrorCodes.USAGE, `Job ${jobId} is no longer running here.`);
       if (!this.options.readResults) {
         throw new PhotonsError(
           ErrorCodes.USAGE,
@@ -365,8 +386,11 @@ export class Runtime {
     // Dying before the function loaded (a top level that loops, or exhausts the heap) is the
     // function's fault, not a job's: the pool then fails its jobs instead of restarting for ever.
     if (this.readyAt === undefined && !this.retiring) this.initError ??= { ...reason, code: ErrorCodes.FUNCTION_INIT };
-    for (const resolve of this.pending.values()) resolve({ kind: 'runtime-died', error: reason });
+    const held = [...this.pending.values()];
     this.pending.clear();
+    this.jobs.clear();
+    this.photons = 0;
+    for (const waiting of held) answerAll(waiting, { kind: 'runtime-died', error: reason });
     this.options.onExit(this, this.retiring ? null : reason);
   }
 }

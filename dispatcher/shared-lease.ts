@@ -89,7 +89,7 @@ export class SharedLease extends EventEmitter implements RuntimeThread {
     if (!this.port) return;
     // Counted once sent: a batch that cannot be cloned throws here, and is sent again job by job.
     this.port.postMessage(message satisfies SharedPortMessage);
-    if (message.type === 'batch') this.unanswered += message.jobs.length;
+    if (message.type === 'batch') for (const { job } of message.requests) this.unanswered += job.inputs.length;
   }
 
   terminate(fault = false): Promise<number> {
@@ -128,7 +128,7 @@ export class SharedLease extends EventEmitter implements RuntimeThread {
       if (why) return this.moveToOwnThread(why, false);
       this.ready = true;
     }
-    if (message.type === 'results') this.unanswered = Math.max(0, this.unanswered - message.results.length);
+    if (message.type === 'results') for (const { items } of message.answers) this.unanswered = Math.max(0, this.unanswered - items.length);
     if ('heapUsed' in message) this.thread.heapReading(message.heapUsed, message.heapLimit);
     this.emit('message', message);
   }

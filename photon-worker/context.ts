@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import type { Logger } from 'pino';
 import type { ItemResult } from '../contract/run-results';
 import type { JobLogLines } from './job-log';
+import type { ItemOutcome } from './protocol';
 import { RUNTIME_OWNED, jobScope } from './job-scope';
 import { SafeMap, performanceNow, promiseResolved, promiseThen, promiseWithResolver } from './primordials';
 import type { PhotonContext } from './types';
@@ -70,6 +71,8 @@ export class JobContext implements PhotonContext {
   deadline = Infinity;
   /** What the job logged for its BullMQ job log, once it logs. */
   logLines: JobLogLines | undefined;
+  /** Hears the photon's outcome, once (runtime.ts). */
+  answered: ((outcome: ItemOutcome) => void) | undefined;
 
   constructor(
     private readonly services: RuntimeServices,

@@ -33,26 +33,44 @@ export interface RuntimeStartup {
   jobLogLevel?: JobLogLevel;
 }
 
+/**
+ * A job's inputs to run, each as a photon: one for a job; for a chunk job, its items from `first`
+ * on, each running as `<jobId>#<index>`. They are answered together, in one answer, so a chunk
+ * costs the host one entry and one answer, not one per item (ARCHITECTURE.md, "Scheduling").
+ */
 export interface JobRequest {
   jobId: string;
-  input: unknown;
+  inputs: unknown[];
+  /** Set for a chunk job's items: the index of the first of `inputs` in the chunk. */
+  first?: number;
   attempt: number;
   /** Overrides the function's `config.timeoutMs`. */
   timeoutMs?: number;
 }
 
+/** The photon id of a request's input `i`: the job's own id, or a chunk item's `<jobId>#<index>`. */
+export function photonJobId(job: JobRequest, i: number): string {
+  return job.first === undefined ? job.jobId : `${job.jobId}#${job.first + i}`;
+}
+
+/** What one input came to. `logs`: the lines of its job log at the job-log level and above, when it wrote any. */
+export type ItemOutcome =
+  { kind: 'done'; valueJson: string; logs?: string[] } | { kind: 'failed'; error: SerializedError; unrecoverable: boolean; logs?: string[] };
+
+/** A request's answer: one outcome per input, in order. `seq` is the host's number for the request. */
+export interface Answer {
+  seq: number;
+  items: ItemOutcome[];
+}
+
 export type HostMessage =
   | { type: 'load'; startup: RuntimeStartup }
-  | { type: 'batch'; jobs: JobRequest[] }
+  | { type: 'batch'; requests: Array<{ seq: number; job: JobRequest }> }
+  /** Cancels the job's photon, or every item of a chunk job. */
   | { type: 'cancel'; jobId: string; reason: string }
   | { type: 'ping'; seq: number }
   /** The answer to a 'results-page' request: the page, or why there is none. */
   | { type: 'results-page'; requestId: number; page?: ResultsPage; error?: SerializedError };
-
-/** `logs`: the lines of the job's log at the job-log level and above, when it wrote any. */
-export type JobResult = ({ jobId: string; ok: true; valueJson: string } | { jobId: string; ok: false; error: SerializedError; unrecoverable: boolean }) & {
-  logs?: string[];
-};
 
 export interface HeapReading {
   heapUsed: number;
@@ -63,7 +81,7 @@ export interface HeapReading {
 export type RuntimeMessage =
   | ({ type: 'ready'; config: FunctionConfig; initMs: number } & HeapReading)
   | { type: 'init-failed'; error: SerializedError }
-  | ({ type: 'results'; results: JobResult[] } & HeapReading)
+  | ({ type: 'results'; answers: Answer[] } & HeapReading)
   | { type: 'progress'; jobId: string; value: number | Record<string, unknown> }
   | ({ type: 'pong'; seq: number } & HeapReading)
   /** A job in flight reads a run's results (ctx.results()): items from `from` on, one page. */

@@ -1,6 +1,7 @@
-// Inside a runtime thread: compiles the function once, then runs each job of a batch as a photon
-// and answers per job. Answers finished in the same turn of the event loop travel in one message.
-import { getHeapStatistics } from 'node:v8';
+// Inside a runtime thread: compiles the function once, then runs each input of a request (a job, or
+// a chunk job's items) as a photon and answers the request once all are answered. Answers finished
+// in the same turn of the event loop travel in one message.
+import { getHeapStatistics, serialize } from 'node:v8';
 import type { Logger } from 'pino';
 import { ErrorCodes, PhotonsError, type ErrorCode } from '../errors';
 import { JobContext, RuntimeServices } from './context';
@@ -11,7 +12,17 @@ import { FunctionCode, PhotonConsole, type ModuleInstance } from './photon';
 import { setTimerThrowHandler, settleTimers } from './photon-timers';
 import { JSONStringify, SafeMap, performanceNow, realClearTimeout, realSetImmediate, realSetTimeout } from './primordials';
 import { protectBuiltins, restoreObjectConstructor } from './protect-builtins';
-import { bundlePath, type HeapReading, type HostMessage, type JobRequest, type JobResult, type RuntimeMessage, type RuntimeStartup } from './protocol';
+import {
+  bundlePath,
+  photonJobId,
+  type Answer,
+  type HeapReading,
+  type HostMessage,
+  type ItemOutcome,
+  type JobRequest,
+  type RuntimeMessage,
+  type RuntimeStartup,
+} from './protocol';
 import { ResultsPager } from './results-pager';
 import { StackMapper } from './stack';
 
@@ -28,7 +39,7 @@ export class PhotonRuntime {
   private readonly inFlight = new SafeMap<string, JobContext>();
   /** The job scope of each job in flight: its timers ride on it. */
   private readonly marks = new SafeMap<string, ScopeMark>();
-  private outbox: JobResult[] = [];
+  private outbox: Answer[] = [];
   private flushScheduled = false;
 
   constructor(
@@ -131,10 +142,10 @@ export class PhotonRuntime {
   handle(message: HostMessage): void {
     switch (message.type) {
       case 'batch':
-        for (const job of message.jobs) void this.run(job);
+        for (const { seq, job } of message.requests) this.runRequest(seq, job);
         break;
       case 'cancel':
-        this.settleEarly(message.jobId, new PhotonsError(ErrorCodes.CANCELLED, message.reason));
+        this.cancel(message.jobId, message.reason);
         break;
       case 'ping':
         this.post({ type: 'pong', seq: message.seq, ...this.heap() });
@@ -168,39 +179,53 @@ export class PhotonRuntime {
     );
   }
 
-  private async run(job: JobRequest): Promise<void> {
-    const ctx = new JobContext(this.services, job.jobId, this.nextPhotonId++, job.attempt, job.input);
-    this.inFlight.set(job.jobId, ctx);
+  /** Runs each input of a request as a photon; the request is answered once every one is. */
+  private runRequest(seq: number, job: JobRequest): void {
+    const items = new Array<ItemOutcome>(job.inputs.length);
+    let left = items.length;
+    if (left === 0) return this.send({ seq, items });
+    for (let i = 0; i < items.length; i++) {
+      void this.run(photonJobId(job, i), job.inputs[i], job, (outcome) => {
+        items[i] = outcome;
+        if (--left === 0) this.send({ seq, items });
+      });
+    }
+  }
+
+  private async run(jobId: string, input: unknown, job: JobRequest, answered: (outcome: ItemOutcome) => void): Promise<void> {
+    const ctx = new JobContext(this.services, jobId, this.nextPhotonId++, job.attempt, input);
+    ctx.answered = answered;
+    this.inFlight.set(jobId, ctx);
     const timeoutMs = job.timeoutMs ?? this.instance?.config.timeoutMs ?? this.startup.defaultTimeoutMs;
     let loading = true;
     ctx.deadline = performanceNow() + timeoutMs;
     ctx.timer = realSetTimeout(() => {
       this.settleEarly(
-        job.jobId,
+        jobId,
         loading
-          ? this.topLevelTooLong(timeoutMs, `in job ${job.jobId}, which reached its timeout`, ErrorCodes.TIMEOUT)
+          ? this.topLevelTooLong(timeoutMs, `in job ${jobId}, which reached its timeout`, ErrorCodes.TIMEOUT)
           : new PhotonsError(
               ErrorCodes.TIMEOUT,
-              `Function "${this.startup.functionName}" (${this.startup.file}) ran past its timeout of ${timeoutMs} ms (job ${job.jobId}). Raise config.timeoutMs or make the handler honour ctx.signal.`,
+              `Function "${this.startup.functionName}" (${this.startup.file}) ran past its timeout of ${timeoutMs} ms (job ${jobId}). Raise config.timeoutMs or make the handler honour ctx.signal.`,
             ),
       );
     }, timeoutMs);
-    const mark: ScopeMark = { jobId: job.jobId };
-    this.marks.set(job.jobId, mark);
-    const result = await jobScope.run(mark, () => this.answer(job, ctx, () => (loading = false)));
-    this.settle(ctx, result);
+    const mark: ScopeMark = { jobId };
+    this.marks.set(jobId, mark);
+    const outcome = await jobScope.run(mark, () => this.answer(jobId, input, ctx, () => (loading = false)));
+    this.settle(ctx, outcome);
   }
 
-  private async answer(job: JobRequest, ctx: JobContext, loaded: () => void): Promise<JobResult> {
+  private async answer(jobId: string, input: unknown, ctx: JobContext, loaded: () => void): Promise<ItemOutcome> {
     try {
       const instanceOrPromise = this.instanceFor(ctx);
       // Only a module with top-level await gives a promise: the others stay synchronous here.
       const instance = instanceOrPromise instanceof Promise ? await instanceOrPromise : instanceOrPromise;
       loaded();
-      const value = await instance.handler(job.input, ctx);
-      return this.encode(job.jobId, value);
+      const value = await instance.handler(input, ctx);
+      return this.encode(jobId, value);
     } catch (err) {
-      return this.failure(job.jobId, err);
+      return this.failure(err);
     }
   }
 
@@ -220,46 +245,57 @@ export class PhotonRuntime {
     if (cleared > 0) this.log.info({ jobId, cleared }, `cleared ${cleared} timer(s) job ${jobId} left running`);
   }
 
-  private encode(jobId: string, value: unknown): JobResult {
+  private encode(jobId: string, value: unknown): ItemOutcome {
     let valueJson: string | undefined;
     try {
       // A handler that returns nothing has the result null, as in JSON.
       valueJson = value === undefined ? 'null' : JSONStringify(value);
     } catch (err) {
-      return this.failure(jobId, this.notJson(jobId, err instanceof Error ? err.message : String(err)));
+      return this.failure(this.notJson(`job ${jobId}`, err instanceof Error ? err.message : String(err)));
     }
     if (valueJson === undefined) {
-      return this.failure(jobId, this.notJson(jobId, `a ${typeof value} has no JSON form`));
+      return this.failure(this.notJson(`job ${jobId}`, `a ${typeof value} has no JSON form`));
     }
-    return { jobId, ok: true, valueJson };
+    return { kind: 'done', valueJson };
   }
 
-  private failure(jobId: string, err: unknown): JobResult {
+  private failure(err: unknown): ItemOutcome {
     const error = this.stack.serialize(err, this.where);
     // BullMQ's own error class for bad input, matched by name so the function may use any copy of BullMQ.
     const unrecoverable = err instanceof Error && err.name === 'UnrecoverableError';
-    return { jobId, ok: false, error, unrecoverable };
+    return { kind: 'failed', error, unrecoverable };
   }
 
-  /** Answers a job before its handler returns (timeout, cancel); the handler's late answer is dropped. */
+  /** Cancels a job's photon, or each item of a chunk job (`<jobId>#<index>`). */
+  private cancel(jobId: string, reason: string): void {
+    const error = new PhotonsError(ErrorCodes.CANCELLED, reason);
+    const items = `${jobId}#`;
+    for (const id of [...this.inFlight.keys()]) if (id === jobId || id.startsWith(items)) this.settleEarly(id, error);
+  }
+
+  /** Answers a photon before its handler returns (timeout, cancel); the handler's late answer is dropped. */
   private settleEarly(jobId: string, reason: PhotonsError): void {
     const ctx = this.inFlight.get(jobId);
     if (!ctx) return;
     ctx.abort(reason);
     // A cancelled job is not retried; a timed-out one may be, by its attempts.
     const unrecoverable = reason.code === ErrorCodes.CANCELLED;
-    this.settle(ctx, { jobId, ok: false, error: this.stack.serialize(reason, this.where), unrecoverable });
+    this.settle(ctx, { kind: 'failed', error: this.stack.serialize(reason, this.where), unrecoverable });
   }
 
-  private settle(ctx: JobContext, result: JobResult): void {
+  private settle(ctx: JobContext, outcome: ItemOutcome): void {
     if (this.inFlight.get(ctx.jobId) !== ctx) return;
     this.inFlight.delete(ctx.jobId);
     realClearTimeout(ctx.timer);
     this.clearTimers(ctx.jobId);
     if (restoreObjectConstructor()) this.log.warn({ jobId: ctx.jobId }, `Object.prototype.constructor was changed while job ${ctx.jobId} ran; put back`);
     ctx.release();
-    if (ctx.logLines && ctx.logLines.lines.length > 0) result.logs = ctx.logLines.take();
-    this.outbox.push(result);
+    if (ctx.logLines && ctx.logLines.lines.length > 0) outcome.logs = ctx.logLines.take();
+    ctx.answered!(outcome);
+  }
+
+  private send(answer: Answer): void {
+    this.outbox.push(answer);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       realSetImmediate(() => this.flush());
@@ -268,17 +304,19 @@ export class PhotonRuntime {
 
   private flush(): void {
     this.flushScheduled = false;
-    const results = this.outbox;
+    const answers = this.outbox;
     this.outbox = [];
     try {
-      this.post({ type: 'results', results, ...this.heap() });
+      this.post({ type: 'results', answers, ...this.heap() });
     } catch {
       // One answer that cannot be cloned must not lose the others: each travels alone.
-      for (const result of results) {
+      for (const answer of answers) {
         try {
-          this.post({ type: 'results', results: [result], ...this.heap() });
+          this.post({ type: 'results', answers: [answer], ...this.heap() });
         } catch (err) {
-          this.post({ type: 'results', results: [this.failure(result.jobId, this.notJson(result.jobId, String(err)))], ...this.heap() });
+          // Only the items that cannot be cloned fail.
+          const items = answer.items.map((item, i) => (cloneable(item) ? item : this.failure(this.notJson(`item ${i} of a request`, String(err)))));
+          this.post({ type: 'results', answers: [{ seq: answer.seq, items }], ...this.heap() });
         }
       }
     }
@@ -289,10 +327,20 @@ export class PhotonRuntime {
     return { heapUsed: stats.used_heap_size, heapLimit: stats.heap_size_limit, inFlight: this.inFlight.size };
   }
 
-  private notJson(jobId: string, why: string): PhotonsError {
+  private notJson(which: string, why: string): PhotonsError {
     return new PhotonsError(
       ErrorCodes.RESULT_NOT_JSON,
-      `Function "${this.startup.functionName}" (${this.startup.file}) returned a value that is not JSON (job ${jobId}): ${why}. Return plain objects, arrays, strings, numbers, booleans or null.`,
+      `Function "${this.startup.functionName}" (${this.startup.file}) returned a value that is not JSON (${which}): ${why}. Return plain objects, arrays, strings, numbers, booleans or null.`,
     );
+  }
+}
+
+/** Whether postMessage can copy the value (the same serializer; a job may have replaced structuredClone). */
+function cloneable(value: unknown): boolean {
+  try {
+    serialize(value);
+    return true;
+  } catch {
+    return false;
   }
 }

@@ -52,6 +52,23 @@ describe('dispatcher: cancel requests', function () {
     await bed.redis.publish(photonsKey(bed.prefix, CANCEL_CHANNEL), JSON.stringify({ fn: 'cancellable', jobId: b!.id! }));
     await tracker.wait([b!.id!], 10_000);
   });
+
+  it('aborts every running item of a chunk job named on the cancel channel', async () => {
+    const dispatcher = await bed.dispatcher();
+    const tracker = await bed.tracker('cancellable');
+    const markers = ['x', 'y', 'z'].map((name) => path.join(dir, name));
+    const job = await bed.queue('cancellable').add(CHUNK_JOB_NAME, { items: markers.map((marker) => ({ marker })) });
+    const inFlight = (): number => dispatcher.stats().functions.find((f) => f.fn === 'cancellable')?.photonsInFlight ?? 0;
+    await until("the chunk's items to run", () => inFlight() === 3, 15_000);
+    await bed.redis.publish(photonsKey(bed.prefix, CANCEL_CHANNEL), JSON.stringify({ fn: 'cancellable', jobId: job.id! } satisfies CancelRequest));
+    const { completed } = await tracker.wait([job.id!], 10_000);
+    const result = completed.get(job.id!) as ChunkResult;
+    assert.deepEqual(
+      result.items.map((outcome) => (outcome.ok ? 'ok' : outcome.error.code)),
+      ['PHOTONS_ERR_CANCELLED', 'PHOTONS_ERR_CANCELLED', 'PHOTONS_ERR_CANCELLED'],
+    );
+    for (const marker of markers) assert.match(await readFile(marker, 'utf8'), /cancelled/, 'each item saw its ctx.signal fire');
+  });
 });
 
 describe('dispatcher: chunk jobs', function () {
@@ -99,5 +116,26 @@ describe('dispatcher: chunk jobs', function () {
     const job = await bed.queue('chunked').add(CHUNK_JOB_NAME, { items: [] });
     const { completed } = await tracker.wait([job.id!], 15_000);
     assert.deepEqual(completed.get(job.id!), { items: [] });
+  });
+
+  it("runs a chunk larger than a runtime's photon slots in parts, never over the slots, outcomes in input order", async () => {
+    const slotted = new TestBed();
+    try {
+      await slotted.dispatcher({ 'runtime.photonsPerRuntime': 4 });
+      const tracker = await slotted.tracker('crowded');
+      const items = Array.from({ length: 30 }, (_, n) => ({ n }));
+      const job = await slotted.queue('crowded').add(CHUNK_JOB_NAME, { items });
+      const { completed } = await tracker.wait([job.id!], 15_000);
+      const result = completed.get(job.id!) as ChunkResult;
+      assert.deepEqual(
+        result.items.map((outcome) => (outcome.ok ? (outcome.value as { n: number }).n : outcome.error.message)),
+        items.map(({ n }) => n),
+      );
+      const peaks = result.items.map((outcome) => (outcome.ok ? (outcome.value as { peak: number }).peak : 0));
+      assert.ok(Math.max(...peaks) <= 4, `photons held at once by a runtime: ${Math.max(...peaks)}`);
+      assert.equal(Math.max(...peaks), 4, 'the runtimes were filled');
+    } finally {
+      await slotted.cleanup();
+    }
   });
 });

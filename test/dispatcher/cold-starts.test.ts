@@ -7,7 +7,8 @@ import * as path from 'node:path';
 import pino from 'pino';
 import { bundleFunction, type FunctionBundle } from '../../photon-worker/bundle';
 import { IDLE_GRACE_MS, overBudget, THREAD_OVERHEAD_BYTES, type IdleRuntime } from '../../dispatcher/idle-budget';
-import { Runtime, type JobOutcome } from '../../dispatcher/runtime';
+import { Runtime } from '../../dispatcher/runtime';
+import type { JobOutcome } from '../../dispatcher/waiting';
 import { SpareThreads } from '../../dispatcher/spare-threads';
 import { FIXTURES_DIR, REPO_ROOT, TestBed, until } from './helpers';
 
@@ -67,9 +68,11 @@ describe('dispatcher: cold starts of many runtimes at once', function () {
       assert.equal(spares.queued, 6, 'two threads boot, six runtimes wait for a slot');
       await Promise.all(started.map((s) => s.ready));
       const answers = await Promise.all(
-        started.map((s, i) => new Promise<JobOutcome>((resolve) => s.runtime.run([{ job: { jobId: `j${i}`, input: { a: i, b: 1 }, attempt: 1 }, resolve }]))),
+        started.map(
+          (s, i) => new Promise<JobOutcome[]>((resolve) => s.runtime.run([{ job: { jobId: `j${i}`, inputs: [{ a: i, b: 1 }], attempt: 1 }, resolve }])),
+        ),
       );
-      answers.forEach((outcome, i) => assert.deepEqual(outcome, { kind: 'done', valueJson: JSON.stringify({ sum: i + 1, product: i, attempt: 1 }) }));
+      answers.forEach(([outcome], i) => assert.deepEqual(outcome, { kind: 'done', valueJson: JSON.stringify({ sum: i + 1, product: i, attempt: 1 }) }));
     } finally {
       clearInterval(sampler);
       await Promise.all(started.map((s) => s.runtime.retire()));

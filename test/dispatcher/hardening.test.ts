@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { hostname, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { PhotonsClient } from '../../producer/client';
+import { CHUNK_JOB_NAME, type ChunkResult } from '../../contract/wire';
 import { REPO_ROOT, TestBed } from './helpers';
 
 /** { a: { a: … 0 } }, `depth` levels deep. */
@@ -35,6 +36,22 @@ describe('dispatcher hardening', function () {
     );
     for (let n = 0; n < 10; n++) assert.deepEqual(completed.get(`ok-${n}`), { n, depth: 0 }, failed.get(`ok-${n}`));
     assert.match(failed.get('deep') ?? '', /^PHOTONS_ERR_INPUT_NOT_JSON: The input of job deep /);
+  });
+
+  it('fails only the chunk item whose input cannot reach its runtime; the other items answer', async () => {
+    bed = new TestBed();
+    const tracker = await bed.tracker('nested');
+    await bed.dispatcher();
+    const job = await bed.queue('nested').add(CHUNK_JOB_NAME, { items: [{ n: 0 }, nestedValue(3_500), { n: 2 }] });
+    const { completed } = await tracker.wait([job.id!], 30_000);
+    const [first, deep, last] = (completed.get(job.id!) as ChunkResult).items;
+    assert.deepEqual(first, { ok: true, value: { n: 0, depth: 0 } });
+    assert.deepEqual(last, { ok: true, value: { n: 2, depth: 0 } });
+    assert.equal(deep!.ok, false);
+    assert.match(
+      deep!.ok ? '' : `${deep!.error.code}: ${deep!.error.message}`,
+      new RegExp(`^PHOTONS_ERR_INPUT_NOT_JSON: The input of item 1 of job ${job.id} `),
+    );
   });
 
   it('fails only the job whose result cannot be encoded', async () => {

@@ -36,4 +36,31 @@ describe('dispatcher: the job queue', function () {
     assert.equal(rest.at(-1), 'job-2999');
     assert.equal(queue.length, 0);
   });
+
+  it('fills a room by weight: a chunk that does not fit is split, its rest stays first in line', function () {
+    type Entry = { id: string; items: number[] };
+    const queue = new JobQueue<Entry>(
+      (e) => e.items.length,
+      (e, at) => [
+        { id: e.id, items: e.items.slice(0, at) },
+        { id: e.id, items: e.items.slice(at) },
+      ],
+    );
+    queue.push({ id: 'a', items: [1, 2, 3] });
+    queue.push({ id: 'chunk', items: Array.from({ length: 10 }, (_, i) => i) });
+    queue.push({ id: 'b', items: [1] });
+    assert.equal(queue.weight, 14);
+    assert.deepEqual(queue.take(5), [
+      { id: 'a', items: [1, 2, 3] },
+      { id: 'chunk', items: [0, 1] },
+    ]);
+    assert.equal(queue.weight, 9);
+    assert.deepEqual(queue.take(100, 1), [{ id: 'chunk', items: [2, 3, 4, 5, 6, 7, 8, 9] }], 'at most one entry');
+    assert.deepEqual(
+      queue.removeWhere((e) => e.id === 'b'),
+      [{ id: 'b', items: [1] }],
+    );
+    assert.equal(queue.weight, 0);
+    assert.equal(queue.length, 0);
+  });
 });

@@ -6,7 +6,8 @@ import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
 import pino from 'pino';
 import { bundleFunction } from '../../photon-worker/bundle';
-import { Runtime, type JobOutcome } from '../../dispatcher/runtime';
+import { Runtime } from '../../dispatcher/runtime';
+import type { JobOutcome } from '../../dispatcher/waiting';
 import { REPO_ROOT } from './helpers';
 
 const SLOW_LOAD = path.join(REPO_ROOT, 'test', 'fixtures', 'watchdog', 'slow-load.ts');
@@ -31,8 +32,8 @@ async function runOnce(n: number): Promise<{ outcome: JobOutcome; runtimeDied: b
       onReady: (runtime) => {
         runtime.run([
           {
-            job: { jobId: `slow-${n}`, input: { n }, attempt: 1 },
-            resolve: (o) => {
+            job: { jobId: `slow-${n}`, inputs: [{ n }], attempt: 1 },
+            resolve: ([o]) => {
               outcome = o;
               void runtime.retire();
             },

@@ -2,7 +2,7 @@
 // across dispatchers bucket by bucket.
 import { strict as assert } from 'node:assert';
 import { DURATION_BOUNDS_SECONDS, JobDurations, mergeDurations } from '../../dispatcher/job-durations';
-import type { JobOutcome } from '../../dispatcher/runtime';
+import type { JobOutcome } from '../../dispatcher/waiting';
 
 describe('monitoring: job durations', () => {
   it('counts each duration in the first bucket whose bound holds it, the rest above every bound', () => {
@@ -22,14 +22,17 @@ describe('monitoring: job durations', () => {
   it('times answered jobs only: a runtime that died under a job is no answer', async () => {
     const durations = new JobDurations();
     const answers: JobOutcome[] = [];
-    const done = durations.timed((o) => answers.push(o));
-    const died = durations.timed((o) => answers.push(o));
+    const done = durations.timed((o) => answers.push(...o));
+    const chunk = durations.timed((o) => answers.push(...o));
     await new Promise((resolve) => setTimeout(resolve, 20));
-    done({ kind: 'done', valueJson: '1' });
-    died({ kind: 'runtime-died', error: { code: 'PHOTONS_ERR_RUNTIME_DIED', message: 'gone' } });
-    assert.equal(answers.length, 2, 'every outcome still reaches its caller');
+    done([{ kind: 'done', valueJson: '1' }]);
+    chunk([
+      { kind: 'runtime-died', error: { code: 'PHOTONS_ERR_RUNTIME_DIED', message: 'gone' } },
+      { kind: 'failed', error: { code: 'PHOTONS_ERR_TIMEOUT', message: 'late' }, unrecoverable: false },
+    ]);
+    assert.equal(answers.length, 3, 'every outcome still reaches its caller');
     const h = durations.snapshot();
-    assert.equal(h.count, 1);
+    assert.equal(h.count, 2, 'each answered input of a request counts');
     assert.ok(h.sum >= 0.015 && h.sum < 1, `sum ${h.sum}`);
   });
 
