@@ -65,9 +65,7 @@ export class JobContext implements PhotonContext {
   private folder: string | undefined;
   /** Set once the job has an answer; a late abort then changes nothing. */
   abortReason: Error | undefined;
-  /** The job's timeout. */
-  timer: NodeJS.Timeout | undefined;
-  /** When that timeout fires, on this thread's performance.now() clock: what getRemainingTimeInMillis counts down to. */
+  /** When the job's timeout fires, on this thread's performance.now() clock: what getRemainingTimeInMillis counts down to. */
   deadline = Infinity;
   /** What the job logged for its BullMQ job log, once it logs. */
   logLines: JobLogLines | undefined;

@@ -20,6 +20,8 @@ const promiseThen = uncurryThis(Promise.prototype.then) as <T, R1, R2>(
   onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
 ) => Promise<R1 | R2>;
 export { promiseThen };
+/** A promise of the captured constructor that settles as `value` does (a thenable is followed, as `await` does). */
+export const promiseResolve = <T>(value: T | PromiseLike<T>): Promise<T> => new PromiseCtor<T>((resolve) => resolve(value));
 /** A resolved promise made by the captured constructor. */
 export const promiseResolved = (): Promise<void> => new PromiseCtor<void>((resolve) => resolve());
 /** A pending promise and its resolver, made by the captured constructor. */

@@ -10,7 +10,17 @@ import { JobLogCapture, JobLogLines, levelValue } from './job-log';
 import { jobOfPromise, jobScope, currentJobId, type ScopeMark } from './job-scope';
 import { FunctionCode, PhotonConsole, type ModuleInstance } from './photon';
 import { setTimerThrowHandler, settleTimers } from './photon-timers';
-import { JSONStringify, SafeMap, performanceNow, realClearTimeout, realSetImmediate, realSetTimeout } from './primordials';
+import {
+  JSONStringify,
+  SafeMap,
+  SafeSet,
+  performanceNow,
+  promiseResolve,
+  promiseThen,
+  realClearTimeout,
+  realSetImmediate,
+  realSetTimeout,
+} from './primordials';
 import { protectBuiltins, restoreObjectConstructor } from './protect-builtins';
 import {
   bundlePath,
@@ -39,6 +49,8 @@ export class PhotonRuntime {
   private readonly inFlight = new SafeMap<string, JobContext>();
   /** The job scope of each job in flight: its timers ride on it. */
   private readonly marks = new SafeMap<string, ScopeMark>();
+  /** Photons waiting for their module's top-level await. */
+  private readonly loading = new SafeSet<JobContext>();
   private outbox: Answer[] = [];
   private flushScheduled = false;
 
@@ -179,51 +191,84 @@ export class PhotonRuntime {
     );
   }
 
-  /** Runs each input of a request as a photon; the request is answered once every one is. */
+  /**
+   * Runs each input of a request as a photon; the request is answered once every one is. Its inputs
+   * start together and share one timeout, so a chunk's items share one timer.
+   */
   private runRequest(seq: number, job: JobRequest): void {
     const items = new Array<ItemOutcome>(job.inputs.length);
     let left = items.length;
     if (left === 0) return this.send({ seq, items });
+    const timeoutMs = job.timeoutMs ?? this.instance?.config.timeoutMs ?? this.startup.defaultTimeoutMs;
+    const deadline = performanceNow() + timeoutMs;
+    const photons = new Array<JobContext>(items.length);
+    const timer = realSetTimeout(() => {
+      for (const ctx of photons) if (this.inFlight.get(ctx.jobId) === ctx) this.settleEarly(ctx.jobId, this.timedOut(ctx, timeoutMs));
+    }, timeoutMs);
     for (let i = 0; i < items.length; i++) {
-      void this.run(photonJobId(job, i), job.inputs[i], job, (outcome) => {
+      const ctx = new JobContext(this.services, photonJobId(job, i), this.nextPhotonId++, job.attempt, job.inputs[i]);
+      ctx.deadline = deadline;
+      ctx.answered = (outcome) => {
         items[i] = outcome;
-        if (--left === 0) this.send({ seq, items });
-      });
+        if (--left > 0) return;
+        realClearTimeout(timer);
+        this.send({ seq, items });
+      };
+      photons[i] = ctx;
+      this.run(ctx, job.inputs[i]);
     }
   }
 
-  private async run(jobId: string, input: unknown, job: JobRequest, answered: (outcome: ItemOutcome) => void): Promise<void> {
-    const ctx = new JobContext(this.services, jobId, this.nextPhotonId++, job.attempt, input);
-    ctx.answered = answered;
-    this.inFlight.set(jobId, ctx);
-    const timeoutMs = job.timeoutMs ?? this.instance?.config.timeoutMs ?? this.startup.defaultTimeoutMs;
-    let loading = true;
-    ctx.deadline = performanceNow() + timeoutMs;
-    ctx.timer = realSetTimeout(() => {
-      this.settleEarly(
-        jobId,
-        loading
-          ? this.topLevelTooLong(timeoutMs, `in job ${jobId}, which reached its timeout`, ErrorCodes.TIMEOUT)
-          : new PhotonsError(
-              ErrorCodes.TIMEOUT,
-              `Function "${this.startup.functionName}" (${this.startup.file}) ran past its timeout of ${timeoutMs} ms (job ${jobId}). Raise config.timeoutMs or make the handler honour ctx.signal.`,
-            ),
-      );
-    }, timeoutMs);
-    const mark: ScopeMark = { jobId };
-    this.marks.set(jobId, mark);
-    const outcome = await jobScope.run(mark, () => this.answer(jobId, input, ctx, () => (loading = false)));
-    this.settle(ctx, outcome);
+  private timedOut(ctx: JobContext, timeoutMs: number): PhotonsError {
+    if (this.loading.has(ctx)) return this.topLevelTooLong(timeoutMs, `in job ${ctx.jobId}, which reached its timeout`, ErrorCodes.TIMEOUT);
+    return new PhotonsError(
+      ErrorCodes.TIMEOUT,
+      `Function "${this.startup.functionName}" (${this.startup.file}) ran past its timeout of ${timeoutMs} ms (job ${ctx.jobId}). Raise config.timeoutMs or make the handler honour ctx.signal.`,
+    );
   }
 
-  private async answer(jobId: string, input: unknown, ctx: JobContext, loaded: () => void): Promise<ItemOutcome> {
+  /**
+   * Runs one photon in its job scope. A handler that returns a plain value is answered at once:
+   * no promise is made for it, each of which costs the scope's promise hooks.
+   */
+  private run(ctx: JobContext, input: unknown): void {
+    this.inFlight.set(ctx.jobId, ctx);
+    const mark: ScopeMark = { jobId: ctx.jobId };
+    this.marks.set(ctx.jobId, mark);
+    const outcome = jobScope.run(mark, () => this.answer(ctx, input));
+    if (outcome instanceof Promise) void promiseThen(outcome, (settled) => this.settle(ctx, settled));
+    else this.settle(ctx, outcome);
+  }
+
+  private answer(ctx: JobContext, input: unknown): ItemOutcome | Promise<ItemOutcome> {
     try {
-      const instanceOrPromise = this.instanceFor(ctx);
+      const instance = this.instanceFor(ctx);
       // Only a module with top-level await gives a promise: the others stay synchronous here.
-      const instance = instanceOrPromise instanceof Promise ? await instanceOrPromise : instanceOrPromise;
-      loaded();
-      const value = await instance.handler(input, ctx);
-      return this.encode(jobId, value);
+      if (instance instanceof Promise) return this.answerWhenLoaded(ctx, instance, input);
+      const value = instance.handler(input, ctx);
+      if (!isThenable(value)) return this.encode(ctx.jobId, value);
+      return promiseThen(
+        value instanceof Promise ? value : promiseResolve(value),
+        (resolved) => this.encode(ctx.jobId, resolved),
+        (err: unknown) => this.failure(err),
+      );
+    } catch (err) {
+      return this.failure(err);
+    }
+  }
+
+  private async answerWhenLoaded(ctx: JobContext, loading: Promise<ModuleInstance>, input: unknown): Promise<ItemOutcome> {
+    this.loading.add(ctx);
+    let instance: ModuleInstance;
+    try {
+      instance = await loading;
+    } catch (err) {
+      return this.failure(err);
+    } finally {
+      this.loading.delete(ctx);
+    }
+    try {
+      return this.encode(ctx.jobId, await instance.handler(input, ctx));
     } catch (err) {
       return this.failure(err);
     }
@@ -286,7 +331,6 @@ export class PhotonRuntime {
   private settle(ctx: JobContext, outcome: ItemOutcome): void {
     if (this.inFlight.get(ctx.jobId) !== ctx) return;
     this.inFlight.delete(ctx.jobId);
-    realClearTimeout(ctx.timer);
     this.clearTimers(ctx.jobId);
     if (restoreObjectConstructor()) this.log.warn({ jobId: ctx.jobId }, `Object.prototype.constructor was changed while job ${ctx.jobId} ran; put back`);
     ctx.release();
@@ -333,6 +377,11 @@ export class PhotonRuntime {
       `Function "${this.startup.functionName}" (${this.startup.file}) returned a value that is not JSON (${which}): ${why}. Return plain objects, arrays, strings, numbers, booleans or null.`,
     );
   }
+}
+
+/** What `await` would wait for: an object or function with a `then` method. */
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function';
 }
 
 /** Whether postMessage can copy the value (the same serializer; a job may have replaced structuredClone). */

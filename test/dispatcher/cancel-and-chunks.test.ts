@@ -102,6 +102,17 @@ describe('dispatcher: chunk jobs', function () {
     });
   });
 
+  it('times out only the items still running at the timeout; the others keep their results', async () => {
+    const tracker = await bed.tracker('sleepy');
+    const job = await bed.queue('sleepy').add(CHUNK_JOB_NAME, { items: [{ ms: 10 }, { ms: 5_000 }, { ms: 20 }] });
+    const { completed } = await tracker.wait([job.id!], 15_000);
+    const [first, slow, last] = (completed.get(job.id!) as ChunkResult).items;
+    assert.deepEqual(first, { ok: true, value: { slept: 10 } });
+    assert.deepEqual(last, { ok: true, value: { slept: 20 } });
+    assert.equal(slow!.ok, false);
+    assert.match(slow!.ok ? '' : `${slow!.error.code}: ${slow!.error.message}`, new RegExp(`^PHOTONS_ERR_TIMEOUT: .*timeout of 300 ms \\(job ${job.id}#1\\)`));
+  });
+
   it('fails a chunk job without an items array as PHOTONS_ERR_BAD_JOB, without retry', async () => {
     const tracker = await bed.tracker('chunked');
     const job = await bed.queue('chunked').add(CHUNK_JOB_NAME, { n: 1 }, { attempts: 3 });

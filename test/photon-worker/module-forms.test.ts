@@ -119,6 +119,19 @@ describe('module forms', function () {
       assert.ok(value!.before - value!.after >= 190, `200 ms later: ${value!.after}`);
     });
 
+    it('waits for a returned thenable as await does: its value is the result, its rejection the failure', async function () {
+      const inputs = [
+        { kind: 'thenable', n: 1 },
+        { kind: 'plain', n: 2 },
+        { kind: 'rejects', n: 3 },
+      ];
+      const [resolved, plain, rejected] = await runLocal(fixture('thenable.ts'), inputs, { concurrency: 3, config });
+      assert.deepEqual(resolved, { index: 0, ok: true, value: { resolved: 1 } });
+      assert.deepEqual(plain, { index: 1, ok: true, value: { plain: 2 } });
+      assert.equal(rejected!.ok, false);
+      assert.match(rejected!.ok ? '' : rejected!.error.message, /thenable 3 rejected/);
+    });
+
     it('prefers the default export to a `handler` export', async function () {
       const outcomes = await runLocal(fixture('default-and-handler.ts'), [{}], { concurrency: 1, config });
       assert.deepEqual(valuesOf(outcomes), ['default']);
