@@ -33,7 +33,8 @@ export function promiseWithResolver(): { promise: Promise<void>; resolve: () => 
 
 /**
  * A Map whose methods are the ones captured here, so a patched `Map.prototype` does not reach the
- * runtime's tables. Iteration is not made safe: the runtime does not iterate these maps.
+ * runtime's tables. Iterating one goes through the Map iterator's prototype, which is frozen with
+ * the other intrinsics (protect-builtins.ts).
  */
 export class SafeMap<K, V> extends Map<K, V> {}
 /** Likewise for Set. */
