@@ -1,31 +1,21 @@
 // Inside a runtime thread: compiles the function once, then runs each input of a request (a job, or
 // a chunk job's items) as a photon and answers the request once all are answered. Answers finished
 // in the same turn of the event loop travel in one message.
-import { getHeapStatistics, serialize } from 'node:v8';
+import { getHeapStatistics } from 'node:v8';
 import type { Logger } from 'pino';
 import { ErrorCodes, PhotonsError, type ErrorCode } from '../errors';
+import { AnswerOutbox } from './answer-outbox';
 import { JobContext, RuntimeServices } from './context';
 import { settleWithin } from './esm';
-import { JobLogCapture, JobLogLines, levelValue } from './job-log';
 import { jobOfPromise, jobScope, currentJobId, type ScopeMark } from './job-scope';
+import { OutcomeEncoder, isThenable } from './outcomes';
 import { FunctionCode, PhotonConsole, type ModuleInstance } from './photon';
 import { setTimerThrowHandler, settleTimers } from './photon-timers';
-import {
-  JSONStringify,
-  SafeMap,
-  SafeSet,
-  performanceNow,
-  promiseResolve,
-  promiseThen,
-  realClearTimeout,
-  realSetImmediate,
-  realSetTimeout,
-} from './primordials';
+import { SafeMap, SafeSet, performanceNow, promiseResolve, promiseThen, realClearTimeout, realSetTimeout } from './primordials';
 import { protectBuiltins, restoreObjectConstructor } from './protect-builtins';
 import {
   bundlePath,
   photonJobId,
-  type Answer,
   type HeapReading,
   type HostMessage,
   type ItemOutcome,
@@ -34,78 +24,51 @@ import {
   type RuntimeStartup,
 } from './protocol';
 import { ResultsPager } from './results-pager';
+import { RuntimeLog } from './runtime-log';
 import { StackMapper } from './stack';
 
 export class PhotonRuntime {
   private readonly services: RuntimeServices;
   private readonly pager: ResultsPager;
   private readonly stack: StackMapper;
+  private readonly outcomes: OutcomeEncoder;
+  private readonly outbox: AnswerOutbox;
+  private readonly logs: RuntimeLog;
   private code: FunctionCode | undefined;
   /** The one module instance of `shared` and `lambda` modes; a probe in `photon` mode. */
   private instance: ModuleInstance | undefined;
-  private logger: Logger | undefined;
-  private capture: JobLogCapture | undefined;
   private nextPhotonId = 1;
   private readonly inFlight = new SafeMap<string, JobContext>();
   /** The job scope of each job in flight: its timers ride on it. */
   private readonly marks = new SafeMap<string, ScopeMark>();
   /** Photons waiting for their module's top-level await. */
   private readonly loading = new SafeSet<JobContext>();
-  private outbox: Answer[] = [];
-  private flushScheduled = false;
 
   constructor(
     private readonly startup: RuntimeStartup,
     private readonly post: (message: RuntimeMessage) => void,
   ) {
     this.pager = new ResultsPager(post);
+    this.logs = new RuntimeLog(startup, () => this.instance?.config.jobLogLevel);
     this.services = new RuntimeServices(
       startup.functionName,
       () => this.log,
-      (ctx) => this.jobLogger(ctx),
+      (ctx) => this.logs.forJob(ctx),
       (jobId, value) => this.post({ type: 'progress', jobId, value }),
       (jobId, input) => this.pager.results(jobId, input),
     );
     this.stack = new StackMapper(bundlePath(startup.file), startup.sourceMap);
+    this.outcomes = new OutcomeEncoder(this.stack, startup.functionName, startup.file);
+    this.outbox = new AnswerOutbox(post, () => this.heap(), this.outcomes);
     setTimerThrowHandler((err, jobId) => this.log.error({ err, origin: 'timer', jobId }, `a timer of job ${jobId} threw; the runtime keeps serving`));
   }
 
-  /** How messages name the function: `"hash" (/srv/functions/hash.ts)`. */
   private get where(): string {
-    return `"${this.startup.functionName}" (${this.startup.file})`;
+    return this.outcomes.where;
   }
 
   private get log(): Logger {
-    // Loading pino takes about 40 ms, most of a cold start: only runtimes that log pay for it.
-    const { pino } = require('pino') as typeof import('pino');
-    if (this.logger) return this.logger;
-    // Synchronous writes: a runtime can be terminated at any moment (retired, replaced), and
-    // pino's asynchronous stream is not flushed in a worker thread, so lines would be lost.
-    this.capture = new JobLogCapture(levelValue(this.startup.logLevel));
-    this.logger = pino({ level: this.startup.logLevel, ...this.capture.options() }, pino.destination({ fd: this.startup.logFd ?? 1, sync: true })).child({
-      component: 'photon',
-      fn: this.startup.functionName,
-      runtimeId: this.startup.runtimeId,
-    });
-    return this.logger;
-  }
-
-  /**
-   * A job's logger. When its lines also go to its BullMQ job log, its level is the lower of the
-   * process's and the job log's, and the capture hook sorts the lines (job-log.ts).
-   */
-  private jobLogger(ctx: JobContext): Logger {
-    const root = this.log;
-    const bindings = { jobId: ctx.jobId, photonId: ctx.photonId };
-    const jobLevel = this.instance?.config.jobLogLevel ?? this.startup.jobLogLevel ?? 'off';
-    const min = levelValue(jobLevel);
-    if (min === Infinity) return root.child(bindings);
-    // Options only when the job log reaches lower than the process log: pino's child without
-    // options is the quicker one, and at the defaults (info and info) that is every job.
-    const child = min < levelValue(this.startup.logLevel) ? root.child(bindings, { level: jobLevel }) : root.child(bindings);
-    ctx.logLines = new JobLogLines(ctx.attempt);
-    this.capture!.capture(child, ctx.logLines, min);
-    return child;
+    return this.logs.root;
   }
 
   start(): void {
@@ -198,7 +161,7 @@ export class PhotonRuntime {
   private runRequest(seq: number, job: JobRequest): void {
     const items = new Array<ItemOutcome>(job.inputs.length);
     let left = items.length;
-    if (left === 0) return this.send({ seq, items });
+    if (left === 0) return this.outbox.send({ seq, items });
     const timeoutMs = job.timeoutMs ?? this.instance?.config.timeoutMs ?? this.startup.defaultTimeoutMs;
     const deadline = performanceNow() + timeoutMs;
     const photons = new Array<JobContext>(items.length);
@@ -212,7 +175,7 @@ export class PhotonRuntime {
         items[i] = outcome;
         if (--left > 0) return;
         realClearTimeout(timer);
-        this.send({ seq, items });
+        this.outbox.send({ seq, items });
       };
       photons[i] = ctx;
       this.run(ctx, job.inputs[i]);
@@ -246,14 +209,14 @@ export class PhotonRuntime {
       // Only a module with top-level await gives a promise: the others stay synchronous here.
       if (instance instanceof Promise) return this.answerWhenLoaded(ctx, instance, input);
       const value = instance.handler(input, ctx);
-      if (!isThenable(value)) return this.encode(ctx.jobId, value);
+      if (!isThenable(value)) return this.outcomes.encode(ctx.jobId, value);
       return promiseThen(
         value instanceof Promise ? value : promiseResolve(value),
-        (resolved) => this.encode(ctx.jobId, resolved),
-        (err: unknown) => this.failure(err),
+        (resolved) => this.outcomes.encode(ctx.jobId, resolved),
+        (err: unknown) => this.outcomes.failure(err),
       );
     } catch (err) {
-      return this.failure(err);
+      return this.outcomes.failure(err);
     }
   }
 
@@ -263,14 +226,14 @@ export class PhotonRuntime {
     try {
       instance = await loading;
     } catch (err) {
-      return this.failure(err);
+      return this.outcomes.failure(err);
     } finally {
       this.loading.delete(ctx);
     }
     try {
-      return this.encode(ctx.jobId, await instance.handler(input, ctx));
+      return this.outcomes.encode(ctx.jobId, await instance.handler(input, ctx));
     } catch (err) {
-      return this.failure(err);
+      return this.outcomes.failure(err);
     }
   }
 
@@ -288,27 +251,6 @@ export class PhotonRuntime {
     this.marks.delete(jobId);
     const cleared = settleTimers(mark);
     if (cleared > 0) this.log.info({ jobId, cleared }, `cleared ${cleared} timer(s) job ${jobId} left running`);
-  }
-
-  private encode(jobId: string, value: unknown): ItemOutcome {
-    let valueJson: string | undefined;
-    try {
-      // A handler that returns nothing has the result null, as in JSON.
-      valueJson = value === undefined ? 'null' : JSONStringify(value);
-    } catch (err) {
-      return this.failure(this.notJson(`job ${jobId}`, err instanceof Error ? err.message : String(err)));
-    }
-    if (valueJson === undefined) {
-      return this.failure(this.notJson(`job ${jobId}`, `a ${typeof value} has no JSON form`));
-    }
-    return { kind: 'done', valueJson };
-  }
-
-  private failure(err: unknown): ItemOutcome {
-    const error = this.stack.serialize(err, this.where);
-    // BullMQ's own error class for bad input, matched by name so the function may use any copy of BullMQ.
-    const unrecoverable = err instanceof Error && err.name === 'UnrecoverableError';
-    return { kind: 'failed', error, unrecoverable };
   }
 
   /** Cancels a job's photon, or each item of a chunk job (`<jobId>#<index>`). */
@@ -338,58 +280,8 @@ export class PhotonRuntime {
     ctx.answered!(outcome);
   }
 
-  private send(answer: Answer): void {
-    this.outbox.push(answer);
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      realSetImmediate(() => this.flush());
-    }
-  }
-
-  private flush(): void {
-    this.flushScheduled = false;
-    const answers = this.outbox;
-    this.outbox = [];
-    try {
-      this.post({ type: 'results', answers, ...this.heap() });
-    } catch {
-      // One answer that cannot be cloned must not lose the others: each travels alone.
-      for (const answer of answers) {
-        try {
-          this.post({ type: 'results', answers: [answer], ...this.heap() });
-        } catch (err) {
-          // Only the items that cannot be cloned fail.
-          const items = answer.items.map((item, i) => (cloneable(item) ? item : this.failure(this.notJson(`item ${i} of a request`, String(err)))));
-          this.post({ type: 'results', answers: [{ seq: answer.seq, items }], ...this.heap() });
-        }
-      }
-    }
-  }
-
   private heap(): HeapReading {
     const stats = getHeapStatistics();
     return { heapUsed: stats.used_heap_size, heapLimit: stats.heap_size_limit, inFlight: this.inFlight.size };
-  }
-
-  private notJson(which: string, why: string): PhotonsError {
-    return new PhotonsError(
-      ErrorCodes.RESULT_NOT_JSON,
-      `Function "${this.startup.functionName}" (${this.startup.file}) returned a value that is not JSON (${which}): ${why}. Return plain objects, arrays, strings, numbers, booleans or null.`,
-    );
-  }
-}
-
-/** What `await` would wait for: an object or function with a `then` method. */
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function';
-}
-
-/** Whether postMessage can copy the value (the same serializer; a job may have replaced structuredClone). */
-function cloneable(value: unknown): boolean {
-  try {
-    serialize(value);
-    return true;
-  } catch {
-    return false;
   }
 }
