@@ -147,7 +147,7 @@ export class Runtime {
           : `The runtime of "${bundle.name}" crashed: ${displayPaths(String(err.message), path.dirname(bundle.file))}`,
       };
     });
-    worker.on('exit', () => this.onExit());
+    worker.on('exit', (exitCode?: number) => this.onExit(exitCode));
   }
 
   get inFlight(): number {
@@ -372,17 +372,20 @@ export class Runtime {
     this.post({ type: 'ping', seq: ++this.pingSeq });
   }
 
-  private onExit(): void {
+  /** `exitCode`: the thread's own, when it ended by itself (a shared thread's lease gives none). */
+  private onExit(exitCode?: number): void {
     if (this.state === 'dead') return;
     this.claim?.booted();
     this.state = 'dead';
     clearInterval(this.watchdog);
     // Whatever its photons left in their temporary folders, a crash or a terminate included.
     rmSync(this.tmpdir, { recursive: true, force: true, maxRetries: 2 });
-    const reason = this.exitReason ?? {
-      code: ErrorCodes.RUNTIME_DIED,
-      message: `The runtime of "${this.options.bundle.name}" exited unexpectedly.`,
-    };
+    // No crash, no heap exhausted, not stopped by us: the thread ended itself, with process.exit().
+    const why =
+      exitCode === undefined
+        ? ''
+        : ` with exit code ${exitCode}: the function, or a package it loads, called process.exit(). Return a result or throw an error instead`;
+    const reason = this.exitReason ?? { code: ErrorCodes.RUNTIME_DIED, message: `The runtime of "${this.options.bundle.name}" exited unexpectedly${why}.` };
     // Dying before the function loaded (a top level that loops, or exhausts the heap) is the
     // function's fault, not a job's: the pool then fails its jobs instead of restarting for ever.
     if (this.readyAt === undefined && !this.retiring) this.initError ??= { ...reason, code: ErrorCodes.FUNCTION_INIT };

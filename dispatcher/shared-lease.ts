@@ -157,7 +157,7 @@ export class SharedLease extends EventEmitter implements RuntimeThread {
     this.own = own;
     own.on('message', (message: RuntimeMessage) => this.emit('message', message));
     own.on('error', (err) => this.emit('error', err));
-    own.on('exit', () => this.exit());
+    own.on('exit', (exitCode: number) => this.exit(exitCode));
     own.postMessage({ type: 'load', startup: this.startup! } satisfies HostMessage);
   }
 
@@ -170,12 +170,13 @@ export class SharedLease extends EventEmitter implements RuntimeThread {
     this.thread.leave(this);
   }
 
-  private exit(): void {
+  /** `exitCode`: a thread of its own's; leaving a shared thread has none. */
+  private exit(exitCode?: number): void {
     if (this.exited) return;
     this.exited = true;
     this.port?.close();
     this.port = undefined;
     // As a worker's 'exit' comes after terminate() is called, never within it.
-    setImmediate(() => this.emit('exit', 0));
+    setImmediate(() => this.emit('exit', exitCode));
   }
 }

@@ -14,6 +14,9 @@ import { PHOTON_TIMERS, TIMER_NAMES } from './photon-timers';
 import type { FunctionConfig, PhotonHandler } from './types';
 
 /** The names a CommonJS module sees, plus those we redirect per photon: the global, console, timers. */
+/** A function's source text, read with the method captured here (a module may replace toString). */
+const functionSource = Function.prototype.call.bind(Function.prototype.toString) as (fn: unknown) => string;
+
 const WRAPPER_PARAMS = ['exports', 'require', 'module', '__filename', '__dirname', 'globalThis', 'global', 'console', ...TIMER_NAMES];
 
 export interface ModuleInstance {
@@ -28,6 +31,8 @@ export class FunctionCode {
   private readonly require: NodeJS.Require;
   private readonly dirname: string;
   private readonly globalBase = createGlobalBase();
+  /** Whether the handler's kind was checked (on the first load). */
+  private handlerChecked = false;
 
   constructor(
     readonly functionName: string,
@@ -124,6 +129,16 @@ export class FunctionCode {
         ErrorCodes.NO_HANDLER,
         `Function "${this.functionName}" (${this.file}) exports no handler: no default export function and no function named \`handler\`. Write \`export default async function (input, ctx) { … }\`.`,
       );
+    }
+    if (!this.handlerChecked) {
+      // Once per runtime: every instance of the module exports the same kind of thing.
+      this.handlerChecked = true;
+      if (/^class\b/.test(functionSource(handler))) {
+        throw new PhotonsError(
+          ErrorCodes.NO_HANDLER,
+          `Function "${this.functionName}" (${this.file}) exports a class as its handler; a handler is a function called with each input. Write \`export default async function (input, ctx) { … }\`, and make the class inside it.`,
+        );
+      }
     }
     return {
       handler: handler as PhotonHandler,

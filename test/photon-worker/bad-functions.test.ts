@@ -99,6 +99,22 @@ describe('bad functions', function () {
     });
   }
 
+  it('a class as the default export: PHOTONS_ERR_NO_HANDLER saying a handler is a function', async function () {
+    const file = fixture('class-handler.ts');
+    const [outcome] = await runLocal(file, [{ n: 1 }], { concurrency: 1, config });
+    const error = errorOf(outcome);
+    assert.equal(error.code, ErrorCodes.NO_HANDLER);
+    assert.match(error.message, /exports a class as its handler/);
+    assertNamesFunctionAndFile(error.message, file);
+  });
+
+  it('a job that calls process.exit(): its runtime dies, the message gives the exit code and says what to do instead', async function () {
+    const [outcome] = await runLocal(fixture('process-exit.ts'), [{ code: 7 }], { concurrency: 1, config });
+    const error = errorOf(outcome);
+    assert.equal(error.code, ErrorCodes.POISON, 'present at two deaths');
+    assert.match(error.message, /exit code 7: the function, or a package it loads, called process\.exit\(\)\. Return a result or throw an error instead/);
+  });
+
   for (const [name, key] of [
     ['config-unknown-key.ts', 'retries'],
     ['config-negative-timeout.ts', 'timeoutMs'],
