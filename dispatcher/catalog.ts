@@ -9,9 +9,12 @@ import type { BundleCache } from './bundle-cache';
 import { bundleFunction, FUNCTION_NAME, functionNameOf, type FunctionBundle } from '../photon-worker/bundle';
 
 /**
- * Function files in `dir` (not .d.ts, not tests), by function name. A file whose name cannot name a
+ * Function files in `dir` (not .d.ts, not tests, not hidden), by function name. A file whose name cannot name a
  * function (and so a queue) is skipped and handed to `onInvalid`: one stray file must not stop the others.
  */
+/** Files beside the functions that are not functions: type declarations, tests, hidden files (`.eslintrc.js`). */
+const NOT_FUNCTIONS = /\.d\.[cm]?ts$|\.test\.|\.spec\.|^\./;
+
 export async function findFunctionFiles(dir: string, onInvalid?: (error: PhotonsError) => void): Promise<Map<string, string>> {
   const absolute = path.resolve(dir);
   const entries = await readdir(absolute, { withFileTypes: true }).catch((err: unknown) => {
@@ -23,7 +26,7 @@ export async function findFunctionFiles(dir: string, onInvalid?: (error: Photons
   });
   const files = new Map<string, string>();
   for (const entry of entries) {
-    if (!entry.isFile() || !FUNCTION_EXTENSIONS.includes(path.extname(entry.name)) || /\.d\.[cm]?ts$|\.test\.|\.spec\./.test(entry.name)) continue;
+    if (!entry.isFile() || !FUNCTION_EXTENSIONS.includes(path.extname(entry.name)) || NOT_FUNCTIONS.test(entry.name)) continue;
     const name = functionNameOf(entry.name);
     if (!FUNCTION_NAME.test(name)) {
       onInvalid?.(

@@ -60,12 +60,18 @@ describe('dispatcher: verified deploys and function names', function () {
     return job.waitUntilFinished(events, 20_000);
   };
 
-  it('skips function files with invalid names, logging each, and serves the others', async () => {
+  it('skips function files with invalid names, logging each, passes over hidden files, declarations and tests, and serves the others', async () => {
     writeFileSync(path.join(empty, 'good.ts'), SOURCE);
     writeFileSync(path.join(empty, 'my function.ts'), SOURCE);
     writeFileSync(path.join(empty, '1abc.ts'), SOURCE);
+    // Not functions, and no error for them: a hidden tool config, type declarations, a test.
+    writeFileSync(path.join(empty, '.eslintrc.js'), 'module.exports = {};\n');
+    writeFileSync(path.join(empty, 'types.d.ts'), 'export interface Input { n: number }\n');
+    writeFileSync(path.join(empty, 'good.test.ts'), SOURCE);
     const served = await dispatcher();
     assert.deepEqual(served.functionNames, ['good']);
+    for (const file of ['.eslintrc.js', 'types.d.ts', 'good.test.ts'])
+      assert.ok(!logs.some((line) => line.includes(file)), `${file} was logged: ${logs.join('')}`);
     for (const file of ['my function.ts', '1abc.ts']) {
       assert.ok(
         logs.some((line) => line.includes('PHOTONS_ERR_INVALID_FUNCTION_NAME') && line.includes(file) && line.includes('starting with a letter')),
